@@ -1,0 +1,398 @@
+"""Symbolic matrices for deriving gradients and proving them with SymPy.
+
+A chapter writes a loss on small matrices of named real symbols
+(``W = matrix("W", 2, 3)``), lets SymPy differentiate it entry by entry, and
+proves that the result equals the closed form it derived by hand
+(``assert_equal(gradient(L, W), G @ X.T)``); then it turns the formula into a
+NumPy function (:func:`to_numpy`) and checks it against what ``bpnet_lib``
+computes. Gradients keep the shape of the variable, the way backpropagation
+writes ``dL/dW``; Jacobians use the row-major ``vec``, the order of
+``ndarray.ravel()``. This is the only module of the library that imports SymPy.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import sympy
+
+__all__ = [
+    "matrix",
+    "vector",
+    "flatten",
+    "jacobian",
+    "gradient",
+    "hessian",
+    "assert_equal",
+    "to_numpy",
+    "substitute",
+]
+
+
+def _check_count(n, name: str) -> int:
+    """Return ``n`` as an int, requiring a positive integer."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {n!r}")
+    return int(n)
+
+
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name: expected a non-empty string such as 'W', got {name!r}")
+    return name
+
+
+def matrix(name: str, rows: int, cols: int) -> sympy.ImmutableMatrix:
+    """A matrix of real symbols ``name_{i,j}`` with 1-based indices.
+
+    The matrix is immutable, hence hashable, so it can be a key of the
+    ``mapping`` given to :func:`substitute`; it computes like any
+    ``sympy.Matrix`` (``W.T``, ``W @ x``, ``sympy.trace``).
+
+    Parameters
+    ----------
+    name : str
+        The letter, e.g. ``"W"``; entries print in LaTeX as ``W_{1,2}``.
+    rows, cols : int
+        The shape ``(R, C)``.
+
+    Returns
+    -------
+    sympy.ImmutableMatrix, shape (R, C)
+        Entry ``[i, j]`` (0-based) is the real symbol ``name_{i+1,j+1}``.
+    """
+    name = _check_name(name)
+    rows, cols = _check_count(rows, "rows"), _check_count(cols, "cols")
+    return sympy.ImmutableMatrix(
+        rows, cols, lambda i, j: sympy.Symbol(f"{name}_{{{i + 1},{j + 1}}}", real=True)
+    )
+
+
+def vector(name: str, n: int) -> sympy.ImmutableMatrix:
+    """A column vector of real symbols ``name_{i}`` with 1-based indices.
+
+    Immutable (hence hashable), like :func:`matrix`.
+
+    Parameters
+    ----------
+    name : str
+        The letter, e.g. ``"x"``.
+    n : int
+        The length.
+
+    Returns
+    -------
+    sympy.ImmutableMatrix, shape (n, 1)
+    """
+    name = _check_name(name)
+    n = _check_count(n, "n")
+    return sympy.ImmutableMatrix(n, 1, lambda i, _: sympy.Symbol(f"{name}_{{{i + 1}}}", real=True))
+
+
+def flatten(M) -> list:
+    """Entries of ``M`` in row-major order (the order of ``ndarray.ravel()``).
+
+    Parameters
+    ----------
+    M : sympy.Matrix of shape (R, C), a scalar expression, or a list/tuple of these
+        Lists are flattened item after item.
+
+    Returns
+    -------
+    list, length R*C (summed over the items of a list)
+    """
+    if isinstance(M, sympy.MatrixBase):
+        return list(M)  # SymPy iterates row by row
+    if isinstance(M, (list, tuple)):
+        return [entry for item in M for entry in flatten(item)]
+    return [sympy.sympify(M)]
+
+
+def _symbols(x, name: str = "x") -> list:
+    """``flatten(x)``, requiring every entry to be a symbol."""
+    entries = flatten(x)
+    for s in entries:
+        if not isinstance(s, sympy.Symbol):
+            raise ValueError(
+                f"{name}: expected symbols (or matrices of symbols) to differentiate by, "
+                f"got {s} ({type(s).__name__})"
+            )
+    return entries
+
+
+def _scalar(f, name: str = "f"):
+    """Return ``f`` as a scalar expression; a 1x1 Matrix (e.g. ``x.T @ A @ x``) counts."""
+    if isinstance(f, sympy.MatrixBase):
+        if f.shape != (1, 1):
+            raise ValueError(
+                f"{name}: expected a scalar expression (or a 1x1 Matrix), "
+                f"got a Matrix of shape {f.shape}"
+            )
+        return f[0, 0]
+    return sympy.sympify(f)
+
+
+def jacobian(f, x) -> sympy.Matrix:
+    r"""Jacobian of ``vec(f)`` with respect to ``vec(x)``, both row-major.
+
+    Parameters
+    ----------
+    f : sympy.Matrix of shape (P, Q), or a scalar expression (P = Q = 1)
+    x : sympy.Matrix of shape (R, C), a symbol, or a list of symbols/matrices
+        The variables, flattened row-major (and item after item for a list).
+
+    Returns
+    -------
+    J : sympy.Matrix, shape (P*Q, R*C)
+
+        .. math::
+
+           J_{ab} = \frac{\partial\, \mathrm{vec}(f)_a}{\partial\, \mathrm{vec}(x)_b}.
+    """
+    return sympy.Matrix(flatten(f)).jacobian(_symbols(x))
+
+
+def gradient(f, x):
+    r"""Gradient of a scalar ``f``, shaped like ``x`` (``dL/dX`` as backprop writes it).
+
+    Parameters
+    ----------
+    f : scalar expression, or a 1x1 Matrix such as ``x.T @ A @ x``
+    x : sympy.Matrix of shape (R, C), a symbol, or a list of symbols
+        The variable.
+
+    Returns
+    -------
+    sympy.Matrix of shape (R, C) if ``x`` is a Matrix; a scalar expression if
+    ``x`` is a symbol; a column Matrix of shape (n, 1) if ``x`` is a list of
+    n symbols.
+
+        .. math::
+
+           \Big(\frac{\partial f}{\partial X}\Big)_{ij} = \frac{\partial f}{\partial X_{ij}}.
+    """
+    f = _scalar(f)
+    syms = _symbols(x)
+    derivs = [sympy.diff(f, s) for s in syms]
+    if isinstance(x, sympy.MatrixBase):
+        return sympy.Matrix(x.rows, x.cols, derivs)
+    if isinstance(x, sympy.Symbol):
+        return derivs[0]
+    return sympy.Matrix(len(derivs), 1, derivs)
+
+
+def hessian(f, x) -> sympy.Matrix:
+    r"""Hessian of a scalar ``f`` with respect to the entries of ``x``.
+
+    Parameters
+    ----------
+    f : scalar expression, or a 1x1 Matrix
+    x : sympy.Matrix, a symbol, or a list of symbols/matrices; n entries in all
+        Flattened row-major.
+
+    Returns
+    -------
+    H : sympy.Matrix, shape (n, n)
+
+        .. math::
+
+           H_{ab} = \frac{\partial^2 f}{\partial\, \mathrm{vec}(x)_a\, \partial\, \mathrm{vec}(x)_b}.
+    """
+    f = _scalar(f)
+    syms = _symbols(x)
+    return sympy.Matrix(len(syms), len(syms), lambda a, b: sympy.diff(f, syms[a], syms[b]))
+
+
+def _vanishes(d) -> tuple[bool, object]:
+    """Whether ``d`` simplifies to zero, and the simplest form found."""
+    expanded = sympy.expand(d)
+    if expanded == 0:
+        return True, expanded
+    simplified = sympy.simplify(d)
+    if simplified == 0:
+        return True, simplified
+    both = sympy.simplify(expanded)
+    return both == 0, both
+
+
+def _shape(a):
+    return a.shape if isinstance(a, sympy.MatrixBase) else ()
+
+
+def assert_equal(a, b, msg: str = "") -> bool:
+    """Assert that two formulas are equal entry by entry; return True.
+
+    Each difference ``a[i, j] - b[i, j]`` must vanish under ``sympy.expand``,
+    ``sympy.simplify`` or ``sympy.simplify(sympy.expand(.))``.
+
+    Parameters
+    ----------
+    a, b : scalar expressions, or Matrices of the same shape (R, C)
+        A 1x1 Matrix may be compared with a scalar. NumPy arrays are read as
+        Matrices (a 1-D array as a column).
+    msg : str, optional
+        Said first in the failure message, e.g. which equation is checked.
+
+    Returns
+    -------
+    bool
+        ``True``, so that the call can end a notebook cell.
+
+    Raises
+    ------
+    AssertionError
+        At the first entry whose difference does not vanish, showing its
+        index, both sides and the simplified difference.
+    ValueError
+        If ``a`` and ``b`` have different shapes.
+    """
+    if isinstance(a, np.ndarray):
+        a = sympy.Matrix(a)
+    if isinstance(b, np.ndarray):
+        b = sympy.Matrix(b)
+    shape_a, shape_b = _shape(a), _shape(b)
+    if shape_a != shape_b:
+        if {shape_a, shape_b} == {(), (1, 1)}:
+            a, b = _scalar(a, "a"), _scalar(b, "b")
+        else:
+            raise ValueError(
+                f"b: expected shape {shape_a if shape_a else 'scalar'} (the shape of a), "
+                f"got {shape_b if shape_b else 'a scalar'}"
+            )
+    if isinstance(a, sympy.MatrixBase):
+        pairs = [((i, j), a[i, j], b[i, j]) for i in range(a.rows) for j in range(a.cols)]
+    else:
+        pairs = [((), sympy.sympify(a), sympy.sympify(b))]
+    for index, lhs, rhs in pairs:
+        ok, diff = _vanishes(lhs - rhs)
+        if not ok:
+            where = f"entry {index} differs" if index else "the expressions differ"
+            prefix = f"{msg}: " if msg else ""
+            raise AssertionError(
+                f"{prefix}{where}: a = {lhs}, b = {rhs}, "
+                f"and a - b simplifies to {diff}, not 0"
+            )
+    return True
+
+
+def to_numpy(expr, symbols):
+    """Turn a formula into a NumPy function, via ``sympy.lambdify(modules="numpy")``.
+
+    Parameters
+    ----------
+    expr : scalar expression, or sympy.Matrix of shape (P, Q)
+    symbols : list of symbols and/or Matrices of symbols (or a single one)
+        The arguments of the returned function, in order. Every free symbol
+        of ``expr`` must appear.
+
+    Returns
+    -------
+    fn : callable
+        ``fn(*values)`` takes one value per item of ``symbols``: a number for
+        a symbol, an array of the Matrix's shape (R, C) for a Matrix (read
+        row-major). It returns an ndarray of float64 of shape (P, Q) for a
+        Matrix ``expr`` and a float for a scalar one.
+
+    Raises
+    ------
+    ValueError
+        If ``expr`` has a free symbol missing from ``symbols`` (when building
+        ``fn``), or ``fn`` gets the wrong number of values or a value of the
+        wrong shape (when calling it).
+    """
+    items = list(symbols) if isinstance(symbols, (list, tuple)) else [symbols]
+    flat = _symbols(items, "symbols")
+    is_matrix = isinstance(expr, sympy.MatrixBase)
+    expr = expr if is_matrix else sympy.sympify(expr)
+    missing = expr.free_symbols - set(flat)
+    if missing:
+        names = sorted(str(s) for s in missing)
+        raise ValueError(
+            f"symbols: expected every free symbol of expr, got none for {', '.join(names)}"
+        )
+    compiled = sympy.lambdify(flat, expr, modules="numpy")
+    shape = expr.shape if is_matrix else ()
+
+    def fn(*values):
+        if len(values) != len(items):
+            raise ValueError(
+                f"values: expected {len(items)} (one per item of symbols), got {len(values)}"
+            )
+        numbers_in = []
+        for k, (item, value) in enumerate(zip(items, values)):
+            arr = np.asarray(value, dtype=np.float64)
+            want = item.shape if isinstance(item, sympy.MatrixBase) else ()
+            if arr.shape != want:
+                raise ValueError(
+                    f"values[{k}]: expected shape {want} (the shape of symbols[{k}]), "
+                    f"got shape {arr.shape}"
+                )
+            numbers_in.extend(float(v) for v in arr.ravel())
+        out = np.asarray(compiled(*numbers_in), dtype=np.float64)
+        if is_matrix:
+            return out.reshape(shape)
+        return float(out)
+
+    return fn
+
+
+def substitute(expr, mapping):
+    """Replace symbols (or whole symbolic matrices) by numbers.
+
+    Parameters
+    ----------
+    expr : scalar expression, or sympy.Matrix
+    mapping : dict, or iterable of (key, value) pairs
+        Keys are symbolic Matrices of shape (R, C), mapped to array_likes of
+        the same shape (NumPy arrays, nested lists, or SymPy Matrices), or
+        symbols, mapped to numbers. Integer values stay exact. The matrices
+        made by :func:`matrix` and :func:`vector` are hashable and can be dict
+        keys; a mutable ``sympy.Matrix`` is not, so pass pairs
+        ``[(W, W_value), ...]`` for those.
+
+    Returns
+    -------
+    ``expr.subs(...)`` with every entry substituted; same type and shape as
+    ``expr``.
+
+    Raises
+    ------
+    ValueError
+        If a value's shape differs from its key's, or a key is neither a
+        symbol nor a Matrix of symbols.
+    """
+    pairs = mapping.items() if isinstance(mapping, dict) else mapping
+    flat = {}
+    for key, value in pairs:
+        if isinstance(key, sympy.MatrixBase):
+            arr = np.asarray(value, dtype=object)
+            if arr.shape != key.shape:
+                raise ValueError(
+                    f"mapping[{key}]: expected shape {key.shape} (the shape of the "
+                    f"symbolic matrix), got shape {arr.shape}"
+                )
+            for s, v in zip(_symbols(key, "mapping"), arr.ravel()):
+                flat[s] = _number(v)
+        elif isinstance(key, sympy.Symbol):
+            arr = np.asarray(value, dtype=object)
+            if arr.shape != ():
+                raise ValueError(
+                    f"mapping[{key}]: expected a number for a symbol, got shape {arr.shape}"
+                )
+            flat[key] = _number(value)
+        else:
+            raise ValueError(
+                f"mapping: expected symbols or Matrices of symbols as keys, "
+                f"got {key} ({type(key).__name__})"
+            )
+    if isinstance(expr, sympy.MatrixBase):
+        return expr.subs(flat)
+    return sympy.sympify(expr).subs(flat)
+
+
+def _number(v):
+    """A SymPy number from a NumPy/Python value (``.item()`` keeps ints exact)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    return sympy.sympify(v)
