@@ -292,7 +292,10 @@ def to_numpy(expr, symbols):
         ``fn(*values)`` takes one value per item of ``symbols``: a number for
         a symbol, an array of the Matrix's shape (R, C) for a Matrix (read
         row-major). It returns an ndarray of float64 of shape (P, Q) for a
-        Matrix ``expr`` and a float for a scalar one.
+        Matrix ``expr`` and a float for a scalar one. Values for scalar
+        symbols may also be arrays of a common (broadcastable) shape B, to
+        evaluate on a grid: the result then has shape B for a scalar ``expr``
+        and ``(P, Q) + B`` for a Matrix.
 
     Raises
     ------
@@ -312,6 +315,8 @@ def to_numpy(expr, symbols):
             f"symbols: expected every free symbol of expr, got none for {', '.join(names)}"
         )
     compiled = sympy.lambdify(flat, expr, modules="numpy")
+    entries = list(expr) if is_matrix else [expr]
+    entry_fns = [sympy.lambdify(flat, e, modules="numpy") for e in entries]
     shape = expr.shape if is_matrix else ()
 
     def fn(*values):
@@ -319,20 +324,34 @@ def to_numpy(expr, symbols):
             raise ValueError(
                 f"values: expected {len(items)} (one per item of symbols), got {len(values)}"
             )
-        numbers_in = []
+        numbers_in, batch = [], []
         for k, (item, value) in enumerate(zip(items, values)):
             arr = np.asarray(value, dtype=np.float64)
-            want = item.shape if isinstance(item, sympy.MatrixBase) else ()
-            if arr.shape != want:
-                raise ValueError(
-                    f"values[{k}]: expected shape {want} (the shape of symbols[{k}]), "
-                    f"got shape {arr.shape}"
-                )
-            numbers_in.extend(float(v) for v in arr.ravel())
-        out = np.asarray(compiled(*numbers_in), dtype=np.float64)
-        if is_matrix:
-            return out.reshape(shape)
-        return float(out)
+            if isinstance(item, sympy.MatrixBase):
+                if arr.shape != item.shape:
+                    raise ValueError(
+                        f"values[{k}]: expected shape {item.shape} (the shape of symbols[{k}]), "
+                        f"got shape {arr.shape}"
+                    )
+                numbers_in.extend(float(v) for v in arr.ravel())
+            elif arr.ndim == 0:
+                numbers_in.append(float(arr))
+            else:
+                numbers_in.append(arr)
+                batch.append(arr.shape)
+        if not batch:
+            out = np.asarray(compiled(*numbers_in), dtype=np.float64)
+            return out.reshape(shape) if is_matrix else float(out)
+        try:
+            bshape = np.broadcast_shapes(*batch)
+        except ValueError:
+            raise ValueError(
+                f"values: expected arrays of broadcastable shapes for the scalar symbols, "
+                f"got shapes {batch}"
+            ) from None
+        out = np.stack([np.broadcast_to(np.asarray(g(*numbers_in), dtype=np.float64), bshape)
+                        for g in entry_fns])
+        return out.reshape(shape + bshape) if is_matrix else out.reshape(bshape)
 
     return fn
 

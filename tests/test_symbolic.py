@@ -296,3 +296,19 @@ def test_substitute_validation():
         substitute(x[0], {x[0]: [1, 2]})
     with pytest.raises(ValueError, match=r"mapping: expected symbols or Matrices of symbols as keys, got 2\*x_\{1\} \(Mul\)"):
         substitute(x[0], {2 * x[0]: 1})
+
+
+def test_to_numpy_broadcasts_scalar_symbols_over_a_grid():
+    x, y = sympy.symbols("x y", real=True)
+    f = sympy.sin(x) * y + 2
+    fn = to_numpy(f, [x, y])
+    xs = np.linspace(-1, 1, 5)[None, :]
+    ys = np.linspace(0, 2, 3)[:, None]
+    np.testing.assert_allclose(fn(xs, ys), np.sin(xs) * ys + 2, rtol=1e-15)
+    g = to_numpy(sympy.Matrix([[x * y], [sympy.Integer(3)]]), [x, y])
+    out = g(xs, ys)
+    assert out.shape == (2, 1, 3, 5)
+    np.testing.assert_allclose(out[0, 0], xs * ys, rtol=1e-15)
+    np.testing.assert_array_equal(out[1, 0], np.full((3, 5), 3.0))
+    with pytest.raises(ValueError, match="broadcastable"):
+        fn(np.zeros(2), np.zeros(3))

