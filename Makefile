@@ -19,7 +19,7 @@ CHAPTERS := $(shell grep -oE 'file: *book/[^ ]+' _toc.yml | sed 's/file: *//')
 NOTEBOOKS := $(basename $(shell grep -l '^kernelspec:' $(addsuffix .md,$(CHAPTERS))))
 PORT ?= 8000
 
-.PHONY: help venv book test test-lib test-notebooks build-book serve lab notebooks bench clean
+.PHONY: help venv book test test-lib test-notebooks build-book serve lab notebooks chapter bench clean
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
@@ -27,6 +27,7 @@ help:
 	@echo "make serve       serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make lab         Jupyter Lab with jupytext: the .md chapters open as notebooks"
 	@echo "make notebooks   executed .ipynb copies of every chapter in _build/notebooks"
+	@echo "make chapter CH=book/part/name   execute one chapter and run strict nbval on it"
 	@echo "make clean       remove _build and .cache (keeps .venv)"
 
 venv: $(STAMP)
@@ -82,6 +83,14 @@ notebooks: $(STAMP)
 	  (cd $$(dirname $$f) && ../$(BIN)/jupyter execute --inplace $(CURDIR)/$$out) ; \
 	done
 	@echo "Executed notebooks are in $(CURDIR)/_build/notebooks"
+
+# One chapter on its own, for writing it: convert, execute in its own folder, strict nbval.
+chapter: $(STAMP)
+	@test -n "$(CH)" || { echo "usage: make chapter CH=book/part/name"; exit 1; }
+	mkdir -p _build/chapters
+	$(BIN)/jupytext --quiet --to ipynb --output _build/chapters/$(notdir $(CH)).ipynb $(CH).md
+	cd $(dir $(CH)) && $(CURDIR)/$(BIN)/jupyter execute --inplace $(CURDIR)/_build/chapters/$(notdir $(CH)).ipynb
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) _build/chapters/$(notdir $(CH)).ipynb
 
 clean:
 	rm -rf _build .cache .pytest_cache .hypothesis

@@ -120,7 +120,8 @@ def plot_error_vs_step(steps, errors, reference_slopes=(), ax=None):
     errors : dict of str to ndarray, shape (S,)
         One curve per scheme, e.g. ``{"forward": ..., "central": ...}``.
     reference_slopes : sequence of (int, str)
-        Guide lines ``h**p`` with a label, to read the order of each scheme off the plot.
+        Guide lines proportional to ``h**p``, each with a label, starting from the first
+        curve's error at the largest step: the order of each scheme is read off the plot.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -135,9 +136,16 @@ def plot_error_vs_step(steps, errors, reference_slopes=(), ax=None):
     for label, err in errors.items():
         err = np.maximum(np.asarray(err, dtype=float), np.finfo(float).tiny)
         ax.loglog(steps, err, "o-", ms=3, label=label)
+    curves = [np.asarray(e, dtype=float) for e in errors.values()]
+    floor = min(float(np.min(c[c > 0])) for c in curves) if curves else 0.0
     for p, label in reference_slopes:
-        ax.loglog(steps, steps**p, ":", color="gray")
-        ax.text(steps[0], steps[0] ** p, label, color="gray", va="bottom", ha="left")
+        # A guide line through the first curve's value at the largest step, drawn only
+        # down to the smallest error measured, so it never stretches the axes.
+        start = curves[0][0] if curves else 1.0
+        guide = start * (steps / steps[0]) ** p
+        guide = np.where(guide >= floor, guide, np.nan)
+        ax.loglog(steps, guide, ":", color="gray")
+        ax.text(steps[0], start, label, color="gray", va="bottom", ha="left")
     ax.invert_xaxis()
     ax.set_xlabel("step size $h$ (smaller to the right)")
     ax.set_ylabel("relative error")
