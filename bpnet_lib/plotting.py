@@ -10,7 +10,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_quadratic_model", "plot_error_vs_step", "plot_computational_graph", "grid_2d"]
+__all__ = [
+    "plot_quadratic_model",
+    "plot_error_vs_step",
+    "plot_computational_graph",
+    "grid_2d",
+    "plot_loss_curves",
+    "plot_regression_fits",
+    "plot_in_out_error",
+    "plot_descent_paths",
+]
 
 
 def grid_2d(f, xlim, ylim, n=201):
@@ -206,4 +215,201 @@ def plot_computational_graph(nodes, edges, highlight=(), ax=None, node_radius=0.
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     ax.set_aspect("equal")
     ax.axis("off")
+    return fig
+
+
+def plot_loss_curves(t, curves, xlabel, ylabel="loss", styles=None, ylim=None, title=None,
+                     legend_outside=False, ax=None):
+    """Draw several losses as functions of one variable (a margin, a residual, a score).
+
+    Parameters
+    ----------
+    t : ndarray, shape (T,)
+        The variable on the horizontal axis.
+    curves : dict of str to ndarray, shape (T,)
+        One loss per label, evaluated at ``t``.
+    xlabel, ylabel : str
+        Axis labels (LaTeX allowed).
+    styles : dict of str to dict, optional
+        Extra keyword arguments for ``Axes.plot`` per label, e.g. ``{"hinge": {"ls": "--"}}``;
+        useful to show that two curves coincide.
+    ylim : tuple of float, optional
+    title : str, optional
+    legend_outside : bool, default False
+        Put the legend to the right of the axes, so that it hides no curve.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 6.5 x 4 inch figure (8.5 x 4 with the legend outside) when
+        omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8.5 if legend_outside else 6.5, 4),
+                               layout="constrained")
+    else:
+        fig = ax.figure
+    t = np.asarray(t, dtype=float)
+    styles = styles or {}
+    for label, values in curves.items():
+        kw = dict(lw=2)
+        kw.update(styles.get(label, {}))
+        ax.plot(t, np.asarray(values, dtype=float), label=label, **kw)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.8)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlim(t.min(), t.max())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if legend_outside:
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    else:
+        ax.legend()
+    return fig
+
+
+def plot_regression_fits(x, y, grid, fits, target=None, x_test=None, y_test=None, ylim=None,
+                         ax=None):
+    """Scatter a one-dimensional data set and draw fitted curves over it.
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (N,)
+        Training inputs and targets, drawn as filled dots.
+    grid : ndarray, shape (G,)
+        Inputs at which the fitted curves are evaluated.
+    fits : dict of str to ndarray, shape (G,)
+        One fitted curve per label, evaluated at ``grid``.
+    target : ndarray, shape (G,), optional
+        The noise-free function that generated the data, drawn dashed.
+    x_test, y_test : ndarray, shape (M,), optional
+        Held-out data, drawn as small hollow dots.
+    ylim : tuple of float, optional
+        Vertical range; a wild fit is clipped to it rather than squashing the others.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 6.5 x 4 inch figure when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+    else:
+        fig = ax.figure
+    if x_test is not None and y_test is not None:
+        ax.plot(x_test, y_test, "o", mfc="none", mec="0.6", ms=3, label="held-out data")
+    if target is not None:
+        ax.plot(grid, target, "k--", lw=1.2, label="target")
+    for label, values in fits.items():
+        ax.plot(grid, values, lw=2, label=label)
+    ax.plot(x, y, "o", color="black", ms=5, label="training data")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9, loc="best")
+    return fig
+
+
+def plot_in_out_error(complexity, e_in, e_out, xlabel="model complexity", floor=None,
+                      ax=None):
+    """Plot the training error :math:`E_{\\mathrm{in}}` and the held-out error
+    :math:`E_{\\mathrm{out}}` against the complexity of the model, on a log scale.
+
+    Parameters
+    ----------
+    complexity : ndarray, shape (C,)
+        E.g. the degree of a polynomial.
+    e_in, e_out : ndarray, shape (C,)
+        The average loss on the training data and on held-out data.
+    xlabel : str
+    floor : float, optional
+        A horizontal reference, e.g. the noise variance: the error of the true function.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 6.5 x 4 inch figure when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+    else:
+        fig = ax.figure
+    complexity = np.asarray(complexity)
+    e_out = np.asarray(e_out, dtype=float)
+    ax.semilogy(complexity, e_in, "o-", label=r"$E_{\mathrm{in}}$ (training data)")
+    ax.semilogy(complexity, e_out, "s-", label=r"$E_{\mathrm{out}}$ (held-out data)")
+    best = int(np.argmin(e_out))
+    ax.plot(complexity[best], e_out[best], "o", ms=14, mfc="none", mec="crimson", mew=2,
+            label=r"smallest $E_{\mathrm{out}}$")
+    if floor is not None:
+        ax.axhline(floor, color="0.4", ls=":", label="noise variance")
+    ax.set_xticks(complexity)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("mean loss")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def plot_descent_paths(f, paths, xlim, ylim, minimum=None, grid=None, levels=20,
+                       axis_labels=(r"$\theta_1$", r"$\theta_2$"), ax=None):
+    """Contours of a function of two parameters with gradient-descent paths over them.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(a, b)`` evaluated elementwise on arrays of equal shape (see :func:`grid_2d`).
+        Not called when ``grid`` is given.
+    paths : dict of str to ndarray, shape (T, 2)
+        The iterates of each run, e.g. from :func:`bpnet_lib.descent.gradient_descent`.
+    xlim, ylim : tuple of float
+        The plotting window.
+    minimum : array_like, shape (2,), optional
+        The minimiser, marked with a star.
+    grid : tuple of ndarray, optional
+        ``(X, Y, F)`` as returned by :func:`grid_2d`, to avoid recomputing the
+        function on every redraw of an explorer.
+    levels : int
+        Number of contour levels, spaced more densely near the minimum value.
+    axis_labels : tuple of str
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 6 x 5 inch figure when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 5))
+    else:
+        fig = ax.figure
+    X, Y, F = grid if grid is not None else grid_2d(f, xlim, ylim, n=121)
+    lo, hi = float(np.min(F)), float(np.max(F))
+    lv = lo + (hi - lo) * np.linspace(0, 1, levels) ** 2
+    cs = ax.contour(X, Y, F, levels=lv, cmap="viridis", linewidths=1)
+    fig.colorbar(cs, ax=ax, label="loss", format="%.2f")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, path) in enumerate(paths.items()):
+        path = np.asarray(path, dtype=float)
+        c = colours[(i + 1) % len(colours)]
+        ax.plot(path[:, 0], path[:, 1], "o-", color=c, ms=3, lw=1.2,
+                label=f"{label} ({len(path) - 1} steps)")
+        ax.plot(path[0, 0], path[0, 1], "s", color=c, ms=7)
+    if minimum is not None:
+        ax.plot(*np.asarray(minimum, dtype=float).reshape(2), "*", color="crimson", ms=15,
+                label="minimum")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.legend(loc="upper right", fontsize=9)
     return fig

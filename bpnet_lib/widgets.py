@@ -12,8 +12,12 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from . import plotting
+from .descent import gradient_descent
 
-__all__ = ["quadratic_model_explorer"]
+__all__ = [
+    "quadratic_model_explorer",
+    "descent_explorer",
+]
 
 
 def quadratic_model_explorer(f, grad, hess, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0),
@@ -48,4 +52,56 @@ def quadratic_model_explorer(f, grad, hess, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0),
         x0=widgets.FloatSlider(value=start[0], min=xlim[0], max=xlim[1], description="x0", **slider),
         y0=widgets.FloatSlider(value=start[1], min=ylim[0], max=ylim[1], description="y0", **slider),
         radius=widgets.FloatSlider(value=radius, min=0.2, max=3.0, description="radius", **slider),
+    )
+
+
+def descent_explorer(f, grad_fn, theta0, xlim, ylim, minimum=None, lr=0.5,
+                     lr_range=(0.05, 8.0), steps=30, max_steps=200,
+                     axis_labels=(r"$\theta_1$", r"$\theta_2$")):
+    """Sliders for the learning rate and the number of steps of gradient descent.
+
+    Every frame runs :func:`bpnet_lib.descent.gradient_descent` from ``theta0``
+    and draws the path with :func:`bpnet_lib.plotting.plot_descent_paths`; the
+    contours are computed once.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(a, b)``, elementwise on arrays: the function whose contours are drawn.
+    grad_fn : callable
+        ``grad_fn(theta)`` for ``theta`` of shape (2,), returning shape (2,).
+    theta0 : array_like, shape (2,)
+        The starting point.
+    xlim, ylim : tuple of float
+        The plotting window.
+    minimum : array_like, shape (2,), optional
+        The minimiser, marked with a star.
+    lr : float
+        Initial learning rate.
+    lr_range : tuple of float
+        Range of the learning-rate slider.
+    steps, max_steps : int
+        Initial number of steps and the slider's maximum.
+    axis_labels : tuple of str
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    grid = plotting.grid_2d(f, xlim, ylim, n=121)
+
+    def draw(lr, steps):
+        path = gradient_descent(grad_fn, theta0, lr, steps)
+        fig = plotting.plot_descent_paths(f, {f"lr = {lr:.2f}": path}, xlim, ylim,
+                                          minimum=minimum, grid=grid, axis_labels=axis_labels)
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(
+        draw,
+        lr=widgets.FloatSlider(value=lr, min=lr_range[0], max=lr_range[1], step=0.05,
+                               description="lr", continuous_update=False),
+        steps=widgets.IntSlider(value=steps, min=0, max=max_steps, step=1,
+                                description="steps", continuous_update=False),
     )
