@@ -249,6 +249,19 @@ def elu_grad(z, alpha=1.0):
 # --- softmax and relatives ---------------------------------------------------
 
 
+def _log_sum_exp_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
+    """:math:`\\log \\sum_k e^{u_k}` for ``shifted`` = u whose maximum along ``axis`` is 0.
+
+    The maximum contributes exactly :math:`e^0 = 1`; it is taken out and the rest
+    summed into ``log1p``, so a confident row such as ``[0, -40]`` keeps its tiny
+    log-sum (:math:`\\approx 4 \\cdot 10^{-18}`) instead of rounding it to 0.
+    """
+    e = np.exp(shifted)
+    top = np.argmax(shifted, axis=axis)
+    np.put_along_axis(e, np.expand_dims(top, axis), 0, axis=axis)
+    return np.log1p(np.sum(e, axis=axis, keepdims=True))
+
+
 def logsumexp(z, axis=-1, keepdims=False):
     """Log of the sum of exponentials along ``axis``, shifted by the maximum.
 
@@ -257,7 +270,9 @@ def logsumexp(z, axis=-1, keepdims=False):
         = m + \\log \\sum_k e^{z_k - m}, \\qquad m = \\max_k z_k
 
     After the shift every exponent is :math:`\\le 0` and the largest is exactly
-    0, so the sum lies in :math:`[1, K]`: no overflow, and no log of 0.
+    0, so the sum lies in :math:`[1, K]`: no overflow, and no log of 0. That
+    largest term, exactly 1, is then split off and the rest goes through
+    ``log1p``, which keeps full precision when the maximum dominates.
 
     Parameters
     ----------
@@ -276,7 +291,7 @@ def logsumexp(z, axis=-1, keepdims=False):
     z = as_float_array(z, "z")
     _check_axis_input(z, axis)
     m = np.max(z, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    out = m + _log_sum_exp_shifted(z - m, axis)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -305,7 +320,7 @@ def log_softmax(z, axis=-1):
     z = as_float_array(z, "z")
     _check_axis_input(z, axis)
     shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - _log_sum_exp_shifted(shifted, axis)
 
 
 def softmax(z, axis=-1):

@@ -166,7 +166,7 @@ def softmax_cross_entropy(Z, y, reduction="mean"):
         labels = check_labels(y, N, K, "y")
         rows = np.arange(N)
         total = -np.sum(logp[rows, labels])
-        dZ[rows, labels] -= 1
+        dZ[rows, labels] = np.expm1(logp[rows, labels])  # p - 1 without cancellation
     elif np.ndim(y) == 2:
         Y = _probability_rows(y, (N, K), Z.dtype)
         total = -np.sum(Y * logp)

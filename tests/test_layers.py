@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpnet_lib import activations as A
@@ -66,8 +66,8 @@ LAYERS = {
 def test_activation_backward(name, seed, shape):
     forward, backward, has_kink = LAYERS[name]
     rng = np.random.default_rng(seed)
-    X = 3 * rng.standard_normal(shape)
-    if has_kink:
+    X = np.clip(2 * rng.standard_normal(shape), -3, 3)  # off the saturated tails, where
+    if has_kink:  # finite differences lose their digits (f' ~ 1e-5 against f ~ 1)
         X = away_from_zero(X)
     _, cache = forward(X)
     check_gradients(lambda X: forward(X)[0], [X], lambda d: [backward(d, cache)], rng=rng)
@@ -77,8 +77,10 @@ def test_activation_backward(name, seed, shape):
 @given(seed=seeds, N=sizes, D=sizes, M=sizes)
 def test_affine_relu_backward(seed, N, D, M):
     rng = np.random.default_rng(seed)
-    X, W, b = rng.standard_normal((N, D)), rng.standard_normal((D, M)), rng.standard_normal(M)
-    assume(np.min(np.abs(X @ W + b)) > 1e-3)  # keep the ReLU's inputs off its kink
+    while True:  # redraw until no ReLU input is within 1e-3 of the kink
+        X, W, b = rng.standard_normal((N, D)), rng.standard_normal((D, M)), rng.standard_normal(M)
+        if np.min(np.abs(X @ W + b)) > 1e-3:
+            break
     _, cache = L.affine_relu_forward(X, W, b)
     check_gradients(
         lambda X, W, b: L.affine_relu_forward(X, W, b)[0],

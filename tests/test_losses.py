@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpnet_lib import losses as Lo
@@ -78,10 +78,12 @@ def test_logistic_gradients(seed, N, reduction):
        reduction=reductions)
 def test_hinge_gradient(seed, N, K, margin, reduction):
     rng = np.random.default_rng(seed)
-    S, y = rng.standard_normal((N, K)), rng.integers(0, K, N)
-    margins = S - S[np.arange(N), y][:, None] + margin
-    margins[np.arange(N), y] = 1.0
-    assume(np.min(np.abs(margins)) > 1e-3)  # stay off the hinge's kink
+    while True:  # redraw until no class sits within 1e-3 of the hinge's kink
+        S, y = rng.standard_normal((N, K)), rng.integers(0, K, N)
+        margins = S - S[np.arange(N), y][:, None] + margin
+        margins[np.arange(N), y] = 1.0
+        if np.min(np.abs(margins)) > 1e-3:
+            break
     check_loss_gradient(lambda S: Lo.multiclass_hinge_loss(S, y, margin, reduction), S, rng)
 
 
@@ -108,6 +110,18 @@ def test_logistic_extremes(strict):
     np.testing.assert_array_equal(ds, [0.0, 1.0, -1.0, 0.0])
     loss, _ = Lo.logistic_loss(np.float32([1e4, -1e4]), [0, 1], reduction="sum")
     assert loss == np.float32(2e4)
+
+
+def test_confident_predictions_keep_their_tiny_losses():
+    # -log sigma(40) = log(1 + e^-40) and -log softmax([40, 0])_0: ~4.25e-18, not 0
+    tiny = np.log1p(np.exp(-40.0))
+    loss, ds = Lo.logistic_loss([40.0], [1])
+    assert loss == pytest.approx(tiny, rel=1e-15) and ds[0] == pytest.approx(-tiny, rel=1e-12)
+    loss, ds = Lo.logistic_pm1_loss([40.0], [1])
+    assert loss == pytest.approx(tiny, rel=1e-15) and ds[0] == pytest.approx(-tiny, rel=1e-12)
+    loss, dZ = Lo.softmax_cross_entropy([[40.0, 0.0]], [0])
+    assert loss == pytest.approx(tiny, rel=1e-15)
+    np.testing.assert_allclose(dZ, [[-tiny, tiny]], rtol=1e-12)
 
 
 def test_hinge_and_mse_extremes(strict):
@@ -152,19 +166,20 @@ def test_identities(seed, N, K):
     Z, y = 3 * rng.standard_normal((N, K)), rng.integers(0, K, N)
     s, y01 = 3 * rng.standard_normal(N), rng.integers(0, 2, N)
     # one-hot probability rows give the same as integer labels
+    # (the label branch computes p_y - 1 as expm1(log p_y): equal up to rounding, ~1e-17)
     for a, b in zip(Lo.softmax_cross_entropy(Z, y), Lo.softmax_cross_entropy(Z, np.eye(K)[y])):
-        np.testing.assert_allclose(a, b, rtol=1e-14)
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
     # the two logistic losses are one loss in two label conventions
     for a, b in zip(Lo.logistic_loss(s, y01), Lo.logistic_pm1_loss(s, 2 * y01 - 1)):
         np.testing.assert_allclose(a, b, rtol=1e-14)
-    # against the textbook formulas, at moderate scores
+    # against the textbook formulas, at moderate scores (the naive forms lose digits when
+    # a loss is small, hence the absolute tolerance)
     p = softmax(Z)
-    np.testing.assert_allclose(
-        Lo.softmax_cross_entropy(Z, y, "sum")[0], -np.sum(np.log(p[np.arange(N), y])), rtol=1e-12
-    )
+    naive = -np.sum(np.log(p[np.arange(N), y]))
+    np.testing.assert_allclose(Lo.softmax_cross_entropy(Z, y, "sum")[0], naive, rtol=1e-12, atol=1e-14)
     sig = sigmoid(s)
     naive = -np.sum(y01 * np.log(sig) + (1 - y01) * np.log(1 - sig))
-    np.testing.assert_allclose(Lo.logistic_loss(s, y01, "sum")[0], naive, rtol=1e-10)
+    np.testing.assert_allclose(Lo.logistic_loss(s, y01, "sum")[0], naive, rtol=1e-10, atol=1e-14)
 
 
 LOSSES = {
