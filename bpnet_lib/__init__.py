@@ -8,7 +8,8 @@ finite differences. The numeric core imports NumPy only; ``symbolic`` (SymPy),
 """
 
 from . import gradcheck
+from . import bpnet, init, network, optim  # NumPy only (data, train: import on demand)
 
 __version__ = "0.1.0"
 
-__all__ = ["gradcheck", "__version__"]
+__all__ = ["gradcheck", "bpnet", "init", "network", "optim", "__version__"]

@@ -1,0 +1,304 @@
+"""Tests for bpnet_lib.bpnet: the B-matrix formulation against finite differences, against
+Sequential (to 1e-12), per-sample against matrix form, and the ones column's (lack of)
+gradient."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from bpnet_lib import bpnet as bp
+from bpnet_lib import losses as Lo
+from bpnet_lib import network as nn
+from bpnet_lib import optim
+from bpnet_lib.gradcheck import check_gradients
+
+FAST = settings(max_examples=20, deadline=None)
+seeds = st.integers(0, 2**32 - 1)
+HIDDEN = ["identity", "relu", "sigmoid", "tanh", "elu"]
+
+
+def make_net(rng, widths, acts, loss, reduction):
+    net = bp.BPNet(widths, acts, loss=loss, reduction=reduction, rng=rng)
+    for B in net.B:
+        B[0] = 0.3 * rng.standard_normal(B.shape[1])  # non-zero bias rows
+    return net
+
+
+def targets(rng, net, N):
+    K = net.widths[-1]
+    if net.loss_name == "cross_entropy":
+        return rng.dirichlet(np.ones(K), size=N) if rng.random() < 0.5 else rng.integers(0, K, N)
+    return rng.standard_normal((N, K))
+
+
+def away_from_kinks(net, X):
+    net.forward(X)
+    for k, g in enumerate(net.activations, start=1):
+        if g in ("relu", "elu") and np.min(np.abs(net.Z[k])) < 1e-3:
+            return False
+    return True
+
+
+def check_net(net, X, H, rng, wrt_X=True):
+    """Gradient check of c * J with respect to every B^(k) (and X) for a random scalar c."""
+    c = rng.uniform(0.5, 2.0) * rng.choice([-1, 1])
+    J = lambda *_: c * (net.forward(X), net.loss(H))[1]  # noqa: E731
+    net.forward(X)
+    B_G = net.backward(H)
+    args, grads = list(net.B), [c * G for G in B_G]
+    if wrt_X:
+        args, grads = [X] + args, [c * net.Y_G[0]] + grads
+    return check_gradients(J, args, grads)
+
+
+@st.composite
+def networks(draw):
+    widths = draw(st.lists(st.integers(1, 5), min_size=2, max_size=5))
+    loss = draw(st.sampled_from(["cross_entropy", "mse"]))
+    if loss == "cross_entropy":
+        widths[-1] = max(widths[-1], 2)
+    acts = draw(st.lists(st.sampled_from(HIDDEN), min_size=len(widths) - 2, max_size=len(widths) - 2))
+    out = "softmax" if loss == "cross_entropy" else draw(
+        st.sampled_from(["identity", "sigmoid", "tanh", "softmax"]))
+    return widths, acts + [out], loss, draw(st.sampled_from(["sum", "mean"]))
+
+
+# --- gradients ------------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, N=st.integers(1, 5), spec=networks())
+def test_gradients_match_finite_differences(seed, N, spec):
+    widths, acts, loss, reduction = spec
+    rng = np.random.default_rng(seed)
+    net = make_net(rng, widths, acts, loss, reduction)
+    X, H = rng.standard_normal((N, widths[0])), targets(rng, net, N)
+    assume(away_from_kinks(net, X))
+    assert max(check_net(net, X, H, rng)) < 1e-7
+
+
+@FAST
+@given(seed=seeds, N=st.integers(1, 5), spec=networks())
+def test_per_sample_gradients_sum_to_the_matrix_form(seed, N, spec):
+    widths, acts, loss, reduction = spec
+    rng = np.random.default_rng(seed)
+    net = make_net(rng, widths, acts, loss, reduction)
+    X, H = rng.standard_normal((N, widths[0])), targets(rng, net, N)
+    J, B_G = net.loss_and_grads(X, H)
+    summed = [np.zeros_like(B) for B in net.B]
+    for n in range(N):
+        for S, G in zip(summed, net.backward_sample(X[n], H[n])):
+            S += G
+    scale = N if reduction == "mean" else 1
+    for S, G in zip(summed, B_G):
+        np.testing.assert_allclose(S, scale * G, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("hidden", HIDDEN + ["softmax"])
+@pytest.mark.parametrize("out", ["identity", "sigmoid", "tanh", "softmax", "relu", "elu"])
+def test_every_activation_in_every_position(hidden, out):
+    """Each g^(k) as a hidden layer and as the output (MSE); a softmax anywhere uses its
+    Jacobian-vector product y * (y_G - (y_G . y))."""
+    for seed in range(100):  # the first seed whose pre-activations keep clear of 0
+        rng = np.random.default_rng(seed)
+        net = make_net(rng, [3, 4, 3], [hidden, out], "mse", "mean")
+        X, H = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+        if away_from_kinks(net, X):
+            break
+    assert max(check_net(net, X, H, rng)) < 1e-7
+    J, B_G = net.loss_and_grads(X, H)
+    per_sample = [net.backward_sample(X[n], H[n]) for n in range(5)]
+    for k, G in enumerate(B_G):
+        np.testing.assert_allclose(sum(p[k] for p in per_sample) / 5, G, rtol=1e-12, atol=1e-14)
+
+
+def test_per_sample_is_the_outer_product_of_columns():
+    rng = np.random.default_rng(0)
+    net = make_net(rng, [3, 4], ["identity"], "mse", "sum")
+    x, h = rng.standard_normal(3), rng.standard_normal(4)
+    (B_G,) = net.backward_sample(x, h)
+    y_hat = np.concatenate([[1.0], x])[:, None]  # column [1; x]
+    z_G = (net.B[0].T @ y_hat) - h[:, None]  # column y - h (identity output)
+    np.testing.assert_allclose(B_G, y_hat @ z_G.T)  # not z_G y_hat^T: that is B's transpose
+    assert B_G.shape == net.B[0].shape
+
+
+@pytest.mark.parametrize("loss, out", [("cross_entropy", "softmax"), ("mse", "identity")])
+def test_output_gradient_is_Y_minus_H(loss, out):
+    rng = np.random.default_rng(1)
+    net = make_net(rng, [3, 5, 4], ["tanh", out], loss, "sum")
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 4, 6)
+    net.loss_and_grads(X, y)
+    H = np.eye(4)[y]
+    np.testing.assert_allclose(net.Z_G[-1], net.Y[-1] - H, rtol=0, atol=1e-15)
+    net.reduction = "mean"
+    net.backward(y)
+    np.testing.assert_allclose(net.Z_G[-1], (net.Y[-1] - H) / 6, rtol=0, atol=1e-15)
+
+
+# --- the ones column --------------------------------------------------------------------
+
+
+def test_ones_column_receives_no_gradient():
+    rng = np.random.default_rng(2)
+    net = make_net(rng, [3, 4, 5, 2], ["sigmoid", "tanh", "softmax"], "cross_entropy", "sum")
+    X, y = rng.standard_normal((7, 3)), rng.integers(0, 2, 7)
+    net.loss_and_grads(X, y)
+    for k in range(1, 4):
+        full = net.Z_G[k] @ net.B[k - 1].T  # gradient w.r.t. [1, Y^(k-1)], ones column first
+        np.testing.assert_allclose(net.Y_G[k - 1], full[:, 1:], rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(net.B_G[k - 1][0], net.Z_G[k].sum(axis=0))  # bias row
+    check_net(net, X, y, rng)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [lambda B: B[:-1], lambda B: B[1:] + B[:1], lambda B: np.vstack([np.zeros_like(B[:1]), B[2:]])],
+    ids=["drop-last-row", "add-bias-row", "zero-first-weight-row"],
+)
+def test_wrong_bias_handling_breaks_the_gradient_check(monkeypatch, wrong):
+    rng = np.random.default_rng(3)
+    net = make_net(rng, [3, 4, 4, 3], ["tanh", "sigmoid", "softmax"], "cross_entropy", "sum")
+    X, y = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    check_net(net, X, y, rng)
+    monkeypatch.setattr(bp, "drop_bias_row", wrong)
+    with pytest.raises(AssertionError, match="gradient check failed"):
+        check_net(net, X, y, rng)
+
+
+# --- BPNet == Sequential --------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, N=st.integers(1, 6), spec=networks())
+def test_agrees_with_sequential(seed, N, spec):
+    widths, acts, loss, reduction = spec
+    assume("softmax" not in acts[:-1] and not (loss == "mse" and acts[-1] == "softmax"))
+    rng = np.random.default_rng(seed)
+    net = make_net(rng, widths, acts, loss, reduction)
+    X = rng.standard_normal((N, widths[0]))
+    y = rng.integers(0, widths[-1], N)
+    H = y if loss == "cross_entropy" else rng.standard_normal((N, widths[-1]))
+    J, B_G = net.loss_and_grads(X, H)
+
+    seq = net.to_sequential()
+    S = seq.forward(X)
+    loss_fn = Lo.softmax_cross_entropy if loss == "cross_entropy" else Lo.mse_loss
+    L, dS = loss_fn(S, H, reduction=reduction)
+    dX = seq.backward(dS)
+    np.testing.assert_allclose(L, J, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dX, net.Y_G[0], rtol=1e-12, atol=1e-12)
+    linears = [layer for layer in seq if isinstance(layer, nn.Linear)]
+    for lin, G in zip(linears, B_G):
+        np.testing.assert_allclose(np.vstack([lin.db, lin.dW]), G, rtol=1e-12, atol=1e-12)
+
+    back = bp.BPNet.from_sequential(seq, loss=loss, reduction=reduction)
+    assert back.activations == net.activations and back.widths == net.widths
+    for B1, B2 in zip(back.B, net.B):
+        np.testing.assert_array_equal(B1, B2)
+        assert not np.shares_memory(B1, B2)
+
+
+def test_from_sequential_copies_weights():
+    seq = nn.Sequential(nn.Linear(4, 6, rng=0), nn.ReLU(), nn.Linear(6, 6, rng=1),
+                        nn.Linear(6, 3, rng=2))
+    seq[0].b[...] = np.arange(6)
+    net = bp.BPNet.from_sequential(seq)
+    assert net.activations == ["relu", "identity", "softmax"]
+    np.testing.assert_array_equal(net.B[0], np.vstack([seq[0].b, seq[0].W]))
+    net.B[0][0, 0] = 100.0
+    assert seq[0].b[0] == 0.0
+    mse = bp.BPNet.from_sequential(nn.Sequential(nn.Linear(2, 2, rng=0), nn.Sigmoid()), loss="mse")
+    assert mse.activations == ["sigmoid"] and mse.loss_name == "mse"
+
+
+# --- forward, loss, stability -----------------------------------------------------------
+
+
+def test_forward_is_the_notes_formula():
+    rng = np.random.default_rng(4)
+    net = make_net(rng, [3, 4, 2], ["relu", "softmax"], "cross_entropy", "sum")
+    X = rng.standard_normal((5, 3))
+    Y = net.forward(X)
+    Z1 = np.hstack([np.ones((5, 1)), X]) @ net.B[0]
+    Y1 = np.maximum(Z1, 0)
+    Z2 = np.hstack([np.ones((5, 1)), Y1]) @ net.B[1]
+    np.testing.assert_allclose(Y, np.exp(Z2) / np.exp(Z2).sum(axis=1, keepdims=True))
+    H = np.eye(2)[[0, 1, 1, 0, 1]]
+    np.testing.assert_allclose(net.loss(H), -np.trace(H.T @ np.log(Y)))
+    assert net.B[0].shape == (4, 4) and net.B[1].shape == (5, 2)
+    assert "B1 (4, 4) relu, B2 (5, 2) softmax" in repr(net)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    net = bp.BPNet([2, 3], ["softmax"], rng=0)
+    net.B[0] = np.array([[0.0, 0, 0], [1e4, -1e4, 0], [0, 0, 0]])
+    X = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    J, (B_G,) = net.loss_and_grads(X, [1, 1])  # log Y^(l) would be log 0 = -inf
+    np.testing.assert_allclose(J, 2e4, rtol=1e-12)
+    assert np.all(np.isfinite(B_G))
+
+
+def test_trains_with_sgd_on_xor():
+    rng = np.random.default_rng(5)
+    X = np.array([[0.0, 0], [0, 1], [1, 0], [1, 1]])
+    y = np.array([0, 1, 1, 0])
+    net = bp.BPNet([2, 8, 2], ["tanh", "softmax"], reduction="mean", rng=rng, init="glorot")
+    opt = optim.SGD(net, lr=0.5, momentum=0.9)
+    first = net.loss_and_grads(X, y)[0]
+    for _ in range(300):
+        net.loss_and_grads(X, y)
+        opt.step()
+    assert net.loss_and_grads(X, y)[0] < 0.05 * first
+    np.testing.assert_array_equal(net.predict(X), y)
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="activations\\[0\\]: expected one of"):
+        bp.BPNet([2, 3, 2], ["swish", "softmax"])
+    with pytest.raises(ValueError, match="'softmax' for loss='cross_entropy'"):
+        bp.BPNet([2, 3, 2], ["relu", "sigmoid"])
+    with pytest.raises(ValueError, match="expected 2 names"):
+        bp.BPNet([2, 3, 2], ["softmax"])
+    with pytest.raises(ValueError, match="widths"):
+        bp.BPNet([2], [])
+    with pytest.raises(ValueError, match="single string"):
+        bp.BPNet([2, 3, 2], "relu")
+    with pytest.raises(ValueError, match="widths"):
+        bp.BPNet([2, 0], ["softmax"])
+    with pytest.raises(ValueError, match="loss"):
+        bp.BPNet([2, 2], ["softmax"], loss="hinge")
+    with pytest.raises(ValueError, match="reduction"):
+        bp.BPNet([2, 2], ["softmax"], reduction="avg")
+    with pytest.raises(ValueError, match="init"):
+        bp.BPNet([2, 2], ["softmax"], init="ones")
+    net = bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=0)
+    with pytest.raises(RuntimeError, match="before forward"):
+        net.backward([0, 1])
+    with pytest.raises(RuntimeError, match="before forward"):
+        net.loss([0, 1])
+    with pytest.raises(ValueError, match="n_0 = 3"):
+        net.forward(np.ones((2, 4)))
+    net.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="labels in 0..1"):
+        net.backward([0, 2])
+    with pytest.raises(ValueError, match="summing to 1"):
+        net.backward(np.array([[0.5, 0.4], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="shape"):
+        net.backward(np.ones((3, 2)) / 2)
+    with pytest.raises(ValueError, match="x: expected shape"):
+        net.backward_sample(np.ones(2), 0)
+    with pytest.raises(ValueError, match="labels in 0..1"):
+        net.backward_sample(np.ones(3), 5)
+    with pytest.raises(ValueError, match="Dropout"):
+        bp.BPNet.from_sequential(nn.Sequential(nn.Linear(2, 2, rng=0), nn.Dropout(0.5, rng=0)))
+    with pytest.raises(ValueError, match="ELU"):
+        bp.BPNet.from_sequential(nn.Sequential(nn.Linear(2, 2, rng=0), nn.ELU(2.0)), loss="mse")
+    with pytest.raises(ValueError, match="Linear last layer"):
+        bp.BPNet.from_sequential(nn.Sequential(nn.Linear(2, 2, rng=0), nn.ReLU()))
+    with pytest.raises(ValueError, match="hidden layer"):
+        bp.BPNet([2, 3, 2], ["softmax", "identity"], loss="mse").to_sequential()

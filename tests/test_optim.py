@@ -1,0 +1,144 @@
+"""Tests for bpnet_lib.optim: SGD, momentum and weight decay against hand computation,
+in-place updates on real models, and error messages."""
+
+import numpy as np
+import pytest
+
+from bpnet_lib import bpnet as bp
+from bpnet_lib import network as nn
+from bpnet_lib.optim import SGD
+
+
+class Fixed:
+    """A 'model' whose gradients are set by hand."""
+
+    def __init__(self, **params):
+        self.p = {k: np.array(v, dtype=float) for k, v in params.items()}
+        self.g = {k: np.zeros_like(v) for k, v in self.p.items()}
+
+    def params(self):
+        return self.p
+
+    def grads(self):
+        return self.g
+
+
+def test_plain_sgd_by_hand():
+    m = Fixed(w=[1.0, -2.0], b=[0.5])
+    opt = SGD(m, lr=0.1)
+    m.g["w"][...] = [0.5, 1.0]
+    m.g["b"][...] = [-3.0]
+    w = m.p["w"]
+    opt.step()
+    assert m.p["w"] is w  # updated in place
+    np.testing.assert_allclose(m.p["w"], [0.95, -2.1])
+    np.testing.assert_allclose(m.p["b"], [0.8])
+
+
+def test_momentum_by_hand():
+    # v1 = -0.05, -0.1; v2 = 0.9 v1 - 0.1 g = -0.095, -0.19; v3 = -0.1355, -0.271
+    m = Fixed(w=[1.0, -2.0])
+    opt = SGD(m, lr=0.1, momentum=0.9)
+    m.g["w"][...] = [0.5, 1.0]
+    expected = [[0.95, -2.1], [0.855, -2.29], [0.7195, -2.561]]
+    for want in expected:
+        opt.step()
+        np.testing.assert_allclose(m.p["w"], want, rtol=1e-14)
+    np.testing.assert_allclose(opt.velocity["w"], [-0.1355, -0.271], rtol=1e-14)
+
+
+def test_weight_decay_by_hand():
+    m = Fixed(w=[2.0, -1.0])
+    opt = SGD(m, lr=0.1, momentum=0.5, weight_decay=0.01)
+    m.g["w"][...] = [1.0, 1.0]
+    opt.step()  # g + 0.01 w = [1.02, 0.99]; v = -0.1 g
+    np.testing.assert_allclose(m.p["w"], [2.0 - 0.102, -1.0 - 0.099])
+    opt.step()  # v = 0.5 v - 0.1 (g + 0.01 w)
+    v2 = 0.5 * np.array([-0.102, -0.099]) - 0.1 * (1 + 0.01 * np.array([1.898, -1.099]))
+    np.testing.assert_allclose(m.p["w"], np.array([1.898, -1.099]) + v2)
+
+
+def test_equals_the_pytorch_form_of_momentum():
+    rng = np.random.default_rng(0)
+    lr, mu, wd = 0.05, 0.8, 1e-3
+    m = Fixed(w=rng.standard_normal((3, 2)))
+    theta, buf = m.p["w"].copy(), np.zeros((3, 2))
+    opt = SGD(m, lr=lr, momentum=mu, weight_decay=wd)
+    for _ in range(20):
+        g = rng.standard_normal((3, 2))
+        m.g["w"][...] = g
+        opt.step()
+        buf = mu * buf + (g + wd * theta)  # v <- mu v + g, theta <- theta - lr v
+        theta = theta - lr * buf
+    np.testing.assert_allclose(m.p["w"], theta, rtol=1e-12)
+
+
+def test_momentum_speeds_up_an_ill_conditioned_quadratic():
+    A = np.diag([1.0, 100.0])  # loss 1/2 w^T A w, gradient A w, condition number 100
+
+    def steps(momentum, lr):
+        m = Fixed(w=[1.0, 1.0])
+        opt = SGD(m, lr=lr, momentum=momentum)
+        for t in range(1, 2000):
+            m.g["w"][...] = A @ m.p["w"]
+            opt.step()
+            if np.linalg.norm(m.p["w"]) < 1e-6:
+                return t
+        return np.inf
+
+    plain, heavy = steps(0.0, 1 / 100), steps(0.8, 1 / 100)
+    assert heavy < plain / 3
+
+
+def test_updates_a_sequential_and_a_bpnet_in_place():
+    rng = np.random.default_rng(1)
+    model = nn.Sequential(nn.Linear(3, 4, rng=rng), nn.Tanh(), nn.Linear(4, 2, rng=rng))
+    X, dY = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    before = {k: v.copy() for k, v in model.params().items()}
+    model.forward(X)
+    model.backward(dY)
+    SGD(model, lr=0.3).step()
+    for k, v in model.params().items():
+        np.testing.assert_allclose(v, before[k] - 0.3 * model.grads()[k])
+    assert model.params()["0.W"] is model[0].W
+
+    net = bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=rng)
+    B1 = net.B[0].copy()
+    (G1, _) = net.loss_and_grads(X, rng.integers(0, 2, 5))[1]
+    SGD(net, lr=0.1).step()
+    np.testing.assert_allclose(net.B[0], B1 - 0.1 * G1)
+
+
+def test_learning_rate_can_change_between_steps():
+    m = Fixed(w=[1.0])
+    opt = SGD(m, lr=0.1)
+    m.g["w"][...] = [1.0]
+    opt.step()
+    opt.lr = 0.5
+    opt.step()
+    np.testing.assert_allclose(m.p["w"], [1.0 - 0.1 - 0.5])
+    opt.zero_grad()
+    assert m.g["w"][0] == 0
+
+
+def test_errors():
+    m = Fixed(w=[1.0])
+    for kw, match in [({"lr": 0.0}, "lr"), ({"lr": -1}, "lr"), ({"lr": "0.1"}, "lr"),
+                      ({"lr": 0.1, "momentum": 1.0}, "momentum"),
+                      ({"lr": 0.1, "momentum": -0.1}, "momentum"),
+                      ({"lr": 0.1, "weight_decay": -1e-4}, "weight_decay")]:
+        with pytest.raises(ValueError, match=match):
+            SGD(m, **kw)
+    with pytest.raises(ValueError, match="params\\(\\) and grads\\(\\)"):
+        SGD(object(), lr=0.1)
+    bad = Fixed(w=[1.0])
+    bad.g = {"v": np.zeros(1)}
+    with pytest.raises(ValueError, match="same keys"):
+        SGD(bad, lr=0.1).step()
+    bad.g = {"w": np.zeros(2)}
+    with pytest.raises(ValueError, match="expected the shape"):
+        SGD(bad, lr=0.1).step()
+    opt = SGD(m, lr=0.1)
+    opt.lr = 0
+    with pytest.raises(ValueError, match="lr"):
+        opt.step()

@@ -1,0 +1,166 @@
+"""Tests for bpnet_lib.train: accuracy and evaluate by hand, fit on XOR and on the digits
+(>= 97 % test accuracy in well under 15 s), determinism, callbacks and the progress bar."""
+
+import contextlib
+import time
+
+import numpy as np
+import pytest
+
+from bpnet_lib import data, losses
+from bpnet_lib import network as nn
+from bpnet_lib.optim import SGD
+from bpnet_lib.train import History, accuracy, evaluate, fit, progress_enabled
+
+
+def xor_model(seed=0):
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(nn.Linear(2, 8, rng=rng, init="glorot"), nn.Tanh(),
+                         nn.Linear(8, 2, rng=rng, init="glorot"))
+
+
+def test_accuracy():
+    S = np.array([[0.1, 0.9], [2.0, -1.0], [0.3, 0.2], [0.0, 5.0]])
+    assert accuracy(S, [1, 0, 1, 1]) == 0.75
+    assert accuracy(np.array([0.5, -2.0, 1.0]), [1, 0, 0]) == pytest.approx(2 / 3)
+    assert accuracy(np.array([0.5, -2.0, 1.0]), [1, -1, -1]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="y: expected labels of shape \\(4,\\)"):
+        accuracy(S, [1, 0])
+    with pytest.raises(ValueError, match="scores"):
+        accuracy(np.ones((2, 2, 2)), [0, 1])
+
+
+def test_evaluate_is_eval_mode_and_restores_it():
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(4, 16, rng=rng), nn.ReLU(), nn.Dropout(0.5, rng=1),
+                          nn.Linear(16, 3, rng=rng))
+    X, y = rng.standard_normal((37, 4)), rng.integers(0, 3, 37)
+    loss, acc = evaluate(model, losses.softmax_cross_entropy, X, y)
+    assert model.training  # restored
+    model.eval()
+    S = model.forward(X)
+    assert loss == pytest.approx(losses.softmax_cross_entropy(S, y)[0], rel=1e-12)
+    assert acc == accuracy(S, y)
+    chunked = evaluate(model, losses.softmax_cross_entropy, X, y, batch_size=10)
+    assert chunked == pytest.approx((loss, acc), rel=1e-12)
+    assert not model.training
+
+
+def test_fit_learns_xor():
+    X, y = data.xor(n_per_corner=25, noise=0.1, rng=0)
+    Xv, yv = data.xor(n_per_corner=25, noise=0.1, rng=1)
+    model = xor_model()
+    opt = SGD(model, lr=0.1, momentum=0.9)
+    h = fit(model, losses.softmax_cross_entropy, X, y, epochs=40, batch_size=10,
+            optimizer=opt, rng=0, X_val=Xv, y_val=yv, progress=False)
+    assert isinstance(h, History) and h.epochs == 40
+    assert len(h.train_acc) == len(h.val_loss) == len(h.val_acc) == 40
+    assert h.loss[-1] < 0.1 * h.loss[0]
+    assert h.val_acc[-1] == 1.0 and h.train_acc[-1] == 1.0
+
+
+def test_fit_is_deterministic_for_a_seed():
+    X, y = data.xor(n_per_corner=10, rng=0)
+    runs = []
+    for _ in range(2):
+        model = xor_model(3)
+        runs.append(fit(model, losses.softmax_cross_entropy, X, y, epochs=5, batch_size=8,
+                        optimizer=SGD(model, lr=0.1), rng=7, progress=False))
+    assert runs[0] == runs[1]
+
+
+def test_fit_regression_with_mse():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (64, 1))
+    H = np.sin(3 * X)
+    model = nn.Sequential(nn.Linear(1, 16, rng=rng), nn.Tanh(), nn.Linear(16, 1, rng=rng))
+    h = fit(model, losses.mse_loss, X, H, epochs=30, batch_size=16,
+            optimizer=SGD(model, lr=0.05, momentum=0.9), rng=0, progress=False)
+    assert h.loss[-1] < 0.2 * h.loss[0]
+    assert np.isnan(h.train_acc[-1])  # no accuracy for real-valued targets
+
+
+def test_callback_can_stop_early():
+    X, y = data.xor(n_per_corner=5, rng=0)
+    model = xor_model()
+    calls = []
+
+    def callback(epoch, history, m):
+        calls.append((epoch, history.epochs, m is model))
+        return epoch == 3
+
+    h = fit(model, losses.softmax_cross_entropy, X, y, epochs=10, batch_size=4,
+            optimizer=SGD(model, lr=0.1), rng=0, progress=False, callback=callback)
+    assert h.epochs == 3 and calls == [(1, 1, True), (2, 2, True), (3, 3, True)]
+
+
+def test_progress_bar_switches(capsys, monkeypatch):
+    X, y = data.xor(n_per_corner=5, rng=0)
+    model = xor_model()
+    kw = dict(epochs=2, batch_size=4, optimizer=SGD(model, lr=0.1), rng=0)
+    monkeypatch.delenv("BPNET_PROGRESS", raising=False)
+    assert progress_enabled(True) and not progress_enabled(False)
+    fit(model, losses.softmax_cross_entropy, X, y, progress=False, **kw)
+    assert capsys.readouterr() == ("", "")
+    fit(model, losses.softmax_cross_entropy, X, y, progress=True, **kw)
+    out = capsys.readouterr()
+    assert "epochs" in out.err and out.out == ""
+    monkeypatch.setenv("BPNET_PROGRESS", "0")
+    assert not progress_enabled(True)
+    fit(model, losses.softmax_cross_entropy, X, y, progress=True, **kw)
+    assert capsys.readouterr() == ("", "")
+
+
+# A 64-256-10 ReLU MLP. With split seed 0 it reaches 97.8 % test accuracy (440/450) for model
+# seed 0, and 97.3-98.2 % for each of the model seeds 0-7, in about 0.5 s on one core.
+DIGITS_CONFIG = dict(hidden=256, lr=0.05, momentum=0.9, weight_decay=1e-3, batch_size=32,
+                     epochs=20, seed=0)
+
+
+def one_blas_thread():
+    """OpenBLAS threads on (32 x 64) @ (64 x 256) products cost more than they save, and on a
+    loaded machine their spin-waiting makes training 5-20x slower; one thread is robust."""
+    try:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def test_digits_mlp_reaches_97_percent_quickly():
+    with one_blas_thread():
+        check_digits_mlp(DIGITS_CONFIG)
+
+
+def check_digits_mlp(c):
+    start = time.perf_counter()
+    X_train, y_train, X_test, y_test = data.digits(test_size=0.25, seed=0)
+    rng = np.random.default_rng(c["seed"])
+    model = nn.Sequential(nn.Linear(64, c["hidden"], rng=rng), nn.ReLU(),
+                          nn.Linear(c["hidden"], 10, rng=rng))
+    opt = SGD(model, lr=c["lr"], momentum=c["momentum"], weight_decay=c["weight_decay"])
+    h = fit(model, losses.softmax_cross_entropy, X_train, y_train, epochs=c["epochs"],
+            batch_size=c["batch_size"], optimizer=opt, rng=rng, X_val=X_test, y_val=y_test,
+            progress=False)
+    elapsed = time.perf_counter() - start
+    test_loss, test_acc = evaluate(model, losses.softmax_cross_entropy, X_test, y_test)
+    assert test_acc == h.val_acc[-1]
+    assert test_acc >= 0.97, f"test accuracy {test_acc:.4f}"
+    assert h.train_acc[-1] > 0.99
+    assert elapsed < 15, f"took {elapsed:.1f} s"
+    assert np.mean(model.predict(X_test) == y_test) == test_acc
+
+
+def test_errors():
+    X, y = data.xor(n_per_corner=5, rng=0)
+    model = xor_model()
+    opt = SGD(model, lr=0.1)
+    with pytest.raises(ValueError, match="epochs"):
+        fit(model, losses.softmax_cross_entropy, X, y, -1, 4, opt, rng=0, progress=False)
+    with pytest.raises(ValueError, match="X_val, y_val"):
+        fit(model, losses.softmax_cross_entropy, X, y, 1, 4, opt, rng=0, X_val=X, progress=False)
+    with pytest.raises(ValueError, match="labels in 0..1"):
+        fit(model, losses.softmax_cross_entropy, X, y + 1, 1, 4, opt, rng=0, progress=False)
+    with pytest.raises(ValueError, match="layer 0"):
+        fit(model, losses.softmax_cross_entropy, np.ones((4, 3)), y[:4], 1, 4, opt, rng=0,
+            progress=False)
