@@ -14,10 +14,18 @@ MATHJAX := .cache/extra/mathjax/tex-chtml.js
 NPM := $(shell command -v npm 2>/dev/null)
 JB_FLAGS := --builder html -W -n --keep-going
 NBVAL_FLAGS := --nbval --nbval-sanitize-with .ci/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
+JOBS ?= 2
 CHAPTERS := $(shell grep -oE 'file: *book/[^ ]+' _toc.yml | sed 's/file: *//')
 # Pages that are notebooks (a jupytext header with a kernelspec), as opposed to plain pages.
 NOTEBOOKS := $(basename $(shell grep -l '^kernelspec:' $(addsuffix .md,$(CHAPTERS))))
+NB_OUT := $(patsubst book/%,_build/notebooks/%.ipynb,$(NOTEBOOKS))
+LIB_SOURCES := $(wildcard bpnet_lib/*.py)
 PORT ?= 8000
+# One BLAS thread per process: the book's matrices are small, two notebooks run at once on
+# two cores, and a fixed thread count keeps floating-point results identical run to run.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: help venv book test test-lib test-notebooks build-book serve lab notebooks chapter bench clean
 
@@ -58,14 +66,27 @@ book: build-book
 test-lib: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
-# Strict nbval: the book build executes every chapter once and stores the executed
-# notebooks in _build/jupyter_execute; nbval runs each again and requires every stored
-# output to reproduce (only the regexes in .ci/nbval_sanitize.cfg are masked).
-test-notebooks: build-book
-	$(BIN)/python -m pytest $(NBVAL_FLAGS) $(addprefix _build/jupyter_execute/,$(addsuffix .ipynb,$(NOTEBOOKS)))
+# Each chapter converted to .ipynb (jupytext) and executed (`jupyter execute`) in its own
+# folder; re-made when the chapter or the library changes. These are also the executed
+# copies for readers (`make notebooks`).
+_build/notebooks/%.ipynb: book/%.md $(LIB_SOURCES) | $(STAMP)
+	@mkdir -p $(dir $@)
+	$(BIN)/jupytext --quiet --to ipynb --output $@.tmp.ipynb $<
+	cd $(dir $<) && $(CURDIR)/$(BIN)/jupyter execute --inplace --timeout=600 --startup_timeout=120 $(CURDIR)/$@.tmp.ipynb
+	mv $@.tmp.ipynb $@
 
-test: test-lib test-notebooks
-	@echo "make test: library tests, warnings-as-errors book build and strict nbval all passed"
+notebooks: $(NB_OUT)
+	@echo "Executed notebooks are in $(CURDIR)/_build/notebooks"
+
+# Strict nbval: every chapter runs again and each stored output must reproduce exactly
+# (only the regexes in .ci/nbval_sanitize.cfg are masked). --dist loadfile keeps the cells
+# of one notebook in order on one worker.
+test-notebooks: $(STAMP)
+	$(MAKE) --no-print-directory -j $(JOBS) notebooks
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n $(JOBS) --dist loadfile $(NB_OUT)
+
+test: test-lib test-notebooks build-book
+	@echo "make test: library tests, strict nbval and the warnings-as-errors book build all passed"
 
 serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
@@ -75,22 +96,11 @@ lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
 	$(BIN)/jupyter lab --notebook-dir=book
 
-notebooks: $(STAMP)
-	mkdir -p _build/notebooks
-	for f in $(NOTEBOOKS); do \
-	  out=_build/notebooks/$${f#book/}.ipynb; mkdir -p $$(dirname $$out); \
-	  $(BIN)/jupytext --quiet --to ipynb --output $$out $$f.md; \
-	  (cd $$(dirname $$f) && ../$(BIN)/jupyter execute --inplace $(CURDIR)/$$out) ; \
-	done
-	@echo "Executed notebooks are in $(CURDIR)/_build/notebooks"
-
-# One chapter on its own, for writing it: convert, execute in its own folder, strict nbval.
+# One chapter on its own, for writing it: execute it and run strict nbval on it.
 chapter: $(STAMP)
 	@test -n "$(CH)" || { echo "usage: make chapter CH=book/part/name"; exit 1; }
-	mkdir -p _build/chapters
-	$(BIN)/jupytext --quiet --to ipynb --output _build/chapters/$(notdir $(CH)).ipynb $(CH).md
-	cd $(dir $(CH)) && $(CURDIR)/$(BIN)/jupyter execute --inplace $(CURDIR)/_build/chapters/$(notdir $(CH)).ipynb
-	$(BIN)/python -m pytest $(NBVAL_FLAGS) _build/chapters/$(notdir $(CH)).ipynb
+	$(MAKE) --no-print-directory $(patsubst book/%,_build/notebooks/%.ipynb,$(CH))
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) $(patsubst book/%,_build/notebooks/%.ipynb,$(CH))
 
 clean:
 	rm -rf _build .cache .pytest_cache .hypothesis
