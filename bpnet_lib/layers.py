@@ -6,8 +6,8 @@ takes the upstream gradient :math:`\\partial L / \\partial Y` (same shape as the
 forward's output, checked) and returns the gradients of the forward's inputs, in
 argument order. The affine layer saves its inputs; the sigmoid, tanh, ReLU and
 ELU save their *output* and write their derivative in terms of it; dropout saves
-its scaled keep-mask. Layer objects for ``Sequential`` are thin wrappers over
-these functions and live elsewhere.
+its scaled keep-mask; maxout saves the position of each group's maximum. Layer
+objects for ``Sequential`` are thin wrappers over these functions and live elsewhere.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ __all__ = [
     "affine_relu_backward",
     "dropout_forward",
     "dropout_backward",
+    "MaxoutCache",
+    "maxout_forward",
+    "maxout_backward",
 ]
 
 
@@ -423,3 +426,100 @@ def dropout_backward(dY, cache):
     mask, _, shape = cache
     dY = _upstream(dY, shape)
     return dY if mask is None else dY * mask
+
+
+# --- maxout ------------------------------------------------------------------
+
+
+class MaxoutCache(NamedTuple):
+    """What :func:`maxout_backward` needs: the arg-max of each group and the input's shape.
+
+    ``argmax`` (N, M) holds, for every sample and group, the position ``j`` in ``0..k-1``
+    of the (first) largest of the group's ``k`` inputs; ``shape`` is ``(N, M*k)``.
+    """
+
+    argmax: np.ndarray
+    shape: tuple
+    k: int
+
+
+def _check_pieces(k) -> int:
+    """Return the group size ``k`` of a maxout layer as an int; it must be a positive integer."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: expected a positive integer (inputs per maxout unit), got {k!r}")
+    return int(k)
+
+
+def maxout_forward(X, k):
+    """Maxout layer: the maximum of each group of ``k`` consecutive inputs.
+
+    The ``M k`` columns of ``X`` are split into ``M`` groups of ``k`` consecutive columns,
+    group ``m`` being columns ``m k, ..., m k + k - 1``, and each output is the largest
+    entry of its group:
+
+    .. math::
+        Y_{nm} = \\max_{0 \\le j < k} X_{n,\\, mk + j}
+
+    Preceded by an affine layer with ``M k`` outputs, this is the maxout unit of
+    Goodfellow et al. (2013), :math:`\\max_j (x^\\top w_j + b_j)`. With ``k = 1`` it is
+    the identity; with the pieces :math:`(z, 0)` it is the ReLU.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, M*k)
+        Pre-activations, ``k`` per output unit.
+    k : int
+        Number of inputs (linear pieces) per output unit; must divide ``X.shape[1]``.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, M)
+    cache : MaxoutCache
+        ``(argmax, shape, k)``; on ties ``argmax`` is the *first* largest entry
+        (the convention of ``np.argmax``).
+    """
+    X = as_float_array(X, "X")
+    k = _check_pieces(k)
+    check_ndim(X, 2, "X", "(N, M*k)")
+    N, Mk = X.shape
+    if Mk % k != 0:
+        raise ValueError(
+            f"X: expected a number of columns divisible by k = {k} (M groups of k "
+            f"consecutive inputs), got shape {X.shape}"
+        )
+    groups = X.reshape(N, Mk // k, k)
+    argmax = np.argmax(groups, axis=2)
+    Y = np.take_along_axis(groups, argmax[..., None], axis=2)[..., 0]
+    return Y, MaxoutCache(argmax, X.shape, k)
+
+
+def maxout_backward(dY, cache):
+    """Backward pass of :func:`maxout_forward`: each group's gradient goes to its arg-max.
+
+    .. math::
+        \\frac{\\partial L}{\\partial X_{n,\\, mk + j}} =
+        \\frac{\\partial L}{\\partial Y_{nm}}\\, [\\, j = j^*_{nm} ],
+        \\qquad j^*_{nm} = \\operatorname{arg\\,max}_{j} X_{n,\\, mk + j}
+
+    The maximum is not differentiable where two entries of a group tie; there any
+    convex combination of their unit vectors is a subgradient. We send the whole
+    gradient to the first arg-max, the one recorded by :func:`maxout_forward`.
+
+    Parameters
+    ----------
+    dY : array_like, shape (N, M)
+        Upstream gradient.
+    cache : MaxoutCache
+        From :func:`maxout_forward`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, M*k)
+        Zero except at one entry per group.
+    """
+    argmax, shape, k = cache
+    N, Mk = shape
+    dY = _upstream(dY, (N, Mk // k))
+    dX = np.zeros((N, Mk // k, k), dtype=dY.dtype)
+    np.put_along_axis(dX, argmax[..., None], dY[..., None], axis=2)
+    return dX.reshape(N, Mk)

@@ -17,6 +17,7 @@ from .descent import gradient_descent
 __all__ = [
     "quadratic_model_explorer",
     "descent_explorer",
+    "activation_depth_explorer",
 ]
 
 
@@ -104,4 +105,48 @@ def descent_explorer(f, grad_fn, theta0, xlim, ylim, minimum=None, lr=0.5,
                                description="lr", continuous_update=False),
         steps=widgets.IntSlider(value=steps, min=0, max=max_steps, step=1,
                                 description="steps", continuous_update=False),
+    )
+
+
+def activation_depth_explorer(activations=("sigmoid", "tanh", "relu"), depth=20, scale=1.0,
+                              width=128, n_samples=256, seed=0):
+    """Pick activations, a depth and a weight scale; see signals and gradients per layer.
+
+    Every frame runs :func:`bpnet_lib.plotting.activation_depth_profile` for each chosen
+    activation and draws the results with :func:`bpnet_lib.plotting.plot_depth_profile`.
+
+    Parameters
+    ----------
+    activations : sequence of str
+        Initially selected activations, from ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"elu"``.
+    depth : int
+        Initial number of layers (slider from 2 to 60).
+    scale : float
+        Initial factor on the recommended weight standard deviation (slider from 1/4 to 4).
+    width, n_samples, seed : int
+        As in :func:`bpnet_lib.plotting.activation_depth_profile`; fixed.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    def draw(chosen, depth, scale):
+        profiles = {
+            name: plotting.activation_depth_profile(name, depth=depth, width=width,
+                                                    n_samples=n_samples, scale=scale, seed=seed)
+            for name in chosen
+        }
+        fig = plotting.plot_depth_profile(profiles)
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(
+        draw,
+        chosen=widgets.SelectMultiple(options=["sigmoid", "tanh", "relu", "elu"],
+                                      value=tuple(activations), description="activations"),
+        depth=widgets.IntSlider(value=depth, min=2, max=60, description="depth",
+                                continuous_update=False),
+        scale=widgets.FloatLogSlider(value=scale, base=2, min=-2, max=2, step=0.25,
+                                     description="weight scale", continuous_update=False),
     )
