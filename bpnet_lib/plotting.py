@@ -473,11 +473,11 @@ _DEPTH_GAINS = {"sigmoid": 1.0, "tanh": 1.0, "relu": float(np.sqrt(2.0)), "elu":
 def activation_depth_profile(activation, depth=20, width=128, n_samples=256, scale=1.0, seed=0):
     r"""Push a random batch through a deep stack of affine + activation layers and back.
 
-    Layer :math:`k = 1, \dots, L` computes :math:`Z^{(k)} = Y^{(k-1)} W^{(k)}` (zero
+    Layer :math:`k = 1, \dots, l` computes :math:`Z^{(k)} = Y^{(k-1)} W^{(k)}` (zero
     biases) and :math:`Y^{(k)} = g(Z^{(k)})` with the library's
     :func:`bpnet_lib.layers.affine_forward` and the activation's forward; the
     backward pass starts from a standard-normal upstream gradient
-    :math:`\mathrm{d}Y^{(L)}` (the loss :math:`\sum \mathrm{d}Y^{(L)} \odot Y^{(L)}`) and
+    :math:`\mathrm{d}Y^{(l)}` (the loss :math:`L = \sum \mathrm{d}Y^{(l)} \odot Y^{(l)}`) and
     runs the matching backwards. The input has i.i.d. standard-normal entries and
     the weights are drawn as
 
@@ -494,7 +494,7 @@ def activation_depth_profile(activation, depth=20, width=128, n_samples=256, sca
     activation : {"sigmoid", "tanh", "relu", "elu"}
         The activation of every layer (ELU with :math:`\alpha = 1`).
     depth : int
-        Number of layers ``L``.
+        Number of layers :math:`l`.
     width : int
         Units per layer ``n`` (every layer is ``n x n``; the input has ``n`` features).
     n_samples : int
@@ -507,11 +507,11 @@ def activation_depth_profile(activation, depth=20, width=128, n_samples=256, sca
     Returns
     -------
     dict
-        ``"quantiles"``: ndarray, shape (L, 3), the 5th, 50th and 95th percentiles of
-        the entries of :math:`Y^{(k)}`; ``"grad_W"``: ndarray, shape (L,), the root mean
+        ``"quantiles"``: ndarray, shape (depth, 3), the 5th, 50th and 95th percentiles of
+        the entries of :math:`Y^{(k)}`; ``"grad_W"``: ndarray, shape (depth,), the root mean
         square of :math:`\partial L / \partial W^{(k)}`; ``"grad_Z"``: ndarray, shape
-        (L,), the Frobenius norm of :math:`\partial L / \partial Z^{(k)}`; ``"W_norm"``:
-        ndarray, shape (L,), the spectral norm :math:`\lVert W^{(k)} \rVert_2`;
+        (depth,), the Frobenius norm of :math:`\partial L / \partial Z^{(k)}`; ``"W_norm"``:
+        ndarray, shape (depth,), the spectral norm :math:`\lVert W^{(k)} \rVert_2`;
         ``"max_slope"``: float, :math:`\sup_z |g'(z)|`.
     """
     from . import layers
