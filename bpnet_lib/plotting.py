@@ -19,6 +19,7 @@ __all__ = [
     "plot_regression_fits",
     "plot_in_out_error",
     "plot_descent_paths",
+    "plot_softmax_cross_entropy",
     "plot_functions_and_derivatives",
     "activation_depth_profile",
     "plot_depth_profile",
@@ -416,6 +417,70 @@ def plot_descent_paths(f, paths, xlim, ylim, minimum=None, grid=None, levels=20,
     ax.set_ylabel(axis_labels[1])
     ax.legend(loc="upper right", fontsize=9)
     return fig
+
+
+def plot_softmax_cross_entropy(z, label, axes=None):
+    r"""Logits, softmax probabilities and the cross-entropy gradient of one sample.
+
+    Three bar charts side by side: the logits :math:`z`; the probabilities
+    :math:`p = \operatorname{softmax}(z)` with the one-hot target :math:`e_y`
+    outlined; and the gradient :math:`\partial L / \partial z = p - e_y` of the
+    cross-entropy :math:`L = -\log p_y`, whose value is in the title. The numbers
+    come from :func:`bpnet_lib.losses.softmax_cross_entropy`.
+
+    Parameters
+    ----------
+    z : array_like, shape (K,)
+        Logits of one sample.
+    label : int
+        The true class, in ``0..K-1``.
+    axes : sequence of 3 matplotlib.axes.Axes, optional
+        Where to draw; a new 11 x 3.4 inch figure with three panels when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    from .activations import softmax
+    from .losses import softmax_cross_entropy
+
+    z = np.asarray(z, dtype=float)
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    else:
+        fig = axes[0].figure
+    K = z.shape[0]
+    p = softmax(z)
+    loss, dz = softmax_cross_entropy(z[None, :], [label], reduction="sum")
+    classes = np.arange(K)
+    target = np.eye(K)[label]
+    colours = ["#c44e52" if k == label else "#4c72b0" for k in classes]
+
+    ax = axes[0]
+    ax.bar(classes, z, color=colours)
+    ax.axhline(0.0, color="gray", lw=0.8)
+    ax.set_title("logits $z$")
+
+    ax = axes[1]
+    ax.bar(classes, p, color=colours)
+    ax.bar(classes, target, fill=False, edgecolor="black", ls="--", lw=1.2, label="target $e_y$")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(r"$p = \mathrm{softmax}(z)$")
+    ax.legend(loc="best", fontsize=9)
+
+    ax = axes[2]
+    ax.bar(classes, dz[0], color=colours)
+    ax.axhline(0.0, color="gray", lw=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_title(rf"$\partial L/\partial z = p - e_y$,  $L = {float(loss):.3f}$")
+
+    for ax in axes:
+        ax.set_xticks(classes)
+        ax.set_xticklabels([f"{k}" for k in classes])
+        ax.set_xlabel("class")
+    fig.tight_layout()
+    return fig
+
 
 
 def plot_functions_and_derivatives(z, functions, derivatives, titles=("$g(z)$", "$g'(z)$"),

@@ -17,6 +17,7 @@ from .descent import gradient_descent
 __all__ = [
     "quadratic_model_explorer",
     "descent_explorer",
+    "softmax_cross_entropy_explorer",
     "activation_depth_explorer",
 ]
 
@@ -105,6 +106,44 @@ def descent_explorer(f, grad_fn, theta0, xlim, ylim, minimum=None, lr=0.5,
                                description="lr", continuous_update=False),
         steps=widgets.IntSlider(value=steps, min=0, max=max_steps, step=1,
                                 description="steps", continuous_update=False),
+    )
+
+
+def softmax_cross_entropy_explorer(z=(2.0, 1.0, 0.1, -1.0), label=0, zlim=(-8.0, 8.0)):
+    """Sliders for the logits and the true class of :func:`bpnet_lib.plotting.plot_softmax_cross_entropy`.
+
+    Parameters
+    ----------
+    z : sequence of float, length K
+        Initial logits; one slider per class.
+    label : int
+        Initial true class, in ``0..K-1``.
+    zlim : tuple of float
+        Range of the logit sliders.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    K = len(z)
+
+    def draw(label, **logits):
+        values = [logits[f"z{k}"] for k in range(K)]
+        fig = plotting.plot_softmax_cross_entropy(values, label)
+        plt.show()
+        plt.close(fig)
+
+    sliders = {
+        f"z{k}": widgets.FloatSlider(value=float(v), min=zlim[0], max=zlim[1], step=0.1,
+                                     description=f"z{k}", continuous_update=False)
+        for k, v in enumerate(z)
+    }
+    return widgets.interactive(
+        draw,
+        label=widgets.IntSlider(value=label, min=0, max=K - 1, description="label",
+                                continuous_update=False),
+        **sliders,
     )
 
 
