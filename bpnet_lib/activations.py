@@ -9,7 +9,7 @@ The forwards are written to be safe at extreme inputs: the sigmoid only ever
 exponentiates :math:`-|z|`, the ELU only :math:`\\min(z, 0)`, and softmax,
 log-softmax and log-sum-exp subtract the maximum first, so none of them
 overflows or warns even at :math:`|z| = 10^4`. Inputs go through
-:func:`bpnet_lib._validation.as_float_array`; float32 stays float32, anything
+``bpnet_lib._validation.as_float_array``; float32 stays float32, anything
 else becomes float64.
 """
 

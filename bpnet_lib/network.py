@@ -37,7 +37,7 @@ class Layer:
 
     Subclasses implement :meth:`forward` and :meth:`backward`, and override
     :meth:`params` / :meth:`grads` if they have parameters. ``self.training`` is the
-    mode set by :meth:`train` / :meth:`eval`; only dropout-like layers look at it.
+    mode set by :meth:`Layer.train` / :meth:`Layer.eval`; only dropout-like layers look at it.
     """
 
     def __init__(self):
@@ -229,7 +229,7 @@ class Dropout(Layer):
     """Inverted dropout, over :func:`~bpnet_lib.layers.dropout_forward`.
 
     In training mode each entry is zeroed with probability ``p_drop`` and the rest scaled
-    by :math:`1/(1 - p)`; in evaluation mode (after :meth:`eval`) the layer is the identity.
+    by :math:`1/(1 - p)`; in evaluation mode (after :meth:`Layer.eval`) the layer is the identity.
 
     Parameters
     ----------
