@@ -23,6 +23,8 @@ __all__ = [
     "plot_functions_and_derivatives",
     "activation_depth_profile",
     "plot_depth_profile",
+    "plot_mlp",
+    "plot_forward_pass",
 ]
 
 
@@ -658,5 +660,213 @@ def plot_depth_profile(profiles, axes=None):
         ax.set_xlabel("layer $k$ (input side on the left)")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _shown_units(n, max_nodes):
+    """Indices (0-based) of the units drawn for a layer of width ``n``; None marks a gap."""
+    if n <= max_nodes:
+        return list(range(n))
+    return list(range(max_nodes - 2)) + [None, n - 1]
+
+
+def plot_mlp(widths, bias=True, ax=None, activations=None, max_nodes=7, shapes=True):
+    r"""Draw a fully connected network as columns of nodes, with the bias nodes of note 000.
+
+    Column :math:`k` holds the :math:`n_k` units of :math:`Y^{(k)}` (column 0 is the input
+    :math:`X`). With ``bias=True`` every column but the last gets an extra node "1" on
+    top: the column of ones of :math:`[\mathbf{1}, Y^{(k-1)}]`, whose weights are the
+    first (bias) row of :math:`B^{(k)}`. Every drawn node of column :math:`k-1` is joined
+    to every unit of column :math:`k`; one arrow per entry of :math:`B^{(k)}`.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        :math:`n_0, n_1, \dots, n_l`, input width first.
+    bias : bool, default True
+        Draw the bias nodes and label :math:`B^{(k)}` with shape
+        :math:`(n_{k-1}+1)\times n_k`; otherwise :math:`W^{(k)}`,
+        :math:`n_{k-1}\times n_k`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure sized to the network when omitted.
+    activations : sequence of str, optional
+        :math:`g^{(1)}, \dots, g^{(l)}`, written above columns 1 to :math:`l`.
+    max_nodes : int, default 7
+        A wider layer is drawn with its first ``max_nodes - 2`` units, a gap and its
+        last unit.
+    shapes : bool, default True
+        Write each layer's matrix and its shape between the columns.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    widths = [int(n) for n in widths]
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(
+            f"widths: expected at least two positive integers n_0, ..., n_l, got {widths!r}"
+        )
+    if activations is not None and len(activations) != len(widths) - 1:
+        raise ValueError(
+            f"activations: expected {len(widths) - 1} names (one per layer), "
+            f"got {len(activations)}"
+        )
+    if max_nodes < 3:
+        raise ValueError(f"max_nodes: expected an integer >= 3, got {max_nodes!r}")
+    l = len(widths) - 1
+    dx, dy, r = 2.6, 0.8, 0.22
+    if ax is None:
+        tallest = min(max(widths), max_nodes) + (1 if bias else 0)
+        fig, ax = plt.subplots(figsize=(2.0 + 2.1 * l, 1.6 + 0.55 * tallest))
+    else:
+        fig = ax.figure
+    unit_colour, bias_colour, edge_colour = "#eef3fb", "#fdf1dc", "0.6"
+
+    # positions: units centred on y = 0, the bias node one step above the top unit
+    columns = []
+    for k, n in enumerate(widths):
+        shown = _shown_units(n, max_nodes)
+        ys = (np.arange(len(shown))[::-1] - (len(shown) - 1) / 2) * dy
+        units = [(k * dx, y, i) for y, i in zip(ys, shown)]
+        top = ys[0] if len(ys) else 0.0
+        has_bias = bias and k < l
+        columns.append({"units": units, "bias": (k * dx, top + dy) if has_bias else None})
+
+    def arrow(p, q, colour, style="-", lw=0.7):
+        (x0, y0), (x1, y1) = np.asarray(p, float), np.asarray(q, float)
+        d = np.array([x1 - x0, y1 - y0])
+        d = d / np.linalg.norm(d)
+        ax.annotate("", xy=(x1, y1) - r * d, xytext=(x0, y0) + r * d,
+                    arrowprops=dict(arrowstyle="-|>", color=colour, lw=lw, ls=style,
+                                    shrinkA=0, shrinkB=0, mutation_scale=7))
+
+    for k in range(1, l + 1):
+        prev, cur = columns[k - 1], columns[k]
+        targets = [(x, y) for x, y, i in cur["units"] if i is not None]
+        for x0, y0, i in prev["units"]:
+            if i is None:
+                continue
+            for q in targets:
+                arrow((x0, y0), q, edge_colour)
+        if prev["bias"] is not None:
+            for q in targets:
+                arrow(prev["bias"], q, "#c98a1b", style="--", lw=0.8)
+
+    ymin = min(y for c in columns for _, y, _ in c["units"])
+    ymax = max(max(y for _, y, _ in c["units"]) for c in columns)
+    if bias:
+        ymax = max(ymax, max(c["bias"][1] for c in columns if c["bias"] is not None))
+    for k, c in enumerate(columns):
+        for x, y, i in c["units"]:
+            if i is None:
+                ax.text(x, y, r"$\vdots$", ha="center", va="center", fontsize=14)
+            else:
+                ax.add_patch(plt.Circle((x, y), r, fc=unit_colour, ec="#2b4c7e", lw=1.2,
+                                        zorder=3))
+        if c["bias"] is not None:
+            bx, by = c["bias"]
+            ax.add_patch(plt.Rectangle((bx - r, by - r), 2 * r, 2 * r, fc=bias_colour,
+                                       ec="#c98a1b", lw=1.2, zorder=3))
+            ax.text(bx, by, "1", ha="center", va="center", fontsize=10, zorder=4)
+        name = "$X = Y^{(0)}$" if k == 0 else f"$Y^{{({k})}}$"
+        ax.text(c["units"][0][0], ymin - 0.75, f"{name}\n$n_{{{k}}} = {widths[k]}$",
+                ha="center", va="top", fontsize=10)
+        if activations is not None and k > 0:
+            ax.text(c["units"][0][0], ymax + 0.55, f"$g^{{({k})}}$: {activations[k - 1]}",
+                    ha="center", va="bottom", fontsize=9, color="#2b4c7e")
+    if shapes:
+        for k in range(1, l + 1):
+            rows = widths[k - 1] + (1 if bias else 0)
+            name = "B" if bias else "W"
+            ax.text((k - 0.5) * dx, ymin - 0.75,
+                    f"${name}^{{({k})}}$\n${rows}\\times{widths[k]}$",
+                    ha="center", va="top", fontsize=9, color="0.3")
+    ax.set_xlim(-0.7, l * dx + 0.7)
+    ax.set_ylim(ymin - 1.7, ymax + (1.1 if activations is not None else 0.6))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig
+
+
+_SCALE_KEEPING = ("relu", "elu", "identity")
+
+
+def plot_forward_pass(Z, Y, activations=None, axes=None, cmap="RdBu_r"):
+    r"""Heatmaps of a forward pass: :math:`Z^{(k)}` above :math:`Y^{(k)}` for every layer.
+
+    Each panel shows one batch matrix, one sample per row and one unit per column, on a
+    colour scale symmetric about 0 (white is 0), so the zeros a ReLU makes and the rows
+    of probabilities a softmax makes are visible at a glance. The two panels of a layer
+    share their scale when its activation keeps the scale of its input (``"relu"``,
+    ``"elu"``, ``"identity"``); otherwise, and when ``activations`` is not given, every
+    panel has its own.
+
+    Parameters
+    ----------
+    Z, Y : sequence of ndarray
+        ``Z[k]`` of shape (N, :math:`n_k`) is :math:`Z^{(k)}` and ``Y[k]`` is
+        :math:`Y^{(k)}`, for :math:`k = 1, \dots, l`. Lists with ``Z[0] = None`` and
+        ``Y[0] = X``, as kept by :class:`bpnet_lib.bpnet.BPNet`, are accepted: entry 0
+        is then skipped.
+    activations : sequence of str, optional
+        :math:`g^{(1)}, \dots, g^{(l)}`, added to the titles of the :math:`Y^{(k)}` panels.
+    axes : array of matplotlib.axes.Axes, shape (2, l), optional
+        Where to draw; a new figure when omitted.
+    cmap : str, default "RdBu_r"
+        A diverging colour map.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    Z, Y = list(Z), list(Y)
+    if len(Z) != len(Y):
+        raise ValueError(f"Y: expected {len(Z)} matrices (as many as Z), got {len(Y)}")
+    if Z and Z[0] is None:
+        Z, Y = Z[1:], Y[1:]
+    if not Z:
+        raise ValueError("Z: expected at least one layer's matrix, got none")
+    Z = [np.asarray(z, dtype=float) for z in Z]
+    Y = [np.asarray(y, dtype=float) for y in Y]
+    for k, (z, y) in enumerate(zip(Z, Y), start=1):
+        if z.ndim != 2 or z.shape != y.shape:
+            raise ValueError(
+                f"Z[{k}], Y[{k}]: expected two matrices of one shape (N, n_{k}), got "
+                f"shapes {z.shape} and {y.shape}"
+            )
+    if activations is not None and len(activations) != len(Z):
+        raise ValueError(
+            f"activations: expected {len(Z)} names (one per layer), got {len(activations)}"
+        )
+    l = len(Z)
+    if axes is None:
+        ratios = [max(z.shape[1], 4) for z in Z]
+        fig, axes = plt.subplots(2, l, figsize=(2.2 + 0.11 * sum(ratios) + 1.0 * l, 5.2),
+                                 gridspec_kw={"width_ratios": ratios}, squeeze=False)
+    else:
+        axes = np.asarray(axes).reshape(2, l)
+        fig = axes[0, 0].figure
+    for k in range(1, l + 1):
+        # Activations that pass values through unchanged where they act (ReLU, ELU for
+        # z > 0, identity) share the layer's colour scale, so Y^(k) reads against Z^(k);
+        # squashing ones (sigmoid, tanh, softmax) get their own, or they would look blank.
+        shared = activations is not None and activations[k - 1] in _SCALE_KEEPING
+        vmax_layer = float(max(np.max(np.abs(Z[k - 1])), np.max(np.abs(Y[k - 1])))) or 1.0
+        for row, (M, letter) in enumerate(((Z[k - 1], "Z"), (Y[k - 1], "Y"))):
+            ax = axes[row, k - 1]
+            vmax = vmax_layer if shared else (float(np.max(np.abs(M))) or 1.0)
+            im = ax.imshow(M, cmap=cmap, vmin=-vmax, vmax=vmax, aspect="auto",
+                           interpolation="nearest")
+            title = f"${letter}^{{({k})}}$  ({M.shape[0]}$\\times${M.shape[1]})"
+            if letter == "Y" and activations is not None:
+                title += f"\n{activations[k - 1]}"
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("unit")
+            if k == 1:
+                ax.set_ylabel("sample")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            fig.colorbar(im, ax=ax, fraction=0.08, pad=0.03)
     fig.tight_layout()
     return fig

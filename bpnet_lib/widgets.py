@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
 
 from . import plotting
+from .bpnet import BPNet
 from .descent import gradient_descent
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "descent_explorer",
     "softmax_cross_entropy_explorer",
     "activation_depth_explorer",
+    "mlp_explorer",
 ]
 
 
@@ -188,4 +191,77 @@ def activation_depth_explorer(activations=("sigmoid", "tanh", "relu"), depth=20,
                                 continuous_update=False),
         scale=widgets.FloatLogSlider(value=scale, base=2, min=-2, max=2, step=0.25,
                                      description="weight scale", continuous_update=False),
+    )
+
+
+def mlp_explorer(widths=(3, 4, 2), hidden="relu", output="softmax", bias=True, N=5):
+    """Type the widths of a network and pick its activations; see it, its shapes and its size.
+
+    Every frame draws the network with :func:`bpnet_lib.plotting.plot_mlp`, builds a live
+    :class:`bpnet_lib.bpnet.BPNet` with those widths, runs its forward pass on a seeded
+    batch of ``N`` rows, and prints the shape of every matrix it holds next to the shape
+    the notation predicts, with the parameter count with and without biases.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Initial :math:`n_0, \\dots, n_l` (typed as ``3, 4, 2`` in the text box).
+    hidden : str
+        Initial activation of the hidden layers: ``"relu"``, ``"sigmoid"``, ``"tanh"``,
+        ``"elu"`` or ``"identity"``.
+    output : str
+        Initial output activation: ``"softmax"``, ``"sigmoid"``, ``"relu"`` or
+        ``"identity"``.
+    bias : bool
+        Initially draw the bias nodes.
+    N : int
+        Initial batch size (slider from 1 to 64).
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    def draw(widths_text, hidden, output, bias, N):
+        try:
+            ns = [int(t) for t in widths_text.replace(",", " ").split()]
+            if len(ns) < 2 or min(ns) < 1:
+                raise ValueError
+        except ValueError:
+            print(f"widths: expected at least two positive integers such as '3, 4, 2', "
+                  f"got {widths_text!r}")
+            return
+        acts = [hidden] * (len(ns) - 2) + [output]
+        with_bias = sum((a + 1) * b for a, b in zip(ns[:-1], ns[1:]))
+        without = sum(a * b for a, b in zip(ns[:-1], ns[1:]))
+        fig = plotting.plot_mlp(ns, bias=bias, activations=acts)
+        fig.axes[0].set_title(f"{with_bias:,} parameters with biases, {without:,} without",
+                              fontsize=10)
+        plt.show()
+        plt.close(fig)
+        net = BPNet(ns, acts, loss="cross_entropy" if output == "softmax" else "mse", rng=0)
+        net.forward(np.random.default_rng(0).standard_normal((N, ns[0])))
+        lines = [f"{'matrix':<16}{'predicted':>16}{'live':>16}", f"{'X = Y^(0)':<16}"
+                 f"{str((N, ns[0])):>16}{str(net.Y[0].shape):>16}"]
+        for k in range(1, len(ns)):
+            ones_Y = np.hstack([np.ones((N, 1)), net.Y[k - 1]])
+            rows = [(f"B^({k})", (ns[k - 1] + 1, ns[k]), net.B[k - 1].shape),
+                    (f"[1, Y^({k - 1})]", (N, ns[k - 1] + 1), ones_Y.shape),
+                    (f"Z^({k})", (N, ns[k]), net.Z[k].shape),
+                    (f"Y^({k})", (N, ns[k]), net.Y[k].shape)]
+            lines += [f"{name:<16}{str(p):>16}{str(s):>16}" + ("" if p == s else "  MISMATCH")
+                      for name, p, s in rows]
+        print("\n".join(lines))
+
+    return widgets.interactive(
+        draw,
+        widths_text=widgets.Text(value=", ".join(str(n) for n in widths), description="widths",
+                                 continuous_update=False),
+        hidden=widgets.Dropdown(options=["relu", "sigmoid", "tanh", "elu", "identity"],
+                                value=hidden, description="hidden g"),
+        output=widgets.Dropdown(options=["softmax", "sigmoid", "relu", "identity"],
+                                value=output, description="output g"),
+        bias=widgets.Checkbox(value=bias, description="bias nodes"),
+        N=widgets.IntSlider(value=N, min=1, max=64, description="batch N",
+                            continuous_update=False),
     )

@@ -1,0 +1,27 @@
+"""Tests for bpnet_lib.widgets: the MLP explorer builds, and its frame prints shapes that
+agree with a live BPNet."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from bpnet_lib import widgets  # noqa: E402
+
+
+def test_mlp_explorer_prints_matching_shapes(capsys):
+    w = widgets.mlp_explorer(widths=(4, 6, 3), hidden="tanh", output="sigmoid", N=5)
+    w.update()
+    out = capsys.readouterr().out
+    assert "MISMATCH" not in out
+    for line in ("B^(1)", "(5, 6)", "(7, 3)", "[1, Y^(1)]"):
+        assert line in out
+
+
+@pytest.mark.parametrize("text", ["4", "4, x, 2", "4, 0, 2"])
+def test_mlp_explorer_explains_bad_widths(text, capsys):
+    w = widgets.mlp_explorer()
+    w.children[0].value = text
+    w.update()
+    assert "expected at least two positive integers" in capsys.readouterr().out
