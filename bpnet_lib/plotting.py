@@ -25,6 +25,8 @@ __all__ = [
     "plot_depth_profile",
     "plot_mlp",
     "plot_forward_pass",
+    "plot_decision_regions",
+    "plot_decision_region_grid",
 ]
 
 
@@ -869,4 +871,112 @@ def plot_forward_pass(Z, Y, activations=None, axes=None, cmap="RdBu_r"):
             ax.set_yticks([])
             fig.colorbar(im, ax=ax, fraction=0.08, pad=0.03)
     fig.tight_layout()
+    return fig
+
+
+def plot_decision_regions(predict, X, y, ax=None, title=None, n=200, margin=0.25,
+                          colors=("#4C72B0", "#DD8452", "#55A868", "#C44E52")):
+    """Colour the plane by a classifier's prediction and draw the labelled points on top.
+
+    Parameters
+    ----------
+    predict : callable
+        ``predict(P)`` maps points ``P`` of shape (n_points, 2) to integer labels of
+        shape (n_points,), e.g. the ``predict`` method of a trained ``Sequential``.
+    X : array_like, shape (N, 2)
+        The data points.
+    y : array_like of int, shape (N,)
+        Their labels, ``0..K-1`` with ``K <= len(colors)``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 4 x 4 inch figure when omitted.
+    title : str, optional
+    n : int, default 200
+        Grid points per axis.
+    margin : float, default 0.25
+        Space around the data, as a fraction of its range along each axis.
+    colors : sequence of colours
+        One per class: the regions are drawn light, the points dark.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X: expected points in the plane, shape (N, 2), got shape {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y: expected labels of shape ({X.shape[0]},), got shape {y.shape}")
+    K = int(y.max()) + 1 if y.size else 1
+    if y.size and (y.min() < 0 or K > len(colors)):
+        raise ValueError(
+            f"y: expected integer labels in 0..{len(colors) - 1} (one colour each), "
+            f"got labels from {y.min()} to {y.max()}"
+        )
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+    else:
+        fig = ax.figure
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = margin * np.maximum(hi - lo, 1e-12)
+    G0, G1, _ = grid_2d(lambda a, b: np.zeros_like(a), (lo[0] - pad[0], hi[0] + pad[0]),
+                        (lo[1] - pad[1], hi[1] + pad[1]), n=n)
+    labels = np.asarray(predict(np.column_stack([G0.ravel(), G1.ravel()])))
+    if labels.shape != (G0.size,):
+        raise ValueError(
+            f"predict: expected one label per point, shape ({G0.size},), got shape "
+            f"{labels.shape}"
+        )
+    K = max(K, int(labels.max()) + 1)
+    if K > len(colors):
+        raise ValueError(f"predict: expected labels in 0..{len(colors) - 1}, got {labels.max()}")
+    from matplotlib.colors import ListedColormap
+
+    cmap = ListedColormap(list(colors[:K]))
+    ax.contourf(G0, G1, labels.reshape(G0.shape), levels=np.arange(K + 1) - 0.5, cmap=cmap,
+                alpha=0.25)
+    ax.contour(G0, G1, labels.reshape(G0.shape), levels=np.arange(1, K) - 0.5, colors="0.25",
+               linewidths=1.0)
+    for k in range(K):
+        pts = X[y == k]
+        ax.scatter(pts[:, 0], pts[:, 1], s=14, color=colors[k], edgecolors="white",
+                   linewidths=0.4, label=f"class {k}")
+    ax.set_xlim(G0.min(), G0.max())
+    ax.set_ylim(G1.min(), G1.max())
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_decision_region_grid(panels, X, y, ncols=3, size=3.0):
+    """Several classifiers' decision regions on the same data, side by side.
+
+    Parameters
+    ----------
+    panels : dict of str to callable
+        Title -> ``predict``, as in :func:`plot_decision_regions`; drawn in order, row by row.
+    X : array_like, shape (N, 2)
+    y : array_like of int, shape (N,)
+    ncols : int, default 3
+        Panels per row.
+    size : float, default 3.0
+        Width and height of one panel, in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if not panels:
+        raise ValueError("panels: expected at least one title -> predict pair, got none")
+    ncols = min(int(ncols), len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows),
+                             squeeze=False, layout="constrained")
+    for ax, (title, predict) in zip(axes.ravel(), panels.items()):
+        plot_decision_regions(predict, X, y, ax=ax, title=title)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
     return fig

@@ -22,6 +22,7 @@ __all__ = [
     "softmax_cross_entropy_explorer",
     "activation_depth_explorer",
     "mlp_explorer",
+    "decision_region_explorer",
 ]
 
 
@@ -264,4 +265,59 @@ def mlp_explorer(widths=(3, 4, 2), hidden="relu", output="softmax", bias=True, N
         bias=widgets.Checkbox(value=bias, description="bias nodes"),
         N=widgets.IntSlider(value=N, min=1, max=64, description="batch N",
                             continuous_update=False),
+    )
+
+
+def decision_region_explorer(train, datasets, width=8, depth=2, activation="relu",
+                             activations=("relu", "tanh", "identity"), max_width=64,
+                             max_depth=4):
+    """Choose a data set, a hidden width, a depth and an activation; see what a net learns.
+
+    Every change calls ``train`` and draws the trained classifier's decision regions with
+    :func:`bpnet_lib.plotting.plot_decision_regions`.
+
+    Parameters
+    ----------
+    train : callable
+        ``train(X, y, width, depth, activation) -> (predict, accuracy)``: trains a network
+        with ``depth`` hidden layers of ``width`` units and returns its ``predict``
+        function (points (n, 2) -> labels (n,)) and its training accuracy.
+    datasets : dict of str to (X, y)
+        The data sets to choose from, each with ``X`` of shape (N, 2) and labels ``y`` (N,).
+    width, depth : int
+        Initial hidden width (slider 1..``max_width``) and number of hidden layers
+        (slider 0..``max_depth``; 0 is an affine classifier).
+    activation : str
+        Initial activation, one of ``activations``.
+    activations : sequence of str
+        The choices offered; ``train`` must understand each.
+    max_width, max_depth : int
+        Slider maxima.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    if not datasets:
+        raise ValueError("datasets: expected at least one name -> (X, y) pair, got none")
+
+    def draw(dataset, width, depth, activation):
+        X, y = datasets[dataset]
+        predict, acc = train(X, y, width, depth, activation)
+        fig = plotting.plot_decision_regions(
+            predict, X, y, title=f"{depth} x {width} {activation}: training accuracy {acc:.1%}"
+        )
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(
+        draw,
+        dataset=widgets.Dropdown(options=list(datasets), description="data"),
+        width=widgets.IntSlider(value=width, min=1, max=max_width, description="width",
+                                continuous_update=False),
+        depth=widgets.IntSlider(value=depth, min=0, max=max_depth, description="depth",
+                                continuous_update=False),
+        activation=widgets.Dropdown(options=list(activations), value=activation,
+                                    description="activation"),
     )

@@ -81,3 +81,48 @@ def test_plot_forward_pass_rejects_mismatched_input():
         plotting.plot_forward_pass(Z, [np.zeros((2, 2)), np.zeros((2, 4))])
     with pytest.raises(ValueError, match="activations"):
         plotting.plot_forward_pass(Z, [np.zeros((2, 2)), np.zeros((2, 3))], activations=["a", "b"])
+
+
+# --- decision regions -------------------------------------------------------
+
+
+def _halfplane_labels(P):
+    return (P[:, 0] > 0).astype(int)
+
+
+def test_decision_regions_colour_the_plane_by_the_prediction():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(40, 2))
+    y = _halfplane_labels(X)
+    fig = plotting.plot_decision_regions(_halfplane_labels, X, y, title="half-plane")
+    ax = fig.axes[0]
+    assert ax.get_title() == "half-plane"
+    assert len(ax.collections) >= 2            # filled regions, boundary, and the points
+    x0, x1 = ax.get_xlim()
+    assert x0 < X[:, 0].min() and x1 > X[:, 0].max()
+    plt.close(fig)
+
+
+def test_decision_region_grid_has_one_panel_per_classifier_and_hides_the_rest():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y = np.array([0, 1, 1])
+    panels = {"a": _halfplane_labels, "b": lambda P: np.zeros(len(P), dtype=int),
+              "c": _halfplane_labels, "d": _halfplane_labels}
+    fig = plotting.plot_decision_region_grid(panels, X, y, ncols=3)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == ["a", "b", "c", "d"]
+    assert len(fig.axes) == 6
+    plt.close(fig)
+
+
+def test_decision_regions_reject_bad_input():
+    X = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="shape \\(N, 2\\)"):
+        plotting.plot_decision_regions(_halfplane_labels, np.zeros((3, 3)), np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="labels of shape"):
+        plotting.plot_decision_regions(_halfplane_labels, X, np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match="one label per point"):
+        plotting.plot_decision_regions(lambda P: np.zeros((len(P), 2)), X, np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="at least one"):
+        plotting.plot_decision_region_grid({}, X, np.zeros(3, dtype=int))
+    plt.close("all")

@@ -25,3 +25,25 @@ def test_mlp_explorer_explains_bad_widths(text, capsys):
     w.children[0].value = text
     w.update()
     assert "expected at least two positive integers" in capsys.readouterr().out
+
+
+def test_decision_region_explorer_trains_with_the_chosen_settings():
+    import numpy as np
+
+    calls = []
+
+    def train(X, y, width, depth, activation):
+        calls.append((len(X), width, depth, activation))
+        return (lambda P: (P[:, 0] > 0).astype(int)), 0.5
+
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [0.5, 1.0]])
+    y = np.array([0, 1, 1])
+    w = widgets.decision_region_explorer(train, {"toy": (X, y), "other": (X[:2], y[:2])},
+                                         width=5, depth=2, activation="tanh")
+    w.update()
+    assert calls[-1] == (3, 5, 2, "tanh")
+    w.children[0].value = "other"
+    w.update()
+    assert calls[-1] == (2, 5, 2, "tanh")
+    with pytest.raises(ValueError, match="at least one"):
+        widgets.decision_region_explorer(train, {})
