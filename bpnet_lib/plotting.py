@@ -27,6 +27,12 @@ __all__ = [
     "plot_forward_pass",
     "plot_decision_regions",
     "plot_decision_region_grid",
+    "init_depth_statistics",
+    "plot_init_statistics",
+    "plot_gd_comparison",
+    "plot_learning_curves",
+    "plot_confusion_matrix",
+    "plot_image_grid",
 ]
 
 
@@ -979,4 +985,302 @@ def plot_decision_region_grid(panels, X, y, ncols=3, size=3.0):
         plot_decision_regions(predict, X, y, ax=ax, title=title)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
+    return fig
+
+# --- training in practice ------------------------------------------------------------
+
+
+def init_depth_statistics(activation, init="he", depth=20, width=256, n_samples=512, scale=1.0,
+                          seed=0):
+    r"""Per-layer spread of the signals and gradients of a deep MLP at initialisation.
+
+    A stack of ``depth`` = :math:`l` layers :math:`Z^{(k)} = Y^{(k-1)} W^{(k)} + \mathbf{1}b^{(k)\top}`,
+    :math:`Y^{(k)} = g(Z^{(k)})` is built from :class:`bpnet_lib.network.Linear` layers
+    initialised by the scheme ``init`` of :mod:`bpnet_lib.init` (biases 0), with every
+    weight then multiplied by ``scale``. A batch :math:`Y^{(0)}` of i.i.d. standard-normal
+    inputs runs forward; a standard-normal upstream gradient :math:`\partial J/\partial
+    Y^{(l)}` runs backward. For each layer the function records
+
+    .. math::
+        \operatorname{std}(Z^{(k)}),\quad \operatorname{std}(Y^{(k)}),\quad
+        \operatorname{std}\big(\partial J/\partial Z^{(k)}\big),
+
+    each the standard deviation over all ``n_samples * n_k`` entries. A well-chosen
+    variance keeps the first and the last roughly constant in :math:`k`.
+
+    Parameters
+    ----------
+    activation : {"relu", "tanh", "sigmoid", "elu"}
+        The activation :math:`g` of every layer (ELU with :math:`\alpha = 1`).
+    init : str or callable, default "he"
+        Any name accepted by :func:`bpnet_lib.init.get` (``"lecun"``, ``"glorot"``,
+        ``"xavier"``, ``"he"``, their ``_normal``/``_uniform`` variants) or an initialiser.
+    depth : int, default 20
+        Number of layers :math:`l`.
+    width : int or sequence of int, default 256
+        The common width :math:`n_0 = \dots = n_l`, or all ``l + 1`` widths
+        :math:`n_0, \dots, n_l`.
+    n_samples : int, default 512
+        Batch size ``N``.
+    scale : float, default 1.0
+        Factor on every weight (so :math:`\operatorname{Var}(w)` is multiplied by
+        ``scale**2``).
+    seed : int, default 0
+        Seed of the ``np.random.default_rng`` that draws the weights, the input and the
+        upstream gradient, in that order.
+
+    Returns
+    -------
+    dict
+        ``"z_std"``, ``"y_std"``, ``"grad_std"``: ndarray, shape (l,), indexed by
+        :math:`k - 1`; ``"widths"``: list of the ``l + 1`` widths.
+    """
+    from . import network
+
+    layer_of = {"relu": network.ReLU, "tanh": network.Tanh, "sigmoid": network.Sigmoid,
+                "elu": network.ELU}
+    if activation not in layer_of:
+        raise ValueError(f"activation: expected one of {sorted(layer_of)}, got {activation!r}")
+    for name, value in (("depth", depth), ("n_samples", n_samples)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    if np.ndim(width) == 0:
+        widths = [int(width)] * (depth + 1)
+    else:
+        widths = [int(n) for n in width]
+        if len(widths) != depth + 1:
+            raise ValueError(
+                f"width: expected an int or depth + 1 = {depth + 1} widths, got {len(widths)}"
+            )
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale: expected a positive number, got {scale!r}")
+    rng = np.random.default_rng(seed)
+    layers = []
+    for n_in, n_out in zip(widths[:-1], widths[1:]):
+        linear = network.Linear(n_in, n_out, rng=rng, init=init)
+        linear.W *= scale
+        layers += [linear, layer_of[activation]()]
+    out = rng.standard_normal((n_samples, widths[0]))
+    z_std, y_std = np.empty(depth), np.empty(depth)
+    for i, layer in enumerate(layers):
+        out = layer.forward(out)
+        (z_std if i % 2 == 0 else y_std)[i // 2] = out.std()
+    grad = rng.standard_normal(out.shape)
+    grad_std = np.empty(depth)
+    for i in reversed(range(len(layers))):
+        grad = layers[i].backward(grad)
+        if i % 2 == 1:  # the activation's backward has just produced dJ/dZ^(k)
+            grad_std[i // 2] = grad.std()
+    return {"z_std": z_std, "y_std": y_std, "grad_std": grad_std, "widths": widths}
+
+
+def plot_init_statistics(stats, axes=None):
+    r"""Forward and backward spread per layer, on log scales, one line per configuration.
+
+    Left: :math:`\operatorname{std}(Z^{(k)})`; right:
+    :math:`\operatorname{std}(\partial J/\partial Z^{(k)})`, both against the layer
+    :math:`k`. A flat line is a signal that neither vanishes nor explodes.
+
+    Parameters
+    ----------
+    stats : dict of str to dict
+        Label to the result of :func:`init_depth_statistics`.
+    axes : sequence of 2 matplotlib.axes.Axes, optional
+        Where to draw; a new 11 x 4 inch figure with two panels when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    else:
+        fig = axes[0].figure
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, s) in enumerate(stats.items()):
+        colour = colours[i % len(colours)]
+        layer = np.arange(1, len(s["z_std"]) + 1)
+        axes[0].semilogy(layer, s["z_std"], "o-", ms=3, color=colour, label=label)
+        axes[1].semilogy(layer, s["grad_std"], "o-", ms=3, color=colour, label=label)
+    axes[0].set_title(r"forward: std of $Z^{(k)}$")
+    axes[1].set_title(r"backward: std of $\partial J/\partial Z^{(k)}$")
+    for ax in axes:
+        ax.axhline(1.0, color="gray", lw=0.8)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_xlabel("layer $k$ (input side on the left)")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[1].legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def plot_gd_comparison(runs, max_epochs=None, axes=None):
+    """Training loss of several batch sizes against epochs and against parameter updates.
+
+    Parameters
+    ----------
+    runs : dict of str to dict
+        Label to ``{"epochs": ndarray (T,), "updates": ndarray (T,), "loss": ndarray (T,)}``:
+        the loss measured after ``epochs[t]`` passes over the data, i.e. after
+        ``updates[t]`` steps of the optimiser; ``epochs[0] = 0`` is the initial loss,
+        drawn on the right as a dotted horizontal line (a log axis has no 0).
+    max_epochs : float, optional
+        Right end of the left panel's axis (a long run may go further).
+    axes : sequence of 2 matplotlib.axes.Axes, optional
+        Where to draw; a new 11 x 4 inch figure with two panels when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    else:
+        fig = axes[0].figure
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, run) in enumerate(runs.items()):
+        colour = colours[i % len(colours)]
+        epochs = np.asarray(run["epochs"], dtype=float)
+        updates = np.asarray(run["updates"], dtype=float)
+        loss = np.asarray(run["loss"], dtype=float)
+        shown = epochs <= (max_epochs if max_epochs is not None else np.inf)
+        style = dict(color=colour, label=label, lw=1.5)
+        marker = "o-" if shown.sum() <= 40 else "-"
+        axes[0].plot(epochs[shown], loss[shown], marker, ms=3, **style)
+        later = updates > 0
+        marker = "o-" if later.sum() <= 40 else "-"
+        axes[1].plot(updates[later], loss[later], marker, ms=3, **style)
+        if i == 0 and np.any(~later):
+            axes[1].axhline(loss[~later][0], color="gray", ls=":", lw=1, label="at initialisation")
+    if max_epochs is not None:
+        axes[0].set_xlim(0, max_epochs)
+    axes[0].set_xlabel("epochs (per-sample gradients computed / N)")
+    axes[1].set_xlabel("parameter updates")
+    axes[1].set_xscale("log")
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.set_ylabel("training loss (whole training set)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(history, val_label="validation", axes=None):
+    """Loss and accuracy per epoch from a :class:`bpnet_lib.train.History`.
+
+    Parameters
+    ----------
+    history : bpnet_lib.train.History
+        ``loss`` and ``train_acc`` are drawn as "training"; ``val_loss`` and ``val_acc``,
+        if present, under ``val_label``.
+    val_label : str, default "validation"
+        Legend label of the held-out curves.
+    axes : sequence of 2 matplotlib.axes.Axes, optional
+        Where to draw; a new 11 x 4 inch figure with two panels when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    else:
+        fig = axes[0].figure
+    epoch = np.arange(1, len(history.loss) + 1)
+    axes[0].semilogy(epoch, history.loss, "o-", ms=3, label="training (during the epoch)")
+    axes[1].plot(epoch, history.train_acc, "o-", ms=3, label="training (during the epoch)")
+    if history.val_loss:
+        axes[0].semilogy(epoch, history.val_loss, "s-", ms=3, label=f"{val_label} (after it)")
+        axes[1].plot(epoch, history.val_acc, "s-", ms=3, label=f"{val_label} (after it)")
+    axes[0].set_ylabel("mean cross-entropy")
+    axes[1].set_ylabel("accuracy")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, n_classes=None, ax=None):
+    """Counts of (true class, predicted class) pairs as an annotated heat map.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (N,)
+        Labels and predictions in ``0..K-1``.
+    n_classes : int, optional
+        ``K``; the largest label or prediction plus one when omitted.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 5.5 x 5 inch figure when omitted.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    y_true = np.asarray(y_true, dtype=int)
+    y_pred = np.asarray(y_pred, dtype=int)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(
+            f"y_true, y_pred: expected two arrays of shape (N,), got {y_true.shape} and "
+            f"{y_pred.shape}"
+        )
+    K = int(n_classes) if n_classes is not None else int(max(y_true.max(), y_pred.max())) + 1
+    counts = np.zeros((K, K), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 5))
+    else:
+        fig = ax.figure
+    ax.imshow(np.log1p(counts), cmap="Blues")
+    for i in range(K):
+        for j in range(K):
+            if counts[i, j]:
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if i == j else "crimson")
+    ax.set_xticks(range(K))
+    ax.set_yticks(range(K))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(f"{int(np.trace(counts))} of {counts.sum()} correct")
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_grid(images, titles, ncols=8, shape=(8, 8), axes_size=1.3):
+    """Small grey-scale images in a grid, each with a title (e.g. misclassified digits).
+
+    Parameters
+    ----------
+    images : array_like, shape (M, h * w) or (M, h, w)
+        One image per row.
+    titles : sequence of str, length M
+    ncols : int, default 8
+    shape : tuple of int, default (8, 8)
+        ``(h, w)``, used when the images are flat.
+    axes_size : float, default 1.3
+        Width and height of each panel in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 2:
+        images = images.reshape(images.shape[0], *shape)
+    M = images.shape[0]
+    if len(titles) != M:
+        raise ValueError(f"titles: expected {M} titles (one per image), got {len(titles)}")
+    ncols = max(1, min(int(ncols), M))
+    nrows = max(1, -(-M // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(axes_size * ncols, axes_size * nrows + 0.2),
+                             squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image, title in zip(axes.ravel(), images, titles):
+        ax.imshow(image, cmap="gray_r")
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
     return fig

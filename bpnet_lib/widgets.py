@@ -23,6 +23,7 @@ __all__ = [
     "activation_depth_explorer",
     "mlp_explorer",
     "decision_region_explorer",
+    "init_explorer",
 ]
 
 
@@ -320,4 +321,66 @@ def decision_region_explorer(train, datasets, width=8, depth=2, activation="relu
                                 continuous_update=False),
         activation=widgets.Dropdown(options=list(activations), value=activation,
                                     description="activation"),
+    )
+
+
+def init_explorer(activations=("relu",), inits=("lecun", "he"), depth=20, scale=1.0,
+                  widths="constant", width=256, n_samples=512, seed=0):
+    """Pick activations, initialisation schemes, depth and a weight scale; see each layer's spread.
+
+    Every frame runs :func:`bpnet_lib.plotting.init_depth_statistics` for every chosen
+    (activation, scheme) pair and draws them with
+    :func:`bpnet_lib.plotting.plot_init_statistics`.
+
+    Parameters
+    ----------
+    activations : sequence of str
+        Initially selected activations, from ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"elu"``.
+    inits : sequence of str
+        Initially selected schemes, from ``"lecun"``, ``"glorot"``, ``"he"``.
+    depth : int
+        Initial number of layers (slider from 2 to 50).
+    scale : float
+        Initial factor on every weight (slider from 1/4 to 4, log scale).
+    widths : {"constant", "alternating"}
+        Every layer ``width`` wide, or widths alternating between ``width`` and
+        ``width // 4`` (where Glorot's scheme differs from LeCun's).
+    width, n_samples, seed : int
+        As in :func:`bpnet_lib.plotting.init_depth_statistics`; fixed.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    def draw(chosen_activations, chosen_inits, depth, scale, widths):
+        if widths == "alternating":
+            pattern = [width if k % 2 == 0 else max(1, width // 4) for k in range(depth + 1)]
+        else:
+            pattern = width
+        stats = {
+            f"{a} + {i}": plotting.init_depth_statistics(a, i, depth=depth, width=pattern,
+                                                         n_samples=n_samples, scale=scale,
+                                                         seed=seed)
+            for a in chosen_activations for i in chosen_inits
+        }
+        if not stats:
+            return
+        fig = plotting.plot_init_statistics(stats)
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(
+        draw,
+        chosen_activations=widgets.SelectMultiple(
+            options=["relu", "tanh", "sigmoid", "elu"], value=tuple(activations),
+            description="activation"),
+        chosen_inits=widgets.SelectMultiple(options=["lecun", "glorot", "he"], value=tuple(inits),
+                                            description="init"),
+        depth=widgets.IntSlider(value=depth, min=2, max=50, description="depth",
+                                continuous_update=False),
+        scale=widgets.FloatLogSlider(value=scale, base=2, min=-2, max=2, step=0.25,
+                                     description="weight scale", continuous_update=False),
+        widths=widgets.Dropdown(options=["constant", "alternating"], value=widths,
+                                description="widths"),
     )

@@ -126,3 +126,115 @@ def test_decision_regions_reject_bad_input():
     with pytest.raises(ValueError, match="at least one"):
         plotting.plot_decision_region_grid({}, X, np.zeros(3, dtype=int))
     plt.close("all")
+
+
+# --- training in practice: depth statistics and training figures ---------------------
+
+
+def test_init_depth_statistics_first_layer_matches_a_direct_computation():
+    from bpnet_lib import activations, init
+
+    stats = plotting.init_depth_statistics("tanh", "lecun", depth=1, width=[5, 7], n_samples=9,
+                                           seed=3)
+    rng = np.random.default_rng(3)                       # weights, then input, then gradient
+    W = init.lecun_normal(5, 7, rng)
+    X = rng.standard_normal((9, 5))
+    dY = rng.standard_normal((9, 7))
+    Z = X @ W
+    assert np.isclose(stats["z_std"][0], Z.std(), rtol=1e-13)
+    assert np.isclose(stats["y_std"][0], np.tanh(Z).std(), rtol=1e-13)
+    assert np.isclose(stats["grad_std"][0], (dY * activations.tanh_grad(Z)).std(), rtol=1e-13)
+    assert stats["widths"] == [5, 7]
+
+
+def test_init_depth_statistics_shows_he_stable_and_glorot_halving_for_relu():
+    he = plotting.init_depth_statistics("relu", "he", depth=12, width=128, n_samples=256)
+    glorot = plotting.init_depth_statistics("relu", "glorot", depth=12, width=128, n_samples=256)
+    for key in ("z_std", "y_std", "grad_std"):
+        assert he[key].shape == (12,)
+    assert he["z_std"].max() / he["z_std"].min() < 2
+    assert he["grad_std"].max() / he["grad_std"].min() < 2
+    factor = (glorot["z_std"][-1] / glorot["z_std"][0]) ** (2 / 11)
+    assert abs(factor - 0.5) < 0.07
+    doubled = plotting.init_depth_statistics("relu", "he", depth=12, width=128, n_samples=256,
+                                             scale=np.sqrt(2))
+    assert abs((doubled["z_std"][-1] / doubled["z_std"][0]) ** (2 / 11) - 2) < 0.3
+    again = plotting.init_depth_statistics("relu", "he", depth=12, width=128, n_samples=256)
+    assert np.array_equal(he["z_std"], again["z_std"])   # seeded
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(activation="softplus"), "activation"),
+    (dict(activation="relu", depth=0), "depth"),
+    (dict(activation="relu", depth=3, width=[4, 4]), "depth \\+ 1"),
+    (dict(activation="relu", scale=0.0), "scale"),
+    (dict(activation="relu", init="kaiming"), "init"),
+])
+def test_init_depth_statistics_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.init_depth_statistics(**kwargs)
+
+
+def test_plot_init_statistics_draws_one_log_line_per_configuration_and_panel():
+    stats = {f"relu + {s}": plotting.init_depth_statistics("relu", s, depth=4, width=16,
+                                                           n_samples=8)
+             for s in ("lecun", "he")}
+    fig = plotting.plot_init_statistics(stats)
+    for ax in fig.axes[:2]:
+        assert ax.get_yscale() == "log"
+        assert [line.get_label() for line in ax.lines if not line.get_label().startswith("_")] \
+            == list(stats)
+    plt.close(fig)
+
+
+def test_plot_gd_comparison_puts_epochs_left_and_updates_right():
+    runs = {"a": {"epochs": np.arange(4), "updates": np.arange(4) * 10,
+                  "loss": np.array([2.0, 1.0, 0.5, 0.25])},
+            "b": {"epochs": np.arange(3), "updates": np.arange(3),
+                  "loss": np.array([2.0, 1.5, 1.2])}}
+    fig = plotting.plot_gd_comparison(runs, max_epochs=2)
+    left, right = fig.axes[:2]
+    assert right.get_xscale() == "log" and left.get_xlim() == (0.0, 2.0)
+    a_left = [line for line in left.lines if line.get_label() == "a"][0]
+    assert np.array_equal(a_left.get_xdata(), [0, 1, 2])          # cut at max_epochs
+    a_right = [line for line in right.lines if line.get_label() == "a"][0]
+    assert np.array_equal(a_right.get_xdata(), [10, 20, 30])      # updates > 0 only
+    plt.close(fig)
+
+
+def test_plot_learning_curves_with_and_without_validation():
+    from bpnet_lib.train import History
+
+    h = History(loss=[1.0, 0.5], train_acc=[0.6, 0.8])
+    fig = plotting.plot_learning_curves(h)
+    assert [len(ax.lines) for ax in fig.axes[:2]] == [1, 1]
+    plt.close(fig)
+    h.val_loss, h.val_acc = [1.1, 0.7], [0.5, 0.7]
+    fig = plotting.plot_learning_curves(h, val_label="test")
+    assert [len(ax.lines) for ax in fig.axes[:2]] == [2, 2]
+    assert "test (after it)" in [line.get_label() for line in fig.axes[0].lines]
+    plt.close(fig)
+
+
+def test_plot_confusion_matrix_counts_every_pair():
+    y_true = np.array([0, 0, 1, 2, 2, 2])
+    y_pred = np.array([0, 1, 1, 2, 0, 2])
+    fig = plotting.plot_confusion_matrix(y_true, y_pred)
+    ax = fig.axes[0]
+    numbers = sorted(int(t.get_text()) for t in ax.texts)
+    assert numbers == [1, 1, 1, 1, 2] and sum(numbers) == y_true.size
+    assert ax.get_title() == "4 of 6 correct"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="shape \\(N,\\)"):
+        plotting.plot_confusion_matrix(y_true, y_pred[:-1])
+
+
+def test_plot_image_grid_one_panel_per_image():
+    images = np.arange(5 * 64, dtype=float).reshape(5, 64)
+    fig = plotting.plot_image_grid(images, [str(i) for i in range(5)], ncols=3)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 6 and [ax.get_title() for ax in shown] == ["0", "1", "2", "3", "4"]
+    assert shown[0].images[0].get_array().shape == (8, 8)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one per image"):
+        plotting.plot_image_grid(images, ["a"])

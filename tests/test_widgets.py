@@ -47,3 +47,19 @@ def test_decision_region_explorer_trains_with_the_chosen_settings():
     assert calls[-1] == (2, 5, 2, "tanh")
     with pytest.raises(ValueError, match="at least one"):
         widgets.decision_region_explorer(train, {})
+
+
+def test_init_explorer_draws_every_chosen_pair(monkeypatch):
+    from bpnet_lib import plotting
+
+    drawn = []
+    real = plotting.plot_init_statistics
+    monkeypatch.setattr(plotting, "plot_init_statistics",
+                        lambda stats: drawn.append(stats) or real(stats))
+    w = widgets.init_explorer(activations=("relu", "tanh"), inits=("he",), depth=3, width=8,
+                              n_samples=4)
+    w.update()
+    assert list(drawn[-1]) == ["relu + he", "tanh + he"]
+    w.children[4].value = "alternating"
+    w.update()
+    assert drawn[-1]["relu + he"]["widths"] == [8, 2, 8, 2]
