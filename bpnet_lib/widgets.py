@@ -24,6 +24,7 @@ __all__ = [
     "mlp_explorer",
     "decision_region_explorer",
     "init_explorer",
+    "backward_pass_explorer",
 ]
 
 
@@ -383,4 +384,41 @@ def init_explorer(activations=("relu",), inits=("lecun", "he"), depth=20, scale=
                                      description="weight scale", continuous_update=False),
         widths=widgets.Dropdown(options=["constant", "alternating"], value=widths,
                                 description="widths"),
+    )
+
+
+def backward_pass_explorer(Z_G, B_G, step=1):
+    r"""Step through one backward pass layer by layer, from the output towards the input.
+
+    Every frame is :func:`bpnet_lib.plotting.plot_backward_pass` after ``step`` layers: the
+    heat maps of :math:`Z_G^{(k)}` and :math:`\partial J/\partial B^{(k)}` appear one layer at
+    a time, in the order backpropagation computes them.
+
+    Parameters
+    ----------
+    Z_G : sequence of ndarray, length l
+        ``Z_G[k-1]`` is :math:`Z_G^{(k)}`, shape :math:`(N, n_k)`, e.g. ``net.Z_G[1:]`` of a
+        :class:`bpnet_lib.bpnet.BPNet` after ``backward``.
+    B_G : sequence of ndarray, length l
+        ``B_G[k-1]`` is :math:`\partial J/\partial B^{(k)}`, shape :math:`(n_{k-1}+1, n_k)`,
+        e.g. ``net.B_G``.
+    step : int, default 1
+        The initial number of layers done.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    L = len(Z_G)
+
+    def draw(step):
+        fig = plotting.plot_backward_pass(Z_G, B_G, step=step)
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(
+        draw,
+        step=widgets.IntSlider(value=step, min=1, max=L, description="layers done",
+                               continuous_update=False),
     )

@@ -238,3 +238,72 @@ def test_plot_image_grid_one_panel_per_image():
     plt.close(fig)
     with pytest.raises(ValueError, match="one per image"):
         plotting.plot_image_grid(images, ["a"])
+
+
+def _backprop_state(widths=(2, 3, 2), N=1, seed=0):
+    rng = np.random.default_rng(seed)
+    acts = ["tanh"] * (len(widths) - 2) + ["softmax"]
+    net = BPNet(list(widths), acts, rng=rng, init="glorot_normal")
+    J, _ = net.loss_and_grads(rng.standard_normal((N, widths[0])), rng.integers(0, widths[-1], N))
+    return net, J
+
+
+def test_plot_backprop_graph_draws_every_unit_arrow_value_and_message():
+    net, J = _backprop_state()
+    widths, l = net.widths, net.num_layers
+    bias_messages = [float(net.Z_G[k + 1][0] @ net.B[k][0]) for k in range(l)]
+    fig = plotting.plot_backprop_graph(
+        widths, [net.Y[k][0] for k in range(l + 1)], [net.Y_G[0][0], net.Z_G[1][0], net.Z_G[2][0]],
+        names=["x", "z^{(1)}", "z^{(2)}"], bias_messages=bias_messages, loss=(J, "J"),
+        highlight=[[(0, 0), (1, 2), (2, 1), (3, 0)]])
+    ax = fig.axes[0]
+    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    assert len(circles) == sum(widths) + l + 1                        # units, "1" nodes, J
+    weights = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    assert len(_arrows(ax)) == weights + sum(widths[1:]) + widths[-1]  # + bias rows + into J
+    coloured = [a for a in _arrows(ax) if a.arrow_patch.get_linewidth() > 2]
+    assert len(coloured) == 3
+    texts = [t.get_text() for t in ax.texts]
+    for value in (*net.Y[1][0], *net.Z_G[2][0], *net.Y_G[0][0], J, *bias_messages):
+        assert f"{value:+.2f}" in texts
+    assert "$z^{(1)}_{3}$" in texts and "$J$" in texts
+    plt.close(fig)
+
+
+def test_plot_backprop_graph_rejects_bad_input():
+    with pytest.raises(ValueError, match="values, messages"):
+        plotting.plot_backprop_graph([2, 1], [np.zeros(2)], [None, None])
+    with pytest.raises(ValueError, match=r"messages\[1\]"):
+        plotting.plot_backprop_graph([2, 1], [np.zeros(2), np.zeros(1)], [None, np.zeros(3)])
+    with pytest.raises(ValueError, match="bias_messages"):
+        plotting.plot_backprop_graph([2, 1], [np.zeros(2), np.zeros(1)], [None, None],
+                                     bias_messages=[0.0, 1.0])
+    plt.close("all")
+
+
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_plot_backward_pass_reveals_layers_from_the_output(step):
+    net, _ = _backprop_state(widths=(4, 5, 3, 2), N=6, seed=1)
+    fig = plotting.plot_backward_pass(net.Z_G[1:], net.B_G, step=step)
+    axes = np.array(fig.axes).reshape(2, 3)
+    for k in range(1, 4):
+        done = k > 3 - step
+        for row, M in enumerate([net.Z_G[k], net.B_G[k - 1]]):
+            ax = axes[row, k - 1]
+            assert ax.images[0].get_array().shape == M.shape
+            assert ("not yet" in ax.get_title()) is not done
+            if done:
+                lim = np.abs(M).max()
+                assert np.allclose(ax.images[0].get_clim(), (-lim, lim))
+    plt.close(fig)
+
+
+def test_plot_backward_pass_rejects_bad_input():
+    Z_G, B_G = [np.zeros((2, 3))], [np.zeros((4, 3))]
+    with pytest.raises(ValueError, match="step"):
+        plotting.plot_backward_pass(Z_G, B_G, step=2)
+    with pytest.raises(ValueError, match="same positive length"):
+        plotting.plot_backward_pass(Z_G, [])
+    with pytest.raises(ValueError, match="same number of columns"):
+        plotting.plot_backward_pass(Z_G, [np.zeros((4, 2))])
+    plt.close("all")

@@ -63,3 +63,22 @@ def test_init_explorer_draws_every_chosen_pair(monkeypatch):
     w.children[4].value = "alternating"
     w.update()
     assert drawn[-1]["relu + he"]["widths"] == [8, 2, 8, 2]
+
+
+def test_backward_pass_explorer_draws_the_chosen_step(monkeypatch):
+    import numpy as np
+
+    from bpnet_lib import plotting
+
+    steps = []
+    real = plotting.plot_backward_pass
+    monkeypatch.setattr(plotting, "plot_backward_pass",
+                        lambda Z_G, B_G, step=None: steps.append(step) or real(Z_G, B_G, step=step))
+    Z_G = [np.ones((2, 3)), np.ones((2, 2))]
+    B_G = [np.ones((4, 3)), np.ones((4, 2))]
+    w = widgets.backward_pass_explorer(Z_G, B_G)
+    w.update()
+    assert steps[-1] == 1
+    w.children[0].value = 2
+    w.update()
+    assert steps[-1] == 2 and w.children[0].max == 2
