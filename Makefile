@@ -104,3 +104,10 @@ chapter: $(STAMP)
 
 clean:
 	rm -rf _build .cache .pytest_cache .hypothesis
+
+# Convolution benchmark: bpnet_lib.conv (im2col + GEMM) against its naive loops and against
+# PyTorch on CPU. PyTorch is installed here only (requirements-bench.txt), never for the
+# book or the tests. Two BLAS/OpenMP threads for both libraries, overriding the 1 above.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(BIN)/python bench/conv_bench.py

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import conv as _C
 from . import init as _init
 from . import layers as _L
-from ._validation import as_float_array, check_ndim
+from . import pool as _P
+from ._validation import as_float_array, check_ndim, pair
 
 __all__ = [
     "Layer",
@@ -29,6 +31,10 @@ __all__ = [
     "ELU",
     "Dropout",
     "Sequential",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "Flatten",
 ]
 
 
@@ -394,3 +400,142 @@ class Sequential(Layer):
             lines.append(f"  ({i}) {layer!r}" + (f"  {shapes}" if shapes else ""))
         lines.append(f")  {self.num_parameters():,} parameters")
         return "\n".join(lines)
+
+
+class Conv2D(Layer):
+    r"""Convolution layer over :func:`~bpnet_lib.conv.conv2d_forward` (im2col + GEMM).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        ``C`` and ``F``.
+    kernel_size : int or (int, int)
+        ``(kh, kw)``.
+    stride, padding : int or (int, int), default 1 and 0
+    rng : numpy.random.Generator or int or None
+        Source of the initial kernels (an int seeds a new generator).
+    init : str or callable, default "he"
+        As for :class:`Linear`, called as ``init(C kh kw, F, rng, dtype)``: the layer is
+        a :class:`Linear` map from each :func:`~bpnet_lib.conv.im2col` column of
+        ``C kh kw`` inputs to ``F`` outputs, and the ``(C kh kw, F)`` matrix drawn is
+        transposed and reshaped to ``K``. So He's variance is :math:`2 / (C k_h k_w)`,
+        each output summing that many products. (Glorot's ``fan_out`` is therefore
+        ``F``; PyTorch uses ``F kh kw``.)
+    dtype : numpy dtype, default float64
+
+    Attributes
+    ----------
+    K : ndarray, shape (F, C, kh, kw)
+    b : ndarray, shape (F,)
+        Zero at construction.
+    dK, db : ndarray
+        Gradients from the last :meth:`backward` (zero before the first).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None,
+                 init="he", dtype=np.float64):
+        super().__init__()
+        kh, kw = _C._check_window(*pair(kernel_size, "kernel_size"))
+        self.stride, self.padding = _C._hyper(stride, padding)
+        initialiser = _init.get(init)
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
+        fan_in = in_channels * kh * kw
+        W = np.asarray(initialiser(fan_in, out_channels, _init._rng(rng), dtype=dtype))
+        if W.shape != (fan_in, out_channels):
+            raise ValueError(
+                f"init: expected an initialiser returning shape ({fan_in}, {out_channels}), "
+                f"got shape {W.shape}"
+            )
+        self.K = np.ascontiguousarray(W.T.reshape(out_channels, in_channels, kh, kw), dtype=dtype)
+        self.b = np.zeros(out_channels, dtype=dtype)
+        self.dK = np.zeros_like(self.K)
+        self.db = np.zeros_like(self.b)
+
+    def forward(self, X):
+        """``X`` (N, C, H, W) -> ``Y`` (N, F, H', W')."""
+        X = as_float_array(X, "X")
+        check_ndim(X, 4, "X", "(N, C, H, W)")
+        if X.shape[1] != self.K.shape[1]:
+            raise ValueError(
+                f"X: expected {self.K.shape[1]} channels (axis 1) for {self!r}, got shape {X.shape}"
+            )
+        Y, self._cache = _C.conv2d_forward(X, self.K, self.b, self.stride, self.padding)
+        return Y
+
+    def backward(self, dout):
+        """``dout`` (N, F, H', W') -> ``dX`` (N, C, H, W); stores ``dK`` and ``db``."""
+        dX, dK, db = _C.conv2d_backward(dout, self._saved())
+        self.dK[...] = dK
+        self.db[...] = db
+        return dX
+
+    def params(self) -> dict:
+        return {"K": self.K, "b": self.b}
+
+    def grads(self) -> dict:
+        return {"K": self.dK, "b": self.db}
+
+    def __repr__(self) -> str:
+        F, C, kh, kw = self.K.shape
+        return (f"Conv2D({C}, {F}, kernel_size=({kh}, {kw}), stride={self.stride}, "
+                f"padding={self.padding})")
+
+
+class _Pool2D(Layer):
+    """A pooling layer over a pair of functions of :mod:`bpnet_lib.pool`."""
+
+    _forward = None
+    _backward = None
+
+    def __init__(self, size=2, stride=None):
+        super().__init__()
+        type(self)._forward(np.zeros((1, 1) + pair(size, "size")), size, stride)  # validates
+        self.size = pair(size, "size")
+        self.stride = self.size if stride is None else pair(stride, "stride")
+
+    def forward(self, X):
+        """``X`` (N, C, H, W) -> ``Y`` (N, C, H', W')."""
+        Y, self._cache = type(self)._forward(X, self.size, self.stride)
+        return Y
+
+    def backward(self, dout):
+        """``dout`` (N, C, H', W') -> ``dX`` (N, C, H, W)."""
+        return type(self)._backward(dout, self._saved())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(size={self.size}, stride={self.stride})"
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling over :func:`~bpnet_lib.pool.maxpool2d_forward` (ties: first max, row-major)."""
+
+    _forward = staticmethod(_P.maxpool2d_forward)
+    _backward = staticmethod(_P.maxpool2d_backward)
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling over :func:`~bpnet_lib.pool.avgpool2d_forward`."""
+
+    _forward = staticmethod(_P.avgpool2d_forward)
+    _backward = staticmethod(_P.avgpool2d_backward)
+
+
+class Flatten(Layer):
+    """``X`` (N, d1, d2, ...) -> (N, d1 d2 ...), row-major; backward reshapes back."""
+
+    def forward(self, X):
+        X = as_float_array(X, "X")
+        if X.ndim < 2:
+            raise ValueError(f"X: expected an array of shape (N, ...) with ndim >= 2, got shape {X.shape}")
+        self._cache = X.shape
+        return X.reshape(X.shape[0], -1)
+
+    def backward(self, dout):
+        shape = self._saved()
+        dout = as_float_array(dout, "dout")
+        want = (shape[0], int(np.prod(shape[1:])))
+        if dout.shape != want:
+            raise ValueError(f"dout: expected shape {want} (the forward's output), got shape {dout.shape}")
+        return dout.reshape(shape)

@@ -1,0 +1,550 @@
+r"""2-D convolution as an affine map with shared, mostly-zero weights, forward and backward.
+
+A convolution layer slides ``F`` kernels of shape ``(C, kh, kw)`` over a zero-padded image
+and takes, at every ``s``-th position, the sum of the products with the window under the
+kernel (a *cross-correlation*, as in PyTorch: the kernel is not flipped). Each output is
+therefore an affine function of ``C kh kw`` inputs with weights that every position
+shares, so the layer is a fully connected layer whose matrix is mostly zeros
+(:func:`conv2d_as_matrix` builds it), and its backward is the transposed matrix: the
+upstream gradient is sent back through the same windows. Two implementations are given.
+The naive one loops over output positions and reads like the formulas; the fast one
+copies every window into a column (:func:`im2col`), so that the forward is one matrix
+product, ``dK`` another and ``dX`` a third followed by :func:`col2im`, which adds every
+column back into the window it came from (``+=``: windows overlap). For stride 1 the
+input gradient is a *full* correlation of ``dY`` with the kernel rotated by 180 degrees
+and with its two channel axes swapped (:func:`flip_kernel`); for stride ``s`` the same
+holds after ``s - 1`` zeros are inserted between the entries of ``dY`` (:func:`dilate`),
+not after each entry is repeated ``s`` times.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import as_float_array, check_ndim, pair
+
+__all__ = [
+    "Conv2dCache",
+    "Conv2dNaiveCache",
+    "conv_output_size",
+    "im2col",
+    "col2im",
+    "flip_kernel",
+    "dilate",
+    "conv2d_forward",
+    "conv2d_backward",
+    "conv2d_forward_naive",
+    "conv2d_backward_naive",
+    "conv2d_backward_input_flipped",
+    "conv2d_as_matrix",
+]
+
+
+class Conv2dCache(NamedTuple):
+    """What :func:`conv2d_backward` needs.
+
+    ``cols`` (C kh kw, N H' W') is the :func:`im2col` matrix of the forward's input (for
+    ``dK``), ``K`` (F, C, kh, kw) the kernels (for ``dX``); the input's shape, the stride
+    and the padding say how :func:`col2im` folds ``dX`` back.
+    """
+
+    cols: np.ndarray
+    K: np.ndarray
+    input_shape: tuple
+    stride: tuple
+    padding: tuple
+
+
+class Conv2dNaiveCache(NamedTuple):
+    """What :func:`conv2d_backward_naive` needs: the input ``X``, ``K``, stride and padding."""
+
+    X: np.ndarray
+    K: np.ndarray
+    stride: tuple
+    padding: tuple
+
+
+# --- sizes and checks ------------------------------------------------------------------
+
+
+def _hyper(stride, padding) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Return ``stride`` and ``padding`` as (h, w) pairs: strides >= 1, paddings >= 0."""
+    s, p = pair(stride, "stride"), pair(padding, "padding")
+    if min(s) < 1:
+        raise ValueError(f"stride: expected positive ints (an int or a pair (h, w)), got {stride!r}")
+    if min(p) < 0:
+        raise ValueError(f"padding: expected non-negative ints (an int or a pair), got {padding!r}")
+    return s, p
+
+
+def _formula(axis: str, n: int, k: int, s: int, p: int) -> tuple[int, str]:
+    """The output length along one axis and the sentence that shows how it was computed."""
+    out = (n + 2 * p - k) // s + 1
+    L, kk = ("H", "kh") if axis == "height" else ("W", "kw")
+    text = f"output {axis} ({L} + 2p - {kk})//s + 1 = ({n} + {2 * p} - {k})//{s} + 1 = {out}"
+    return out, text
+
+
+def conv_output_size(H, k, stride=1, padding=0) -> int:
+    r"""Length of a convolution's (or pooling's) output along one axis.
+
+    .. math::
+
+       H' = \left\lfloor \frac{H + 2p - k}{s} \right\rfloor + 1
+
+    Parameters
+    ----------
+    H, k, stride, padding : int
+        Input length, kernel length, stride ``s >= 1``, zero padding ``p >= 0`` per side.
+
+    Raises
+    ------
+    ValueError
+        If the result is not positive (the kernel does not fit in the padded input).
+    """
+    (s, _), (p, _) = _hyper(stride, padding)
+    H, k = pair(H, "H")[0], pair(k, "k")[0]
+    out, text = _formula("height", H, k, s, p)
+    if out < 1:
+        raise ValueError(f"{text} must be positive")
+    return out
+
+
+def _output_hw(x_shape, k, stride, padding, what: str) -> tuple[int, int]:
+    """(H', W') for an input of shape (N, C, H, W) and a window (kh, kw), or a ValueError."""
+    out = []
+    for axis, n, kk, s, p in zip(("height", "width"), x_shape[2:], k, stride, padding):
+        o, text = _formula(axis, n, kk, s, p)
+        if o < 1:
+            raise ValueError(f"{text} must be positive for X of shape {tuple(x_shape)} and {what}")
+        out.append(o)
+    return out[0], out[1]
+
+
+def _check_conv_args(X, K, b, stride, padding):
+    """Validated float arrays (one common dtype), stride, padding and (H', W')."""
+    X, K, b = as_float_array(X, "X"), as_float_array(K, "K"), as_float_array(b, "b")
+    check_ndim(X, 4, "X", "(N, C, H, W)")
+    check_ndim(K, 4, "K", "(F, C, kh, kw)")
+    check_ndim(b, 1, "b", "(F,)")
+    if min(K.shape) < 1:
+        raise ValueError(f"K: expected at least one filter, channel and kernel row/column, got shape {K.shape}")
+    if K.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"K: expected C = {X.shape[1]} input channels (axis 1) to match X of shape "
+            f"{X.shape}, got K of shape {K.shape}"
+        )
+    if b.shape[0] != K.shape[0]:
+        raise ValueError(
+            f"b: expected shape ({K.shape[0]},), one bias per filter of K of shape {K.shape}, "
+            f"got shape {b.shape}"
+        )
+    stride, padding = _hyper(stride, padding)
+    Ho, Wo = _output_hw(X.shape, K.shape[2:], stride, padding, f"K of shape {K.shape}")
+    dtype = np.result_type(X, K, b)
+    return X.astype(dtype, copy=False), K.astype(dtype, copy=False), b.astype(dtype, copy=False), stride, padding, Ho, Wo
+
+
+def _window(start: int, count: int, step: int) -> slice:
+    """The ``count`` indices ``start, start + step, ...`` as a slice."""
+    return slice(start, start + step * (count - 1) + 1, step)
+
+
+def _pad(X, padding):
+    """``X`` (N, C, H, W) with ``padding`` zero rows/columns on each side (no copy if 0)."""
+    ph, pw = padding
+    if ph == pw == 0:
+        return X
+    return np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+# --- im2col / col2im -------------------------------------------------------------------
+
+
+def _im2col(X, kh, kw, stride, padding, Ho, Wo):
+    N, C = X.shape[:2]
+    Xp = _pad(X, padding).transpose(1, 0, 2, 3)  # (C, N, Hp, Wp), a view
+    cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=X.dtype)
+    for i in range(kh):  # kh * kw whole-array copies, never a loop over pixels
+        for j in range(kw):
+            cols[:, i, j] = Xp[:, :, _window(i, Ho, stride[0]), _window(j, Wo, stride[1])]
+    return cols.reshape(C * kh * kw, N * Ho * Wo)
+
+
+def _col2im(d, input_shape, stride, padding):
+    """Add ``d`` (N, C, kh, kw, H', W'), any strides, into the windows of a zero (N, C, H, W)."""
+    N, C, H, W = input_shape
+    (ph, pw), (kh, kw, Ho, Wo) = padding, d.shape[2:]
+    dXp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=d.dtype)
+    for i in range(kh):
+        for j in range(kw):  # += : an input inside several windows collects from each
+            dXp[:, :, _window(i, Ho, stride[0]), _window(j, Wo, stride[1])] += d[:, :, i, j]
+    if ph == pw == 0:
+        return dXp
+    return np.ascontiguousarray(dXp[:, :, ph:ph + H, pw:pw + W])  # cut the padding off
+
+
+def _check_window(kh, kw):
+    kh, kw = pair(kh, "kh")[0], pair(kw, "kw")[0]
+    if min(kh, kw) < 1:
+        raise ValueError(f"kh, kw: expected a window of at least 1 x 1, got {kh} x {kw}")
+    return kh, kw
+
+
+def im2col(X, kh, kw, stride=1, padding=0):
+    r"""Copy every ``kh x kw`` window of the zero-padded ``X`` into one column.
+
+    With :math:`X^{p}` the padded input, row ``(c, i, j)`` and column ``(n, u', v')``
+    (both in row-major order) hold
+
+    .. math::
+
+       \mathrm{cols}[(c\,k_h + i)\,k_w + j,\ (n H' + u') W' + v']
+       = X^{p}_{n, c,\ u' s_h + i,\ v' s_w + j},
+
+    so that :math:`Y = K_{\text{mat}}\,\mathrm{cols}` with ``K_mat = K.reshape(F, -1)``.
+    The result has ``C kh kw`` times as many entries as the output has per channel,
+    in ``X``'s dtype.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, C, H, W)
+    kh, kw : int
+        Window height and width.
+    stride, padding : int or (int, int)
+
+    Returns
+    -------
+    cols : ndarray, shape (C kh kw, N H' W')
+    """
+    X = as_float_array(X, "X")
+    check_ndim(X, 4, "X", "(N, C, H, W)")
+    kh, kw = _check_window(kh, kw)
+    stride, padding = _hyper(stride, padding)
+    Ho, Wo = _output_hw(X.shape, (kh, kw), stride, padding, f"a {kh} x {kw} window")
+    return _im2col(X, kh, kw, stride, padding, Ho, Wo)
+
+
+def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
+    r"""Adjoint of :func:`im2col`: add every column back into the window it was copied from.
+
+    .. math::
+
+       X_{n,c,u,v} = \sum_{i,j,u',v' :\ u' s_h + i = u + p_h,\ v' s_w + j = v + p_w}
+       \mathrm{cols}[(c\,k_h + i)\,k_w + j,\ (n H' + u') W' + v']
+
+    Entries covered by several windows receive the sum of their copies; padding is cut
+    off. ``col2im(im2col(X))`` is therefore ``X`` times the number of windows covering
+    each entry, and ``sum(A * im2col(X)) == sum(col2im(A) * X)`` for every ``A``.
+
+    Parameters
+    ----------
+    cols : array_like, shape (C kh kw, N H' W')
+    input_shape : tuple (N, C, H, W)
+    kh, kw : int
+    stride, padding : int or (int, int)
+
+    Returns
+    -------
+    X : ndarray, shape (N, C, H, W)
+    """
+    cols = as_float_array(cols, "cols")
+    kh, kw = _check_window(kh, kw)
+    stride, padding = _hyper(stride, padding)
+    if len(input_shape) != 4:
+        raise ValueError(f"input_shape: expected (N, C, H, W), got {input_shape!r}")
+    N, C, H, W = (int(v) for v in input_shape)
+    Ho, Wo = _output_hw((N, C, H, W), (kh, kw), stride, padding, f"a {kh} x {kw} window")
+    if cols.shape != (C * kh * kw, N * Ho * Wo):
+        raise ValueError(
+            f"cols: expected shape (C kh kw, N H' W') = ({C * kh * kw}, {N * Ho * Wo}) for "
+            f"input_shape {(N, C, H, W)}, got shape {cols.shape}"
+        )
+    d = cols.reshape(C, kh, kw, N, Ho, Wo).transpose(3, 0, 1, 2, 4, 5)  # a view
+    return _col2im(d, (N, C, H, W), stride, padding)
+
+
+def flip_kernel(K):
+    r"""The backward kernel :math:`\tilde K`: rotate each kernel by 180 degrees, swap F and C.
+
+    .. math:: \tilde K_{c, f, i, j} = K_{f, c,\ k_h - 1 - i,\ k_w - 1 - j}
+
+    Parameters
+    ----------
+    K : array_like, shape (F, C, kh, kw)
+
+    Returns
+    -------
+    K_tilde : ndarray, shape (C, F, kh, kw)
+    """
+    K = as_float_array(K, "K")
+    check_ndim(K, 4, "K", "(F, C, kh, kw)")
+    return np.ascontiguousarray(K[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+
+
+def dilate(A, stride=1):
+    r"""Insert ``s - 1`` zeros between neighbouring entries of the last two axes.
+
+    .. math:: D_{\dots, u s_h, v s_w} = A_{\dots, u, v}, \quad \text{zero elsewhere}
+
+    Parameters
+    ----------
+    A : array_like, shape (..., H', W')
+    stride : int or (int, int)
+
+    Returns
+    -------
+    D : ndarray, shape (..., (H' - 1) s_h + 1, (W' - 1) s_w + 1)
+    """
+    A = as_float_array(A, "A")
+    (sh, sw), _ = _hyper(stride, 0)
+    Ho, Wo = A.shape[-2:]
+    D = np.zeros(A.shape[:-2] + ((Ho - 1) * sh + 1, (Wo - 1) * sw + 1), dtype=A.dtype)
+    D[..., ::sh, ::sw] = A
+    return D
+
+
+# --- fast: im2col + one GEMM per pass ---------------------------------------------------
+
+
+def conv2d_forward(X, K, b, stride=1, padding=0):
+    r"""Convolution layer (cross-correlation), vectorised with :func:`im2col`.
+
+    .. math::
+
+       Y_{n,f,u',v'} = b_f + \sum_{c=0}^{C-1} \sum_{i=0}^{k_h-1} \sum_{j=0}^{k_w-1}
+       K_{f,c,i,j}\, X^{p}_{n,c,\ u' s_h + i,\ v' s_w + j},
+       \qquad H' = \left\lfloor \frac{H + 2p_h - k_h}{s_h} \right\rfloor + 1
+
+    (same for :math:`W'`), where :math:`X^p` is ``X`` with :math:`p_h` zero rows and
+    :math:`p_w` zero columns on each side. In matrix form, one GEMM:
+    ``Y_mat = K.reshape(F, C kh kw) @ im2col(X) + b``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, C, H, W)
+    K : array_like, shape (F, C, kh, kw)
+    b : array_like, shape (F,)
+        One bias per filter, shared by every position.
+    stride, padding : int or (int, int), default 1 and 0
+        ``(s_h, s_w)`` and ``(p_h, p_w)``; an int means the same for both axes.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, F, H', W')
+        In the common dtype of the inputs (float32 stays float32).
+    cache : Conv2dCache
+        ``(cols, K, input_shape, stride, padding)``.
+
+    Raises
+    ------
+    ValueError
+        Non-4-D ``X`` or ``K``, a channel mismatch, ``b`` of the wrong length, NaN or
+        infinity, or a stride/padding/kernel that leaves no output position.
+    """
+    X, K, b, stride, padding, Ho, Wo = _check_conv_args(X, K, b, stride, padding)
+    N, F, kh, kw = X.shape[0], K.shape[0], K.shape[2], K.shape[3]
+    cols = _im2col(X, kh, kw, stride, padding, Ho, Wo)
+    # One matmul call, batched over n so that Y comes out in (N, F, H' W') order: the
+    # columns of image n are the (C kh kw, H' W') block cols[:, n], read in place.
+    Y = np.matmul(K.reshape(F, -1), cols.reshape(-1, N, Ho * Wo).transpose(1, 0, 2))
+    Y += b[:, None]
+    return Y.reshape(N, F, Ho, Wo), Conv2dCache(cols, K, X.shape, stride, padding)
+
+
+def _upstream(dY, shape):
+    dY = as_float_array(dY, "dY")
+    if dY.shape != tuple(shape):
+        raise ValueError(f"dY: expected the shape of the forward's output {tuple(shape)}, got shape {dY.shape}")
+    return dY
+
+
+def conv2d_backward(dY, cache):
+    r"""Backward pass of :func:`conv2d_forward`: two GEMMs and a :func:`col2im`.
+
+    With :math:`G = \partial L / \partial Y` reshaped to ``(F, N H' W')``:
+
+    .. math::
+
+       \frac{\partial L}{\partial K_{\text{mat}}} = G\, \mathrm{cols}^\top, \qquad
+       \frac{\partial L}{\partial X} = \mathrm{col2im}\!\left(K_{\text{mat}}^\top G\right),
+       \qquad \frac{\partial L}{\partial b_f} = \sum_{n,u',v'} G_{n,f,u',v'}.
+
+    Parameters
+    ----------
+    dY : array_like, shape (N, F, H', W')
+    cache : Conv2dCache
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+    dK : ndarray, shape (F, C, kh, kw)
+    db : ndarray, shape (F,)
+    """
+    cols, K, (N, C, H, W), stride, padding = cache
+    F, _, kh, kw = K.shape
+    Ho, Wo = _output_hw((N, C, H, W), (kh, kw), stride, padding, "")
+    dY = _upstream(dY, (N, F, Ho, Wo)).astype(cols.dtype, copy=False)
+    G = dY.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N H' W'), one small copy
+    dK = np.dot(cols, G.T).T.reshape(K.shape)  # G cols^T, as (cols G^T)^T: BLAS is faster so
+    # dX: K_mat^T G, batched over n to give the columns in (N, C kh kw, H' W') order.
+    dcols = np.matmul(K.reshape(F, -1).T, dY.reshape(N, F, Ho * Wo))
+    dX = _col2im(dcols.reshape(N, C, kh, kw, Ho, Wo), (N, C, H, W), stride, padding)
+    return dX, dK, G.sum(axis=1)
+
+
+# --- naive: loops that read like the formulas -------------------------------------------
+
+
+def conv2d_forward_naive(X, K, b, stride=1, padding=0):
+    r"""Convolution by explicit loops over output positions (for teaching; slow).
+
+    Every output entry is one window of the padded input times one kernel, summed:
+    :math:`Y_{n,f,u',v'} = b_f + \sum_{c,i,j} K_{f,c,i,j} X^p_{n,c,u's_h+i,v's_w+j}`.
+    Arguments, shapes and errors as in :func:`conv2d_forward`.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, F, H', W')
+    cache : Conv2dNaiveCache
+        ``(X, K, stride, padding)``.
+    """
+    X, K, b, stride, padding, Ho, Wo = _check_conv_args(X, K, b, stride, padding)
+    (sh, sw), (kh, kw) = stride, K.shape[2:]
+    Xp = _pad(X, padding)
+    N, F = X.shape[0], K.shape[0]
+    Y = np.empty((N, F, Ho, Wo), dtype=X.dtype)
+    for n in range(N):
+        for f in range(F):
+            for u in range(Ho):
+                for v in range(Wo):
+                    window = Xp[n, :, u * sh:u * sh + kh, v * sw:v * sw + kw]  # (C, kh, kw)
+                    Y[n, f, u, v] = np.sum(K[f] * window) + b[f]
+    return Y, Conv2dNaiveCache(X, K, stride, padding)
+
+
+def conv2d_backward_naive(dY, cache):
+    r"""Backward of :func:`conv2d_forward_naive` in the scatter form (any stride, padding).
+
+    The forward read window :math:`(n, u', v')` of :math:`X^p` once per filter; the
+    backward sends :math:`g = \partial L / \partial Y_{n,f,u',v'}` back along the same
+    path. The three partial derivatives of :math:`Y_{n,f,u',v'}` give
+
+    .. math::
+
+       \frac{\partial L}{\partial X^p_{n,:,u's_h+i,\,v's_w+j}} \mathrel{+}= g\, K_{f,:,i,j},
+       \qquad
+       \frac{\partial L}{\partial K_{f,:,i,j}} \mathrel{+}= g\, X^p_{n,:,u's_h+i,\,v's_w+j},
+       \qquad
+       \frac{\partial L}{\partial b_f} \mathrel{+}= g,
+
+    accumulated (``+=``) because overlapping windows share inputs and every position
+    shares ``K`` and ``b``. The padding's gradient is then cut off.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+    dK : ndarray, shape (F, C, kh, kw)
+    db : ndarray, shape (F,)
+    """
+    X, K, (sh, sw), (ph, pw) = cache
+    (N, C, H, W), (F, _, kh, kw) = X.shape, K.shape
+    Ho, Wo = _output_hw(X.shape, (kh, kw), (sh, sw), (ph, pw), "")
+    dY = _upstream(dY, (N, F, Ho, Wo)).astype(X.dtype, copy=False)
+    Xp = _pad(X, (ph, pw))
+    dXp, dK, db = np.zeros_like(Xp), np.zeros_like(K), np.zeros(F, dtype=X.dtype)
+    for n in range(N):
+        for f in range(F):
+            for u in range(Ho):
+                for v in range(Wo):
+                    g = dY[n, f, u, v]
+                    rows, columns = slice(u * sh, u * sh + kh), slice(v * sw, v * sw + kw)
+                    dXp[n, :, rows, columns] += g * K[f]
+                    dK[f] += g * Xp[n, :, rows, columns]
+                    db[f] += g
+    return dXp[:, :, ph:ph + H, pw:pw + W].copy(), dK, db
+
+
+def conv2d_backward_input_flipped(dY, K, input_shape, stride=1, padding=0):
+    r"""``dX`` as a forward convolution of ``dY`` with the flipped kernel (for teaching).
+
+    Insert :math:`s - 1` zeros between the entries of ``dY`` (:func:`dilate`), pad the
+    result with :math:`k - 1` zeros on each side (plus the rows/columns the forward's
+    floor left unused, which get no gradient), correlate it with
+    :math:`\tilde K` = :func:`flip_kernel` (``K`` rotated 180 degrees, F and C swapped),
+    and cut off the forward's padding:
+
+    .. math::
+
+       \frac{\partial L}{\partial X^p_{n,c,u,v}}
+       = \sum_{f,i,j} \tilde K_{c,f,i,j}\ \widehat{G}_{n,f,u+i,v+j},
+       \qquad \widehat G = \mathrm{pad}_{k-1}\big(\mathrm{dilate}_s(\partial L/\partial Y)\big).
+
+    For :math:`s = 1` this is the *full* correlation of the upstream gradient with
+    :math:`\tilde K`. Uses :func:`conv2d_forward_naive`, so it is slow.
+
+    Parameters
+    ----------
+    dY : array_like, shape (N, F, H', W')
+    K : array_like, shape (F, C, kh, kw)
+    input_shape : tuple (N, C, H, W)
+    stride, padding : int or (int, int)
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+    """
+    stride, (ph, pw) = _hyper(stride, padding)
+    K = as_float_array(K, "K")
+    check_ndim(K, 4, "K", "(F, C, kh, kw)")
+    N, C, H, W = input_shape
+    F, _, kh, kw = K.shape
+    Ho, Wo = _output_hw(input_shape, (kh, kw), stride, (ph, pw), f"K of shape {K.shape}")
+    dY = _upstream(dY, (N, F, Ho, Wo))
+    D = dilate(dY, stride)  # (N, F, (H'-1)s+1, (W'-1)s+1)
+    extra_h = H + 2 * ph - kh - (Ho - 1) * stride[0]  # rows the floor left out
+    extra_w = W + 2 * pw - kw - (Wo - 1) * stride[1]
+    G = np.pad(D, ((0, 0), (0, 0), (kh - 1, kh - 1 + extra_h), (kw - 1, kw - 1 + extra_w)))
+    dXp, _ = conv2d_forward_naive(G, flip_kernel(K), np.zeros(C, dtype=D.dtype))
+    return dXp[:, :, ph:ph + H, pw:pw + W].copy()
+
+
+def conv2d_as_matrix(K, input_shape, stride=1, padding=0):
+    r"""The convolution as one dense matrix: shared weights, mostly zeros.
+
+    Returns :math:`M` with ``Y.reshape(N, -1) = X.reshape(N, -1) @ M.T + repeat(b, H' W')``
+    for every ``X`` of shape ``(N, C, H, W)``: row ``(f, u', v')`` holds
+    :math:`K_{f,c,i,j}` in column ``(c, u' s_h + i - p_h, v' s_w + j - p_w)`` whenever that
+    pixel lies inside the image (taps on the padding are dropped), and zeros elsewhere.
+    Each row has at most ``C kh kw`` nonzeros; every row of one filter holds the same
+    numbers.
+
+    Parameters
+    ----------
+    K : array_like, shape (F, C, kh, kw)
+    input_shape : tuple (C, H, W) or (N, C, H, W)
+    stride, padding : int or (int, int)
+
+    Returns
+    -------
+    M : ndarray, shape (F H' W', C H W)
+    """
+    K = as_float_array(K, "K")
+    check_ndim(K, 4, "K", "(F, C, kh, kw)")
+    (sh, sw), (ph, pw) = _hyper(stride, padding)
+    C, H, W = tuple(input_shape)[-3:]
+    F, Ck, kh, kw = K.shape
+    if Ck != C:
+        raise ValueError(f"K: expected C = {C} input channels to match input_shape {tuple(input_shape)}, got K of shape {K.shape}")
+    Ho, Wo = _output_hw((1, C, H, W), (kh, kw), (sh, sw), (ph, pw), f"K of shape {K.shape}")
+    M = np.zeros((F, Ho, Wo, C, H, W), dtype=K.dtype)
+    for u in range(Ho):
+        for v in range(Wo):
+            for i in range(kh):
+                for j in range(kw):
+                    r, c = u * sh + i - ph, v * sw + j - pw
+                    if 0 <= r < H and 0 <= c < W:
+                        M[:, u, v, :, r, c] = K[:, :, i, j]
+    return M.reshape(F * Ho * Wo, C * H * W)

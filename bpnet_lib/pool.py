@@ -1,0 +1,278 @@
+r"""Max and mean (average) pooling over ``kh x kw`` windows, forward and backward.
+
+Pooling shrinks each channel of an image by summarising every window in one number: its
+largest entry (max pooling, a piecewise-linear map that is differentiable wherever each
+window has a single maximum) or its mean (average pooling, a linear map). Backward, max
+pooling routes each upstream gradient to the position that won its window and gives the
+others nothing; average pooling spreads it evenly, :math:`1/(k_h k_w)` to each entry of
+the window. When the stride is smaller than the window, windows overlap and one input can
+win (or belong to) several of them, so the backward must *add* (``+=``) the contributions
+of all its windows; writing ``=`` instead keeps only the last one and goes unnoticed as
+long as stride equals size. Ties in max pooling are broken towards the first maximum in
+row-major order of the window, the choice recorded by the forward. The fast functions
+work on strided views of all windows at once and loop only over the ``kh kw`` offsets
+inside a window; the ``*_naive`` ones loop over windows and read like the formulas.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._validation import as_float_array, check_ndim, pair
+from .conv import _output_hw, _upstream, _window
+
+__all__ = [
+    "MaxPool2dCache",
+    "AvgPool2dCache",
+    "PoolNaiveCache",
+    "maxpool2d_forward",
+    "maxpool2d_backward",
+    "avgpool2d_forward",
+    "avgpool2d_backward",
+    "maxpool2d_forward_naive",
+    "maxpool2d_backward_naive",
+    "avgpool2d_forward_naive",
+    "avgpool2d_backward_naive",
+]
+
+
+class MaxPool2dCache(NamedTuple):
+    """What :func:`maxpool2d_backward` needs.
+
+    ``argmax`` (N, C, H', W') is the winner of each window as a row-major offset
+    ``i kw + j`` inside the window; then the input's shape, the window, the stride and
+    the input's dtype (the gradient's dtype).
+    """
+
+    argmax: np.ndarray
+    input_shape: tuple
+    size: tuple
+    stride: tuple
+    dtype: np.dtype
+
+
+class AvgPool2dCache(NamedTuple):
+    """What :func:`avgpool2d_backward` needs: the input's shape, window, stride and dtype."""
+
+    input_shape: tuple
+    size: tuple
+    stride: tuple
+    dtype: np.dtype
+
+
+class PoolNaiveCache(NamedTuple):
+    """What the naive backwards need: the input ``X``, the window and the stride."""
+
+    X: np.ndarray
+    size: tuple
+    stride: tuple
+
+
+def _check_pool_args(X, size, stride):
+    """Float ``X`` (N, C, H, W), (kh, kw), (sh, sw) and (H', W'), or a ValueError."""
+    X = as_float_array(X, "X")
+    check_ndim(X, 4, "X", "(N, C, H, W)")
+    size = pair(size, "size")
+    stride = size if stride is None else pair(stride, "stride")
+    if min(size) < 1:
+        raise ValueError(f"size: expected a window of at least 1 x 1, got {size}")
+    if min(stride) < 1:
+        raise ValueError(f"stride: expected positive ints (an int or a pair (h, w)), got {stride}")
+    Ho, Wo = _output_hw(X.shape, size, stride, (0, 0), f"a pooling window of size {size}")
+    return X, size, stride, Ho, Wo
+
+
+def _windows(X, size, stride):
+    """A view of every window: shape (N, C, H', W', kh, kw), no copy."""
+    return sliding_window_view(X, size, axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
+
+
+def _scatter(parts, input_shape, size, stride, Ho, Wo, dtype):
+    """Add ``parts(i, j)`` (N, C, H', W') into the window offset (i, j) of a zero dX."""
+    dX = np.zeros(input_shape, dtype=dtype)
+    for i in range(size[0]):
+        for j in range(size[1]):  # += : with overlapping windows an input collects from several
+            dX[:, :, _window(i, Ho, stride[0]), _window(j, Wo, stride[1])] += parts(i, j)
+    return dX
+
+
+# --- max pooling -------------------------------------------------------------------------
+
+
+def maxpool2d_forward(X, size=2, stride=None):
+    r"""Max pooling: the largest entry of every ``kh x kw`` window, channel by channel.
+
+    .. math::
+
+       Y_{n,c,u',v'} = \max_{0 \le i < k_h,\ 0 \le j < k_w} X_{n,c,\ u's_h + i,\ v's_w + j},
+       \qquad H' = \left\lfloor \frac{H - k_h}{s_h} \right\rfloor + 1
+
+    Parameters
+    ----------
+    X : array_like, shape (N, C, H, W)
+    size : int or (int, int), default 2
+        The window ``(kh, kw)``.
+    stride : int or (int, int), optional
+        Defaults to ``size`` (windows side by side); smaller means overlapping windows.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C, H', W')
+    cache : MaxPool2dCache
+        The winner of each window: the *first* maximum in row-major window order
+        (``np.argmax`` of the flattened window), so ties go to the top-left-most one.
+    """
+    X, size, stride, Ho, Wo = _check_pool_args(X, size, stride)
+    flat = _windows(X, size, stride).reshape(X.shape[:2] + (Ho, Wo, size[0] * size[1]))
+    argmax = flat.argmax(axis=-1)
+    Y = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+    return Y, MaxPool2dCache(argmax, X.shape, size, stride, X.dtype)
+
+
+def maxpool2d_backward(dY, cache):
+    r"""Backward of :func:`maxpool2d_forward`: each gradient goes to its window's winner.
+
+    .. math::
+
+       \frac{\partial L}{\partial X_{n,c,u,v}} = \sum_{u',v'}
+       \frac{\partial L}{\partial Y_{n,c,u',v'}}\,
+       [\,(u, v) = (u's_h + i^*, v's_w + j^*)\,]
+
+    where :math:`(i^*, j^*)` is the recorded winner of window :math:`(u', v')`. The sum
+    (``+=``) matters when windows overlap (stride < size): an entry that wins several
+    windows receives all their gradients.
+
+    Parameters
+    ----------
+    dY : array_like, shape (N, C, H', W')
+    cache : MaxPool2dCache
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+    """
+    argmax, shape, size, stride, dtype = cache
+    Ho, Wo = argmax.shape[2:]
+    dY = _upstream(dY, argmax.shape).astype(dtype, copy=False)
+    kw = size[1]
+    return _scatter(lambda i, j: np.where(argmax == i * kw + j, dY, 0), shape, size, stride, Ho, Wo, dY.dtype)
+
+
+# --- average pooling ---------------------------------------------------------------------
+
+
+def avgpool2d_forward(X, size=2, stride=None):
+    r"""Average (mean) pooling over every ``kh x kw`` window, channel by channel.
+
+    .. math::
+
+       Y_{n,c,u',v'} = \frac{1}{k_h k_w} \sum_{i=0}^{k_h-1} \sum_{j=0}^{k_w-1}
+       X_{n,c,\ u's_h + i,\ v's_w + j}
+
+    Parameters and output shape as in :func:`maxpool2d_forward`.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C, H', W')
+    cache : AvgPool2dCache
+    """
+    X, size, stride, Ho, Wo = _check_pool_args(X, size, stride)
+    Y = _windows(X, size, stride).mean(axis=(-2, -1))
+    return Y, AvgPool2dCache(X.shape, size, stride, X.dtype)
+
+
+def avgpool2d_backward(dY, cache):
+    r"""Backward of :func:`avgpool2d_forward`: every entry of a window gets :math:`1/(k_h k_w)`.
+
+    .. math::
+
+       \frac{\partial L}{\partial X_{n,c,u,v}} = \frac{1}{k_h k_w}
+       \sum_{(u', v') :\ (u, v) \in \text{window}(u', v')}
+       \frac{\partial L}{\partial Y_{n,c,u',v'}}
+
+    Overlapping windows add up; entries in no window (left over by the floor in
+    :math:`H'`) get zero.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+    """
+    shape, size, stride, dtype = cache
+    Ho, Wo = _output_hw(shape, size, stride, (0, 0), "")
+    dY = _upstream(dY, shape[:2] + (Ho, Wo)).astype(dtype, copy=False)
+    share = dY / (size[0] * size[1])
+    return _scatter(lambda i, j: share, shape, size, stride, Ho, Wo, dY.dtype)
+
+
+# --- naive versions ------------------------------------------------------------------------
+
+
+def maxpool2d_forward_naive(X, size=2, stride=None):
+    """Max pooling by a loop over windows (for teaching); see :func:`maxpool2d_forward`."""
+    X, (kh, kw), (sh, sw), Ho, Wo = _check_pool_args(X, size, stride)
+    N, C = X.shape[:2]
+    Y = np.empty((N, C, Ho, Wo), dtype=X.dtype)
+    for n in range(N):
+        for c in range(C):
+            for u in range(Ho):
+                for v in range(Wo):
+                    Y[n, c, u, v] = X[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw].max()
+    return Y, PoolNaiveCache(X, (kh, kw), (sh, sw))
+
+
+def maxpool2d_backward_naive(dY, cache):
+    """Loop over windows; find each window's first maximum again and ``+=`` its gradient.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+    """
+    X, (kh, kw), (sh, sw) = cache
+    N, C = X.shape[:2]
+    Ho, Wo = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
+    dY = _upstream(dY, (N, C, Ho, Wo)).astype(X.dtype, copy=False)
+    dX = np.zeros_like(X)
+    for n in range(N):
+        for c in range(C):
+            for u in range(Ho):
+                for v in range(Wo):
+                    window = X[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw]
+                    i, j = np.unravel_index(np.argmax(window), window.shape)  # first max
+                    dX[n, c, u * sh + i, v * sw + j] += dY[n, c, u, v]  # +=, not =
+    return dX
+
+
+def avgpool2d_forward_naive(X, size=2, stride=None):
+    """Average pooling by a loop over windows (for teaching); see :func:`avgpool2d_forward`."""
+    X, (kh, kw), (sh, sw), Ho, Wo = _check_pool_args(X, size, stride)
+    N, C = X.shape[:2]
+    Y = np.empty((N, C, Ho, Wo), dtype=X.dtype)
+    for n in range(N):
+        for c in range(C):
+            for u in range(Ho):
+                for v in range(Wo):
+                    Y[n, c, u, v] = X[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw].mean()
+    return Y, PoolNaiveCache(X, (kh, kw), (sh, sw))
+
+
+def avgpool2d_backward_naive(dY, cache):
+    """Loop over windows; ``+=`` each gradient divided by ``kh kw`` to the whole window.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+    """
+    X, (kh, kw), (sh, sw) = cache
+    N, C = X.shape[:2]
+    Ho, Wo = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
+    dY = _upstream(dY, (N, C, Ho, Wo)).astype(X.dtype, copy=False)
+    dX = np.zeros_like(X)
+    for n in range(N):
+        for c in range(C):
+            for u in range(Ho):
+                for v in range(Wo):
+                    dX[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw] += dY[n, c, u, v] / (kh * kw)
+    return dX

@@ -1,0 +1,360 @@
+"""Tests for bpnet_lib.conv and the Conv2D layer: fast against naive (to 1e-12), against an
+einsum over all windows and against the explicit matrix; every backward against finite
+differences with a random upstream gradient; the flipped-kernel form of dX (and the notes'
+replicated-gradient form failing under stride); im2col/col2im layout and adjointness;
+error messages; dtypes; a small CNN in Sequential checked end to end."""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from numpy.lib.stride_tricks import sliding_window_view
+
+from bpnet_lib import conv as cv
+from bpnet_lib import network as nn
+from bpnet_lib.gradcheck import check_gradients
+
+FAST = settings(max_examples=25, deadline=None)
+SLOW = settings(max_examples=8, deadline=None)
+seeds = st.integers(0, 2**32 - 1)
+hw_pairs = st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)))
+pads = st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)))
+
+
+def as_pair(v):
+    return (v, v) if isinstance(v, int) else v
+
+
+@st.composite
+def conv_cases(draw, max_hw=8):
+    """Shapes that break symmetry: H != W, non-square kernels, kernels larger than the stride."""
+    N, C, F = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(1, max_hw)), draw(st.integers(1, max_hw))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, padding = draw(hw_pairs), draw(pads)
+    (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
+    assume(H + 2 * ph >= kh and W + 2 * pw >= kw)
+    return (N, C, H, W), (F, C, kh, kw), stride, padding
+
+
+def draw_arrays(rng, x_shape, k_shape, dtype=np.float64):
+    X = rng.standard_normal(x_shape).astype(dtype)
+    K = rng.standard_normal(k_shape).astype(dtype)
+    b = rng.standard_normal(k_shape[0]).astype(dtype)
+    return X, K, b
+
+
+def reference_forward(X, K, b, stride, padding):
+    """A third implementation: einsum over a strided view of every window."""
+    (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
+    Xp = np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = sliding_window_view(Xp, K.shape[2:], axis=(2, 3))[:, :, ::sh, ::sw]
+    return np.einsum("ncuvij,fcij->nfuv", win, K) + b[:, None, None]
+
+
+def resolvable(grads, J, h=1e-5, tol=1e-7):
+    """True when every gradient is exactly zero or large enough for central differences to
+    resolve at ``tol`` (rounding noise about eps |J| / h, as in tests/test_bpnet.py)."""
+    noise = np.finfo(np.float64).eps * max(abs(J), 1.0) / h
+    return all(np.linalg.norm(g) == 0 or np.linalg.norm(g) > noise / tol for g in grads)
+
+
+# --- output size -------------------------------------------------------------------------
+
+
+def test_conv_output_size():
+    assert cv.conv_output_size(32, 3, 1, 1) == 32
+    assert cv.conv_output_size(16, 3, 2, 1) == 8
+    assert cv.conv_output_size(28, 5, 1, 2) == 28
+    assert cv.conv_output_size(5, 2, 2, 0) == 2  # the floor: the last row is never read
+    with pytest.raises(ValueError, match=re.escape("(5 + 0 - 7)//1 + 1 = -1 must be positive")):
+        cv.conv_output_size(5, 7)
+
+
+# --- forward -----------------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, case=conv_cases())
+def test_forward_fast_naive_einsum_and_matrix_agree(seed, case):
+    x_shape, k_shape, stride, padding = case
+    X, K, b = draw_arrays(np.random.default_rng(seed), x_shape, k_shape)
+    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
+    Yn, _ = cv.conv2d_forward_naive(X, K, b, stride, padding)
+    (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
+    Ho, Wo = cv.conv_output_size(x_shape[2], k_shape[2], sh, ph), cv.conv_output_size(x_shape[3], k_shape[3], sw, pw)
+    assert Y.shape == (x_shape[0], k_shape[0], Ho, Wo) and Y.flags.c_contiguous
+    np.testing.assert_allclose(Y, Yn, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(Y, reference_forward(X, K, b, stride, padding), rtol=1e-12, atol=1e-12)
+    M = cv.conv2d_as_matrix(K, x_shape, stride, padding)
+    Ymat = X.reshape(len(X), -1) @ M.T + np.repeat(b, Ho * Wo)
+    np.testing.assert_allclose(Ymat, Y.reshape(len(X), -1), rtol=1e-12, atol=1e-12)
+    assert cache.cols.shape == (np.prod(k_shape[1:]), x_shape[0] * Ho * Wo)
+
+
+def test_conv_as_matrix_is_sparse_with_shared_weights():
+    rng = np.random.default_rng(0)
+    K = rng.standard_normal((2, 3, 3, 2))
+    M = cv.conv2d_as_matrix(K, (3, 6, 5), stride=(2, 1), padding=(1, 0))
+    Ho, Wo = cv.conv_output_size(6, 3, 2, 1), cv.conv_output_size(5, 2, 1, 0)
+    assert M.shape == (2 * Ho * Wo, 3 * 6 * 5)
+    nonzeros = (M != 0).sum(axis=1)
+    assert nonzeros.max() == 3 * 3 * 2 and nonzeros.min() < 3 * 3 * 2  # border rows lose taps
+    for f in range(2):  # every row of filter f holds only K[f]'s numbers
+        assert set(M[f * Ho * Wo:(f + 1) * Ho * Wo].ravel()) - {0.0} <= set(K[f].ravel())
+
+
+# --- backward ----------------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, case=conv_cases())
+def test_backward_against_finite_differences(seed, case):
+    x_shape, k_shape, stride, padding = case
+    rng = np.random.default_rng(seed)
+    X, K, b = draw_arrays(rng, x_shape, k_shape)
+    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
+    dY = rng.standard_normal(Y.shape)
+    grads = cv.conv2d_backward(dY, cache)
+    assume(resolvable(grads, np.sum(dY * Y)))
+    assert [g.shape for g in grads] == [X.shape, K.shape, b.shape]
+    errors = check_gradients(
+        lambda X, K, b: cv.conv2d_forward(X, K, b, stride, padding)[0],
+        [X, K, b],
+        grads,
+        dout=dY,
+    )
+    assert max(errors) < 1e-7
+
+
+@FAST
+@given(seed=seeds, case=conv_cases())
+def test_naive_and_flipped_backward_agree_with_fast(seed, case):
+    x_shape, k_shape, stride, padding = case
+    rng = np.random.default_rng(seed)
+    X, K, b = draw_arrays(rng, x_shape, k_shape)
+    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
+    _, naive_cache = cv.conv2d_forward_naive(X, K, b, stride, padding)
+    dY = rng.standard_normal(Y.shape)
+    fast = cv.conv2d_backward(dY, cache)
+    for g, gn in zip(fast, cv.conv2d_backward_naive(dY, naive_cache)):
+        np.testing.assert_allclose(g, gn, rtol=1e-12, atol=1e-12)
+    dX = cv.conv2d_backward_input_flipped(dY, K, X.shape, stride, padding)
+    np.testing.assert_allclose(dX, fast[0], rtol=1e-12, atol=1e-12)
+
+
+@SLOW
+@given(seed=seeds, case=conv_cases(max_hw=5))
+def test_naive_backward_against_finite_differences(seed, case):
+    x_shape, k_shape, stride, padding = case
+    rng = np.random.default_rng(seed)
+    X, K, b = draw_arrays(rng, x_shape, k_shape)
+    Y, cache = cv.conv2d_forward_naive(X, K, b, stride, padding)
+    dY = rng.standard_normal(Y.shape)
+    grads = cv.conv2d_backward_naive(dY, cache)
+    assume(resolvable(grads, np.sum(dY * Y)))
+    fun = lambda X, K, b: cv.conv2d_forward_naive(X, K, b, stride, padding)[0]  # noqa: E731
+    assert max(check_gradients(fun, [X, K, b], grads, dout=dY)) < 1e-7
+    dX = cv.conv2d_backward_input_flipped(dY, K, X.shape, stride, padding)
+    assert max(check_gradients(lambda X: fun(X, K, b), [X], [dX], dout=dY)) < 1e-7
+
+
+def test_stride_one_dx_is_full_correlation_with_flipped_kernel():
+    rng = np.random.default_rng(1)
+    X, K, b = draw_arrays(rng, (2, 3, 6, 7), (4, 3, 3, 2))
+    Y, cache = cv.conv2d_forward(X, K, b)
+    dY = rng.standard_normal(Y.shape)
+    full = np.pad(dY, ((0, 0), (0, 0), (2, 2), (1, 1)))  # k - 1 zeros on each side
+    dX, _ = cv.conv2d_forward(full, cv.flip_kernel(K), np.zeros(3))
+    np.testing.assert_allclose(dX, cv.conv2d_backward(dY, cache)[0], rtol=1e-12, atol=1e-12)
+
+
+def test_flip_kernel():
+    K = np.random.default_rng(2).standard_normal((4, 3, 3, 2))
+    Kt = cv.flip_kernel(K)
+    assert Kt.shape == (3, 4, 3, 2)
+    assert Kt[1, 2, 0, 0] == K[2, 1, 2, 1] and Kt[0, 3, 2, 1] == K[3, 0, 0, 0]
+    np.testing.assert_array_equal(cv.flip_kernel(Kt), K)
+
+
+def test_dilate():
+    A = np.arange(6.0).reshape(1, 2, 3)
+    D = cv.dilate(A, (2, 3))
+    assert D.shape == (1, 3, 7)
+    np.testing.assert_array_equal(D[0, ::2, ::3], A[0])
+    assert D.sum() == A.sum() and np.count_nonzero(D) == np.count_nonzero(A)
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_notes_replicated_upstream_gradient_is_wrong_under_stride(stride):
+    """Note 002 writes dX for stride s as the flipped-kernel correlation of dY (x) ones(s, s),
+    each gradient repeated s x s times (equivalently dY[floor((u - i)/s)]). Finite
+    differences disagree; inserting s - 1 zeros instead (dilate) is right."""
+    rng = np.random.default_rng(3)
+    X, K, b = draw_arrays(rng, (1, 2, 9, 9), (2, 2, 3, 3))
+    Y, cache = cv.conv2d_forward(X, K, b, stride, padding=1)
+    dY = rng.standard_normal(Y.shape)
+    dX = cv.conv2d_backward(dY, cache)[0]
+    fun = lambda X: cv.conv2d_forward(X, K, b, stride, 1)[0]  # noqa: E731
+    check_gradients(fun, [X], [dX], dout=dY)
+
+    def flipped_correlation(G):  # G cut or zero-filled to Hp - k + 1 = 9, then K~ (star) pad_{k-1}(G)
+        G = np.pad(G, ((0, 0), (0, 0), (0, 9), (0, 9)))[:, :, :9, :9]
+        dXp, _ = cv.conv2d_forward(np.pad(G, ((0, 0), (0, 0), (2, 2), (2, 2))), cv.flip_kernel(K), np.zeros(2))
+        return dXp[:, :, 1:10, 1:10]  # cut the forward's padding
+
+    np.testing.assert_allclose(flipped_correlation(cv.dilate(dY, stride)), dX, rtol=1e-12, atol=1e-12)
+    wrong = flipped_correlation(np.kron(dY, np.ones((stride, stride))))
+    with pytest.raises(AssertionError, match="gradient check failed"):
+        check_gradients(fun, [X], [wrong], dout=dY)
+
+
+# --- im2col / col2im ---------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, case=conv_cases())
+def test_im2col_layout_and_col2im_adjoint(seed, case):
+    (N, C, H, W), (_, _, kh, kw), stride, padding = case
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, C, H, W))
+    cols = cv.im2col(X, kh, kw, stride, padding)
+    (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    assert cols.shape == (C * kh * kw, N * Ho * Wo)
+    Xp = np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, u, v = N - 1, C - 1, Ho - 1, Wo - 1  # the last entry: catches a kh/kw mix-up
+    i, j = kh - 1, kw - 1
+    assert cols[(c * kh + i) * kw + j, (n * Ho + u) * Wo + v] == Xp[n, c, u * sh + i, v * sw + j]
+    A = rng.standard_normal(cols.shape)
+    back = cv.col2im(A, X.shape, kh, kw, stride, padding)
+    assert back.shape == X.shape
+    np.testing.assert_allclose(np.sum(A * cols), np.sum(back * X), rtol=1e-12)
+
+
+def test_col2im_counts_overlaps():
+    ones = cv.col2im(cv.im2col(np.ones((1, 1, 4, 5)), 3, 2), (1, 1, 4, 5), 3, 2)
+    rows = np.array([1, 2, 2, 1])[:, None]  # windows of height 3 covering each row
+    columns = np.array([1, 2, 2, 2, 1])[None, :]
+    np.testing.assert_array_equal(ones[0, 0], rows * columns)
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def test_output_size_error_names_shapes_and_formula():
+    X, K, b = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 7, 7)), np.zeros(4)
+    msg = ("output height (H + 2p - kh)//s + 1 = (5 + 0 - 7)//1 + 1 = -1 must be positive for "
+           "X of shape (2, 3, 5, 5) and K of shape (4, 3, 7, 7)")
+    for forward in (cv.conv2d_forward, cv.conv2d_forward_naive):
+        with pytest.raises(ValueError, match=re.escape(msg)):
+            forward(X, K, b)
+    with pytest.raises(ValueError, match=re.escape("output width (W + 2p - kw)//s + 1 = (5 + 2 - 9)//2 + 1 = 0")):
+        cv.conv2d_forward(np.zeros((1, 1, 9, 5)), np.zeros((1, 1, 3, 9)), np.zeros(1), stride=2, padding=1)
+
+
+@pytest.mark.parametrize(
+    "X, K, b, kwargs, message",
+    [
+        (np.zeros((2, 3, 5, 5)), np.zeros((4, 2, 3, 3)), np.zeros(4), {}, "expected C = 3 input channels"),
+        (np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(3), {}, "b: expected shape (4,)"),
+        (np.zeros((3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4), {}, "X: expected a 4-D array of shape (N, C, H, W)"),
+        (np.zeros((2, 3, 5, 5)), np.zeros((3, 3, 3)), np.zeros(4), {}, "K: expected a 4-D array"),
+        (np.full((1, 1, 3, 3), np.nan), np.zeros((1, 1, 2, 2)), np.zeros(1), {}, "X: expected finite values, got 9 NaN"),
+        (np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), np.zeros(1), {"stride": 0}, "stride: expected positive ints"),
+        (np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), np.zeros(1), {"padding": (1, -1)}, "padding: expected non-negative"),
+        (np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), np.zeros(1), {"stride": (1, 2, 3)}, "stride: expected an int or a pair"),
+    ],
+)
+def test_input_errors(X, K, b, kwargs, message):
+    for forward in (cv.conv2d_forward, cv.conv2d_forward_naive):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            forward(X, K, b, **kwargs)
+
+
+def test_backward_checks_upstream_shape():
+    Y, cache = cv.conv2d_forward(np.zeros((1, 2, 4, 4)), np.zeros((3, 2, 3, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match=re.escape("dY: expected the shape of the forward's output (1, 3, 2, 2)")):
+        cv.conv2d_backward(np.zeros((1, 3, 2, 3)), cache)
+
+
+# --- dtypes ------------------------------------------------------------------------------
+
+
+def test_float32_stays_float32():
+    X, K, b = draw_arrays(np.random.default_rng(4), (2, 3, 7, 6), (4, 3, 3, 2), np.float32)
+    Y, cache = cv.conv2d_forward(X, K, b, stride=(2, 1), padding=1)
+    assert Y.dtype == np.float32 and cache.cols.dtype == np.float32
+    assert cv.im2col(X, 3, 2).dtype == np.float32
+    grads = cv.conv2d_backward(np.ones(Y.shape, dtype=np.float32), cache)
+    assert all(g.dtype == np.float32 for g in grads)
+    Y64, _ = cv.conv2d_forward(X.astype(np.float64), K.astype(np.float64), b.astype(np.float64), (2, 1), 1)
+    np.testing.assert_allclose(Y, Y64, rtol=1e-4, atol=1e-4)
+    assert cv.conv2d_forward_naive(X, K, b)[0].dtype == np.float32
+    assert cv.conv2d_forward(X, K.astype(np.float64), b)[0].dtype == np.float64  # mixed: promote
+    assert cv.conv2d_forward(np.ones((1, 1, 3, 3), dtype=int), np.ones((1, 1, 2, 2)), [0])[0].dtype == np.float64
+
+
+# --- the layer ---------------------------------------------------------------------------
+
+
+def test_conv2d_layer_init_and_shapes():
+    layer = nn.Conv2D(3, 64, (3, 5), stride=2, padding=(1, 2), rng=0)
+    assert layer.K.shape == (64, 3, 3, 5) and layer.b.shape == (64,) and not layer.b.any()
+    np.testing.assert_allclose(layer.K.var(), 2 / (3 * 3 * 5), rtol=0.1)  # He: fan_in = C kh kw
+    assert set(layer.params()) == set(layer.grads()) == {"K", "b"}
+    Y = layer.forward(np.random.default_rng(1).standard_normal((2, 3, 9, 8)))
+    assert Y.shape == (2, 64, 5, 4)
+    assert nn.Conv2D(2, 3, 3, rng=0, dtype=np.float32).K.dtype == np.float32
+    with pytest.raises(ValueError, match="expected 3 channels"):
+        layer.forward(np.zeros((2, 4, 9, 8)))
+    with pytest.raises(RuntimeError, match="before forward"):
+        nn.Conv2D(2, 3, 3, rng=0).backward(np.zeros((1, 3, 1, 1)))
+
+
+def first_clean_cnn(rng_seed_start=0):
+    """A CNN and a batch whose ReLU inputs keep 1e-3 away from 0 and whose max-pool windows
+    have a unique maximum by at least 1e-3, so finite differences see a smooth function."""
+    for seed in range(rng_seed_start, rng_seed_start + 200):
+        rng = np.random.default_rng(seed)
+        model = nn.Sequential(
+            nn.Conv2D(2, 3, (3, 2), stride=(1, 2), padding=1, rng=rng),
+            nn.ReLU(),
+            nn.MaxPool2D(2, stride=1),  # overlapping windows
+            nn.Flatten(),
+            nn.Linear(3 * 5 * 2, 4, rng=rng),
+        )
+        model[0].b[...] = 0.1 * rng.standard_normal(3)
+        X = rng.standard_normal((2, 2, 6, 5))
+        Z = model[0].forward(X)
+        A = np.maximum(Z, 0)
+        win = sliding_window_view(A, (2, 2), axis=(2, 3)).reshape(A.shape[:2] + (5, 2, 4))
+        top2 = np.sort(win, axis=-1)[..., -2:]
+        gap = top2[..., 1] - top2[..., 0]
+        if np.abs(Z).min() > 1e-3 and np.all((gap > 1e-3) | (top2[..., 1] == 0)):
+            return model, X, rng
+    raise AssertionError("no clean draw found")  # pragma: no cover
+
+
+def test_cnn_in_sequential_gradient_check():
+    model, X, rng = first_clean_cnn()
+    Y = model.forward(X)
+    assert Y.shape == (2, 4)
+    params = model.params()
+    assert list(params) == ["0.K", "0.b", "4.W", "4.b"]
+    names = list(params)
+
+    def grads(dout):
+        dX = model.backward(dout)
+        return [dX] + [model.grads()[k].copy() for k in names]
+
+    errors = check_gradients(lambda X, *P: model.forward(X), [X] + [params[k] for k in names], grads, rng=rng)
+    assert max(errors) < 1e-7
+
+
+def test_sequential_names_the_failing_conv_layer():
+    model = nn.Sequential(nn.Conv2D(1, 2, 3, rng=0), nn.Conv2D(3, 2, 3, rng=1))
+    with pytest.raises(ValueError, match=r"layer 1 \(Conv2D\(3, 2"):
+        model.forward(np.zeros((1, 1, 6, 6)))
