@@ -26,6 +26,11 @@ PORT ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
+# Automated runs (book build, notebook execution, nbval) show no tqdm progress bars: in a
+# kernel tqdm draws an ipywidget, and widget traffic can stall nbclient (jupyter/nbclient#312).
+# For the same reason the explorer cells are tagged skip-execution / nbval-skip; the widget
+# code itself is tested by tests/test_widgets.py.
+export BPNET_PROGRESS ?= 0
 
 .PHONY: help venv book test test-lib test-notebooks build-book serve lab notebooks chapter bench clean
 
