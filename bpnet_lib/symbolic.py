@@ -20,6 +20,7 @@ import sympy
 __all__ = [
     "matrix",
     "vector",
+    "tensor",
     "flatten",
     "jacobian",
     "gradient",
@@ -88,6 +89,44 @@ def vector(name: str, n: int) -> sympy.ImmutableMatrix:
     name = _check_name(name)
     n = _check_count(n, "n")
     return sympy.ImmutableMatrix(n, 1, lambda i, _: sympy.Symbol(f"{name}_{{{i + 1}}}", real=True))
+
+
+def tensor(name: str, shape) -> np.ndarray:
+    """An array of real symbols of any order, ``name_{i,j,...}`` with 0-based indices.
+
+    For the images and kernels of a convolution, ``(N, C, H, W)`` and ``(F, C, kh, kw)``,
+    which :func:`matrix` cannot hold. The result is a NumPy array of dtype ``object``, so
+    it slices, pads, flips and transposes like the arrays of the numeric library, and its
+    entries compute like any SymPy expression. The indices are 0-based, as NumPy writes
+    them (``X[0, 1, 2, 3]`` is ``X_{0,1,2,3}``). To differentiate by it or lambdify it,
+    flatten it: ``sympy.Matrix(T.ravel())`` is a column of its symbols in row-major order.
+
+    Parameters
+    ----------
+    name : str
+        The letter, e.g. ``"X"``.
+    shape : tuple of int
+        The shape, each entry positive.
+
+    Returns
+    -------
+    ndarray of sympy.Symbol, dtype object, shape ``shape``
+        Entry ``[i, j, ...]`` is the real symbol ``name_{i,j,...}``.
+    """
+    name = _check_name(name)
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ValueError(f"shape: expected a tuple of positive integers, got {shape!r}") from None
+    if not dims:
+        raise ValueError(f"shape: expected at least one axis, got {shape!r}")
+    dims = tuple(_check_count(n, "shape") for n in dims)
+    T = np.empty(dims, dtype=object)
+    for index in np.ndindex(*dims):
+        T[index] = sympy.Symbol(f"{name}_{{{','.join(str(i) for i in index)}}}", real=True)
+    return T
 
 
 def flatten(M) -> list:

@@ -312,3 +312,35 @@ def test_to_numpy_broadcasts_scalar_symbols_over_a_grid():
     np.testing.assert_array_equal(out[1, 0], np.full((3, 5), 3.0))
     with pytest.raises(ValueError, match="broadcastable"):
         fn(np.zeros(2), np.zeros(3))
+
+
+# ------------------------------------------------------------------ tensors of any order
+
+
+def test_tensor_symbols_and_shape():
+    from bpnet_lib.symbolic import tensor
+
+    T = tensor("X", (1, 2, 3, 2))
+    assert T.shape == (1, 2, 3, 2) and T.dtype == object
+    assert T[0, 1, 2, 0] == sympy.Symbol("X_{0,1,2,0}", real=True)
+    assert len(set(T.ravel())) == T.size
+    assert all(s.is_real for s in T.ravel())
+    v = tensor("b", 3)
+    assert v.shape == (3,) and v[2] == sympy.Symbol("b_{2}", real=True)
+    # it slices and flips like a NumPy array, and differentiates like SymPy
+    L = sum(T[0, :, ::-1, :].ravel() * np.arange(T[0].size).reshape(T[0].shape).ravel())
+    assert sympy.diff(L, T[0, 0, 2, 0]) == 0 and sympy.diff(L, T[0, 1, 0, 1]) == 11
+    fn = to_numpy(sympy.Matrix([L]), [sympy.Matrix(T.ravel())])
+    values = np.arange(12.0)
+    np.testing.assert_allclose(fn(values.reshape(-1, 1))[0, 0],
+                               np.sum(values.reshape(T.shape)[0, :, ::-1, :].ravel() * np.arange(12)))
+
+
+@pytest.mark.parametrize("shape, match", [((2, 0), "shape: expected a positive integer, got 0"),
+                                          ((), "shape: expected at least one axis"),
+                                          (None, "shape: expected a tuple of positive integers")])
+def test_tensor_rejects_bad_shapes(shape, match):
+    from bpnet_lib.symbolic import tensor
+
+    with pytest.raises(ValueError, match=match):
+        tensor("X", shape)
