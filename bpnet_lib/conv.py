@@ -104,8 +104,11 @@ def conv_output_size(H, k, stride=1, padding=0) -> int:
     ValueError
         If the result is not positive (the kernel does not fit in the padded input).
     """
-    (s, _), (p, _) = _hyper(stride, padding)
-    H, k = pair(H, "H")[0], pair(k, "k")[0]
+    for name, value in (("H", H), ("k", k), ("stride", stride), ("padding", padding)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name}: expected an int (one axis at a time), got {value!r}")
+    (s, _), (p, _) = _hyper(int(stride), int(padding))
+    H, k = int(H), int(k)
     out, text = _formula("height", H, k, s, p)
     if out < 1:
         raise ValueError(f"{text} must be positive")
@@ -372,6 +375,11 @@ def conv2d_backward(dY, cache):
        \frac{\partial L}{\partial X} = \mathrm{col2im}\!\left(K_{\text{mat}}^\top G\right),
        \qquad \frac{\partial L}{\partial b_f} = \sum_{n,u',v'} G_{n,f,u',v'}.
 
+    Each product is one ``matmul`` call. When the images are large and ``C kh kw`` small
+    (at least 256 output pixels, at most 64 rows of ``cols``) ``dK`` is summed over images
+    from a call batched over ``n``, which reads ``dY`` in place instead of copying it into
+    ``G``; the result is the same.
+
     Parameters
     ----------
     dY : array_like, shape (N, F, H', W')
@@ -387,12 +395,19 @@ def conv2d_backward(dY, cache):
     F, _, kh, kw = K.shape
     Ho, Wo = _output_hw((N, C, H, W), (kh, kw), stride, padding, "")
     dY = _upstream(dY, (N, F, Ho, Wo)).astype(cols.dtype, copy=False)
-    G = dY.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N H' W'), one small copy
-    dK = np.dot(cols, G.T).T.reshape(K.shape)  # G cols^T, as (cols G^T)^T: BLAS is faster so
+    P, dY3 = Ho * Wo, dY.reshape(N, F, Ho * Wo)
+    if P >= 256 and cols.shape[0] <= 64:
+        # Long, thin products (few rows C kh kw, many pixels): one matmul call batched over
+        # the images, reading cols and dY in place, beats copying dY into G first.
+        dK = np.matmul(dY3, cols.reshape(-1, N, P).transpose(1, 2, 0)).sum(axis=0)
+    else:
+        G = dY.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N H' W'), a copy of dY
+        dK = np.dot(cols, G.T).T  # G cols^T, computed as (cols G^T)^T: faster in BLAS
+    dK = dK.reshape(K.shape)
     # dX: K_mat^T G, batched over n to give the columns in (N, C kh kw, H' W') order.
-    dcols = np.matmul(K.reshape(F, -1).T, dY.reshape(N, F, Ho * Wo))
+    dcols = np.matmul(K.reshape(F, -1).T, dY3)
     dX = _col2im(dcols.reshape(N, C, kh, kw, Ho, Wo), (N, C, H, W), stride, padding)
-    return dX, dK, G.sum(axis=1)
+    return dX, dK, dY.sum(axis=(0, 2, 3))
 
 
 # --- naive: loops that read like the formulas -------------------------------------------

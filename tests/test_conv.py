@@ -145,6 +145,21 @@ def test_naive_and_flipped_backward_agree_with_fast(seed, case):
     np.testing.assert_allclose(dX, fast[0], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("stride, padding", [(1, 1), ((1, 2), (2, 0))])
+def test_large_image_backward(stride, padding):
+    """At least 256 output pixels and few rows C kh kw: dK is summed over a batched product."""
+    rng = np.random.default_rng(7)
+    X, K, b = draw_arrays(rng, (2, 2, 17, 30), (3, 2, 3, 2))
+    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
+    assert Y.shape[2] * Y.shape[3] >= 256 and cache.cols.shape[0] <= 64
+    dY = rng.standard_normal(Y.shape)
+    grads = cv.conv2d_backward(dY, cache)
+    for g, gn in zip(grads, cv.conv2d_backward_naive(dY, cv.conv2d_forward_naive(X, K, b, stride, padding)[1])):
+        np.testing.assert_allclose(g, gn, rtol=1e-12, atol=1e-12)
+    fun = lambda K, b: cv.conv2d_forward(X, K, b, stride, padding)[0]  # noqa: E731
+    assert max(check_gradients(fun, [K, b], grads[1:], dout=dY)) < 1e-7
+
+
 @SLOW
 @given(seed=seeds, case=conv_cases(max_hw=5))
 def test_naive_backward_against_finite_differences(seed, case):
