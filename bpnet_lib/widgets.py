@@ -25,6 +25,7 @@ __all__ = [
     "decision_region_explorer",
     "init_explorer",
     "backward_pass_explorer",
+    "conv_geometry_explorer",
 ]
 
 
@@ -422,3 +423,80 @@ def backward_pass_explorer(Z_G, B_G, step=1):
         step=widgets.IntSlider(value=step, min=1, max=L, description="layers done",
                                continuous_update=False),
     )
+
+
+def conv_geometry_explorer(H=7, W=7, kh=3, kw=3, stride=2, padding=1, out_pos=(1, 1),
+                           in_pos=(3, 3), forward=True, backward=False, max_size=12):
+    r"""Choose a convolution's sizes, then an output and/or an input position to follow.
+
+    Every frame is :func:`bpnet_lib.plotting.plot_conv_geometry`. With "forward" ticked,
+    the output position :math:`(u', v')` is highlighted with its receptive field; with
+    "backward" ticked, the input position :math:`(u, v)` is highlighted with every output
+    that reads it and the kernel entry it is read through, the terms its gradient collects.
+    The position sliders follow the sizes: their ranges shrink and grow with :math:`H'`,
+    :math:`W'`, :math:`H` and :math:`W`.
+
+    Parameters
+    ----------
+    H, W, kh, kw : int
+        Initial input and kernel sizes (sliders from 1 to ``max_size`` and from 1 to 7).
+    stride, padding : int
+        Initial stride (1 to 4) and padding (0 to 3), the same for both axes.
+    out_pos, in_pos : (int, int)
+        Initial output and input positions.
+    forward, backward : bool
+        Which highlights are on at the start.
+    max_size : int, default 12
+        Largest input height and width offered.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    def size(n, k, s, p):
+        return (n + 2 * p - k) // s + 1
+
+    def slider(value, lo, hi, description):
+        hi = max(hi, lo)
+        return widgets.IntSlider(value=min(max(int(value), lo), hi), min=lo, max=hi,
+                                 description=description, continuous_update=False)
+
+    controls = dict(
+        H=slider(H, 1, max_size, "H"), W=slider(W, 1, max_size, "W"),
+        kh=slider(kh, 1, 7, "kh"), kw=slider(kw, 1, 7, "kw"),
+        stride=slider(stride, 1, 4, "stride"), padding=slider(padding, 0, 3, "padding"),
+        out_row=slider(out_pos[0], 0, max_size + 6, "out row u'"),
+        out_col=slider(out_pos[1], 0, max_size + 6, "out col v'"),
+        in_row=slider(in_pos[0], 0, max_size - 1, "in row u"),
+        in_col=slider(in_pos[1], 0, max_size - 1, "in col v"),
+        forward=widgets.Checkbox(value=bool(forward), description="forward: receptive field"),
+        backward=widgets.Checkbox(value=bool(backward), description="backward: gradient of X"),
+    )
+
+    def sync(_=None):
+        c = {k: w.value for k, w in controls.items()}
+        Ho = size(c["H"], c["kh"], c["stride"], c["padding"])
+        Wo = size(c["W"], c["kw"], c["stride"], c["padding"])
+        for name, top in (("out_row", Ho - 1), ("out_col", Wo - 1), ("in_row", c["H"] - 1),
+                          ("in_col", c["W"] - 1)):
+            controls[name].max = max(top, 0)
+
+    for name in ("H", "W", "kh", "kw", "stride", "padding"):
+        controls[name].observe(sync, names="value")
+    sync()
+
+    def draw(H, W, kh, kw, stride, padding, out_row, out_col, in_row, in_col, forward, backward):
+        Ho, Wo = size(H, kh, stride, padding), size(W, kw, stride, padding)
+        if Ho < 1 or Wo < 1:
+            print(f"The {kh} x {kw} kernel does not fit in the padded {H + 2 * padding} x "
+                  f"{W + 2 * padding} input: (H + 2p - k)//s + 1 = {Ho} x {Wo}.")
+            return
+        out_pos = (min(out_row, Ho - 1), min(out_col, Wo - 1)) if forward else None
+        in_pos = (min(in_row, H - 1), min(in_col, W - 1)) if backward else None
+        fig = plotting.plot_conv_geometry(H, W, kh, kw, stride, padding, out_pos=out_pos,
+                                          in_pos=in_pos)
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(draw, **controls)
