@@ -39,6 +39,9 @@ __all__ = [
     "plot_conv_geometry",
     "plot_conv_matrix",
     "plot_conv_geometry_grid",
+    "plot_pool_gradients",
+    "plot_kernels",
+    "plot_feature_maps",
 ]
 
 
@@ -993,6 +996,7 @@ def plot_decision_region_grid(panels, X, y, ncols=3, size=3.0):
         ax.set_visible(False)
     return fig
 
+
 # --- training in practice ------------------------------------------------------------
 
 
@@ -1855,5 +1859,226 @@ def plot_conv_geometry_grid(cases, ncols=2, size=(6.0, 4.6)):
         ax.set_visible(False)
     for ax, case in zip(axes.ravel(), cases):
         plot_conv_geometry(ax=ax, **case)
+    fig.tight_layout()
+    return fig
+
+
+# --- pooling and a small CNN ------------------------------------------------------------
+
+
+def _annotated(ax, M, cmap, vmin, vmax, fmt, title, fontsize=9):
+    """``M`` as a heatmap with its values written in the cells (empty text for exact zeros)."""
+    M = np.asarray(M, dtype=float)
+    ax.imshow(M, cmap=cmap, vmin=vmin, vmax=vmax)
+    span = max(abs(vmin), abs(vmax), 1e-12)
+    for (i, j), v in np.ndenumerate(M):
+        text = "0" if v == 0 else fmt.format(v)
+        ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
+                color="white" if abs(v) > 0.65 * span and cmap != "Greys" else
+                ("0.55" if v == 0 else "black"))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+
+
+def plot_pool_gradients(X, dY, grads, size, stride=None, axes=None, fmt="{:.3g}", title=None):
+    r"""Where a pooling layer sends its upstream gradient, for one channel.
+
+    The first panel shows the input ``X`` with every pooling window outlined in its own
+    colour; the second the upstream gradient ``dY``, each cell framed in the colour of its
+    window; the others the input gradients in ``grads`` (e.g. of max and of average
+    pooling), on one colour scale, so that a cell that collects from several overlapping
+    windows stands out.
+
+    Parameters
+    ----------
+    X : array_like, shape (H, W)
+    dY : array_like, shape (H', W')
+        With :math:`H' = \lfloor (H - k_h)/s_h \rfloor + 1`, and likewise :math:`W'`.
+    grads : dict of str to array_like, shape (H, W)
+        Panel title to input gradient.
+    size : int or (int, int)
+        The window ``(kh, kw)``.
+    stride : int or (int, int), optional
+        Defaults to ``size``.
+    axes : sequence of matplotlib.axes.Axes, length 2 + len(grads), optional
+        Where to draw (e.g. one row of a grid); a new figure when omitted.
+    fmt : str
+        Format of the numbers written in the cells.
+    title : str, optional
+        Written to the left of the row.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Rectangle
+
+    X = np.asarray(X, dtype=float)
+    dY = np.asarray(dY, dtype=float)
+    kh, kw = (size, size) if np.ndim(size) == 0 else tuple(size)
+    sh, sw = (kh, kw) if stride is None else ((stride, stride) if np.ndim(stride) == 0
+                                              else tuple(stride))
+    if X.ndim != 2 or min(kh, kw, sh, sw) < 1 or kh > X.shape[0] or kw > X.shape[1]:
+        raise ValueError(
+            f"X, size, stride: expected a 2-D X (H, W) and positive window and stride with the "
+            f"window inside X, got X of shape {X.shape}, size {(kh, kw)}, stride {(sh, sw)}"
+        )
+    Ho, Wo = (X.shape[0] - kh) // sh + 1, (X.shape[1] - kw) // sw + 1
+    if dY.shape != (Ho, Wo):
+        raise ValueError(f"dY: expected shape {(Ho, Wo)} for X of shape {X.shape}, window "
+                         f"{(kh, kw)} and stride {(sh, sw)}, got shape {dY.shape}")
+    for name, G in grads.items():
+        if np.shape(G) != X.shape:
+            raise ValueError(f"grads[{name!r}]: expected shape {X.shape} (the shape of X), "
+                             f"got shape {np.shape(G)}")
+    n_panels = 2 + len(grads)
+    if axes is None:
+        fig, axes = plt.subplots(1, n_panels, figsize=(2.7 * n_panels, 2.9))
+    else:
+        if len(axes) != n_panels:
+            raise ValueError(f"axes: expected {n_panels} axes (X, dY and one per gradient), "
+                             f"got {len(axes)}")
+        fig = axes[0].figure
+    axes = list(np.ravel(axes))
+    colours = plt.get_cmap("tab10")
+    windows = [(u, v) for u in range(Ho) for v in range(Wo)]
+    # Windows that overlap are drawn slightly inset, each by its own amount, to tell them apart.
+    overlap = sh < kh or sw < kw
+    lim_x = float(np.max(np.abs(X))) or 1.0
+    _annotated(axes[0], X, "Greys", -0.15 * lim_x, 1.6 * lim_x, fmt, "input $X$")
+    for w, (u, v) in enumerate(windows):
+        inset = 0.06 + (0.1 * (w % 3) if overlap else 0.0)
+        axes[0].add_patch(Rectangle((v * sw - 0.5 + inset, u * sh - 0.5 + inset),
+                                    kw - 2 * inset, kh - 2 * inset, fill=False, lw=2,
+                                    ec=colours(w % 10)))
+    lim_d = float(np.max(np.abs(dY))) or 1.0
+    _annotated(axes[1], dY, "Greys", -0.15 * lim_d, 1.6 * lim_d, fmt, r"upstream $\mathrm{d}Y$")
+    for w, (u, v) in enumerate(windows):
+        axes[1].add_patch(Rectangle((v - 0.44, u - 0.44), 0.88, 0.88, fill=False, lw=2.5,
+                                    ec=colours(w % 10)))
+    lim = max([float(np.max(np.abs(G))) for G in grads.values()] + [1e-12])
+    for ax, (name, G) in zip(axes[2:], grads.items()):
+        _annotated(ax, G, "RdBu_r", -lim, lim, fmt, name)
+    if title:
+        axes[0].set_ylabel(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _as_kernel_stack(K, name):
+    K = np.asarray(K, dtype=float)
+    if K.ndim == 4:
+        if K.shape[1] != 1:
+            raise ValueError(f"{name}: expected one input channel, shape (F, 1, kh, kw), "
+                             f"got shape {K.shape}")
+        K = K[:, 0]
+    if K.ndim != 3:
+        raise ValueError(f"{name}: expected shape (F, kh, kw) or (F, 1, kh, kw), got shape {K.shape}")
+    return K
+
+
+def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
+    r"""Convolution kernels of one input channel as small images, one row per set.
+
+    Parameters
+    ----------
+    kernels : array_like of shape (F, kh, kw) or (F, 1, kh, kw), or dict of str to such
+        One set of ``F`` kernels, or several (say, before and after training), each drawn
+        as a row labelled by its key. Every row has its own symmetric colour scale
+        (white = 0, red > 0, blue < 0), shown by a colour bar.
+    axes_size : float, default 0.9
+        Width and height of each panel in inches.
+    cmap : str, default "RdBu_r"
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    rows = kernels if isinstance(kernels, dict) else {"": kernels}
+    rows = {name: _as_kernel_stack(K, f"kernels[{name!r}]" if name else "kernels")
+            for name, K in rows.items()}
+    if not rows:
+        raise ValueError("kernels: expected at least one set of kernels, got none")
+    F = max(K.shape[0] for K in rows.values())
+    fig, axes = plt.subplots(len(rows), F, figsize=(axes_size * F + 1.2, axes_size * len(rows) + 0.4),
+                             squeeze=False)
+    for r, (name, K) in enumerate(rows.items()):
+        lim = float(np.max(np.abs(K))) or 1.0
+        for f in range(F):
+            ax = axes[r, f]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if f >= K.shape[0]:
+                ax.axis("off")
+                continue
+            im = ax.imshow(K[f], cmap=cmap, vmin=-lim, vmax=lim)
+            if r == 0:
+                ax.set_title(f"{f + 1}", fontsize=8)
+        if name:
+            axes[r, 0].set_ylabel(name, fontsize=9)
+        fig.colorbar(im, ax=list(axes[r]), fraction=0.02, pad=0.01)
+    return fig
+
+
+def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
+    r"""One image's path through the first layers of a CNN: one column per filter.
+
+    The image is drawn on the left. To its right, column ``f`` shows filter ``f``'s
+    kernel (if given) above that filter's map after each stage, e.g. the convolution,
+    the ReLU and the pooling. Maps of one row share a colour scale: a diverging one
+    centred at 0 when the row has negative values, a grey one from 0 up otherwise.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    stages : dict of str to array_like, shape (F, h, w)
+        Row label to the F maps of that stage (sizes may differ from row to row).
+    kernels : array_like, shape (F, kh, kw) or (F, 1, kh, kw), optional
+    axes_size : float, default 0.85
+        Width and height of each panel in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    image = np.asarray(image, dtype=float)
+    if image.ndim != 2:
+        raise ValueError(f"image: expected shape (H, W), got shape {image.shape}")
+    maps = {name: np.asarray(A, dtype=float) for name, A in stages.items()}
+    if not maps:
+        raise ValueError("stages: expected at least one stage, got none")
+    F = next(iter(maps.values())).shape[0]
+    for name, A in maps.items():
+        if A.ndim != 3 or A.shape[0] != F:
+            raise ValueError(f"stages[{name!r}]: expected shape (F, h, w) with F = {F}, "
+                             f"got shape {A.shape}")
+    rows = list(maps.items())
+    if kernels is not None:
+        K = _as_kernel_stack(kernels, "kernels")
+        if K.shape[0] != F:
+            raise ValueError(f"kernels: expected F = {F} kernels (one per map), got {K.shape[0]}")
+        rows = [("kernel", K)] + rows
+    fig, axes = plt.subplots(len(rows), F + 1, squeeze=False,
+                             figsize=(axes_size * (F + 1) + 0.3, axes_size * len(rows) + 0.4))
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for r in range(len(rows)):
+        axes[r, 0].axis("off")
+    axes[0, 0].imshow(image, cmap="gray_r")
+    axes[0, 0].set_title("input", fontsize=9)
+    for r, (name, A) in enumerate(rows):
+        lo, hi = float(A.min()), float(A.max())
+        if lo < 0:
+            lim = max(-lo, hi) or 1.0
+            cmap, vmin, vmax = "RdBu_r", -lim, lim
+        else:
+            cmap, vmin, vmax = "Greys", 0.0, hi or 1.0
+        for f in range(F):
+            axes[r, f + 1].imshow(A[f], cmap=cmap, vmin=vmin, vmax=vmax)
+            if r == 0:
+                axes[r, f + 1].set_title(f"{f + 1}", fontsize=8)
+        axes[r, 1].set_ylabel(name, fontsize=9)
     fig.tight_layout()
     return fig

@@ -383,3 +383,50 @@ def test_plot_conv_matrix_colours_the_shared_weights():
     assert np.array_equal(shown, conv2d_as_matrix(K, (2, 4, 5), 1, 1))
     assert "24 distinct weights" in fig.axes[0].get_title()
     plt.close(fig)
+
+
+def test_plot_pool_gradients_outlines_every_window_and_writes_every_value():
+    from bpnet_lib import pool
+
+    X = np.arange(1.0, 26).reshape(5, 5)
+    X[2, 2] = 100.0                                           # in all four windows, and wins them
+    dY = np.array([[1.0, 2.0], [3.0, 4.0]])
+    _, cache = pool.maxpool2d_forward(X[None, None], 3, 2)     # overlapping 3x3 windows
+    dX = pool.maxpool2d_backward(dY[None, None], cache)[0, 0]
+    fig = plotting.plot_pool_gradients(X, dY, {"max": dX}, size=3, stride=2)
+    ax_x, ax_dy, ax_dx = fig.axes
+    frames = [p for p in ax_x.patches if isinstance(p, Rectangle)]
+    assert len(frames) == 4 and {round(p.get_width() + 2 * 0.06) for p in frames} == {3}
+    assert len([p for p in ax_dy.patches if isinstance(p, Rectangle)]) == 4
+    assert [t.get_text() for t in ax_dx.texts].count("10") == 1  # the winner of all four windows
+    assert len(ax_dx.texts) == 25 and np.array_equal(ax_dx.images[0].get_array(), dX)
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"dY: expected shape \(2, 2\)"):
+        plotting.plot_pool_gradients(X, np.ones((3, 3)), {}, size=3, stride=2)
+    with pytest.raises(ValueError, match="the shape of X"):
+        plotting.plot_pool_gradients(X, dY, {"bad": np.ones((4, 4))}, size=3, stride=2)
+
+
+def test_plot_kernels_one_row_per_set_with_a_symmetric_scale():
+    K = np.random.default_rng(0).standard_normal((5, 1, 3, 3))
+    fig = plotting.plot_kernels({"before": K, "after": 2 * K[:, 0]})
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 10
+    lo, hi = shown[0].images[0].get_clim()
+    assert lo == -hi == -np.abs(K).max()
+    assert shown[5].images[0].get_clim()[1] == 2 * np.abs(K).max()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one input channel"):
+        plotting.plot_kernels(np.zeros((4, 2, 3, 3)))
+
+
+def test_plot_feature_maps_one_column_per_filter():
+    rng = np.random.default_rng(1)
+    stages = {"conv": rng.standard_normal((4, 8, 8)), "pool": rng.random((4, 4, 4))}
+    fig = plotting.plot_feature_maps(rng.random((8, 8)), stages, kernels=rng.standard_normal((4, 3, 3)))
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 1 + 3 * 4                             # the input, then kernels and two stages
+    assert [ax.images[0].get_array().shape for ax in shown[-4:]] == [(4, 4)] * 4
+    plt.close(fig)
+    with pytest.raises(ValueError, match="F = 4"):
+        plotting.plot_feature_maps(np.zeros((8, 8)), {"a": np.zeros((4, 2, 2)), "b": np.zeros((3, 2, 2))})
