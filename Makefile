@@ -19,7 +19,7 @@ CHAPTERS := $(shell grep -oE 'file: *book/[^ ]+' _toc.yml | sed 's/file: *//')
 # Pages that are notebooks (a jupytext header with a kernelspec), as opposed to plain pages.
 NOTEBOOKS := $(basename $(shell grep -l '^kernelspec:' $(addsuffix .md,$(CHAPTERS))))
 NB_OUT := $(patsubst book/%,_build/notebooks/%.ipynb,$(NOTEBOOKS))
-LIB_SOURCES := $(wildcard bpnet_lib/*.py)
+LIB_SOURCES := $(wildcard bpnet_lib/*.py bpnet_lib/*/*.py)
 PORT ?= 8000
 # One BLAS thread per process: the book's matrices are small, two notebooks run at once on
 # two cores, and a fixed thread count keeps floating-point results identical run to run.

@@ -1,0 +1,452 @@
+"""Figures of a multilayer perceptron's structure and passes: the network diagram, the forward
+pass layer by layer, and the backward pass as a graph of messages and as heatmaps.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = [
+    "plot_mlp",
+    "plot_forward_pass",
+    "plot_backprop_graph",
+    "plot_backward_pass",
+]
+
+
+def _shown_units(n, max_nodes):
+    """Indices (0-based) of the units drawn for a layer of width ``n``; None marks a gap."""
+    if n <= max_nodes:
+        return list(range(n))
+    return list(range(max_nodes - 2)) + [None, n - 1]
+
+
+def plot_mlp(widths, bias=True, ax=None, activations=None, max_nodes=7, shapes=True):
+    r"""Draw a fully connected network as columns of nodes, with the bias nodes of note 000.
+
+    Column :math:`k` holds the :math:`n_k` units of :math:`Y^{(k)}` (column 0 is the input
+    :math:`X`). With ``bias=True`` every column but the last gets an extra node "1" on
+    top: the column of ones of :math:`[\mathbf{1}, Y^{(k-1)}]`, whose weights are the
+    first (bias) row of :math:`B^{(k)}`. Every drawn node of column :math:`k-1` is joined
+    to every unit of column :math:`k`; one arrow per entry of :math:`B^{(k)}`.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        :math:`n_0, n_1, \dots, n_l`, input width first.
+    bias : bool, default True
+        Draw the bias nodes and label :math:`B^{(k)}` with shape
+        :math:`(n_{k-1}+1)\times n_k`; otherwise :math:`W^{(k)}`,
+        :math:`n_{k-1}\times n_k`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure sized to the network when omitted.
+    activations : sequence of str, optional
+        :math:`g^{(1)}, \dots, g^{(l)}`, written above columns 1 to :math:`l`.
+    max_nodes : int, default 7
+        A wider layer is drawn with its first ``max_nodes - 2`` units, a gap and its
+        last unit.
+    shapes : bool, default True
+        Write each layer's matrix and its shape between the columns.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    widths = [int(n) for n in widths]
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(
+            f"widths: expected at least two positive integers n_0, ..., n_l, got {widths!r}"
+        )
+    if activations is not None and len(activations) != len(widths) - 1:
+        raise ValueError(
+            f"activations: expected {len(widths) - 1} names (one per layer), "
+            f"got {len(activations)}"
+        )
+    if max_nodes < 3:
+        raise ValueError(f"max_nodes: expected an integer >= 3, got {max_nodes!r}")
+    l = len(widths) - 1
+    dx, dy, r = 2.6, 0.8, 0.22
+    if ax is None:
+        tallest = min(max(widths), max_nodes) + (1 if bias else 0)
+        fig, ax = plt.subplots(figsize=(2.0 + 2.1 * l, 1.6 + 0.55 * tallest))
+    else:
+        fig = ax.figure
+    unit_colour, bias_colour, edge_colour = "#eef3fb", "#fdf1dc", "0.6"
+
+    # positions: units centred on y = 0, the bias node one step above the top unit
+    columns = []
+    for k, n in enumerate(widths):
+        shown = _shown_units(n, max_nodes)
+        ys = (np.arange(len(shown))[::-1] - (len(shown) - 1) / 2) * dy
+        units = [(k * dx, y, i) for y, i in zip(ys, shown)]
+        top = ys[0] if len(ys) else 0.0
+        has_bias = bias and k < l
+        columns.append({"units": units, "bias": (k * dx, top + dy) if has_bias else None})
+
+    def arrow(p, q, colour, style="-", lw=0.7):
+        (x0, y0), (x1, y1) = np.asarray(p, float), np.asarray(q, float)
+        d = np.array([x1 - x0, y1 - y0])
+        d = d / np.linalg.norm(d)
+        ax.annotate("", xy=(x1, y1) - r * d, xytext=(x0, y0) + r * d,
+                    arrowprops=dict(arrowstyle="-|>", color=colour, lw=lw, ls=style,
+                                    shrinkA=0, shrinkB=0, mutation_scale=7))
+
+    for k in range(1, l + 1):
+        prev, cur = columns[k - 1], columns[k]
+        targets = [(x, y) for x, y, i in cur["units"] if i is not None]
+        for x0, y0, i in prev["units"]:
+            if i is None:
+                continue
+            for q in targets:
+                arrow((x0, y0), q, edge_colour)
+        if prev["bias"] is not None:
+            for q in targets:
+                arrow(prev["bias"], q, "#c98a1b", style="--", lw=0.8)
+
+    ymin = min(y for c in columns for _, y, _ in c["units"])
+    ymax = max(max(y for _, y, _ in c["units"]) for c in columns)
+    if bias:
+        ymax = max(ymax, max(c["bias"][1] for c in columns if c["bias"] is not None))
+    for k, c in enumerate(columns):
+        for x, y, i in c["units"]:
+            if i is None:
+                ax.text(x, y, r"$\vdots$", ha="center", va="center", fontsize=14)
+            else:
+                ax.add_patch(plt.Circle((x, y), r, fc=unit_colour, ec="#2b4c7e", lw=1.2,
+                                        zorder=3))
+        if c["bias"] is not None:
+            bx, by = c["bias"]
+            ax.add_patch(plt.Rectangle((bx - r, by - r), 2 * r, 2 * r, fc=bias_colour,
+                                       ec="#c98a1b", lw=1.2, zorder=3))
+            ax.text(bx, by, "1", ha="center", va="center", fontsize=10, zorder=4)
+        name = "$X = Y^{(0)}$" if k == 0 else f"$Y^{{({k})}}$"
+        ax.text(c["units"][0][0], ymin - 0.75, f"{name}\n$n_{{{k}}} = {widths[k]}$",
+                ha="center", va="top", fontsize=10)
+        if activations is not None and k > 0:
+            ax.text(c["units"][0][0], ymax + 0.55, f"$g^{{({k})}}$: {activations[k - 1]}",
+                    ha="center", va="bottom", fontsize=9, color="#2b4c7e")
+    if shapes:
+        for k in range(1, l + 1):
+            rows = widths[k - 1] + (1 if bias else 0)
+            name = "B" if bias else "W"
+            ax.text((k - 0.5) * dx, ymin - 0.75,
+                    f"${name}^{{({k})}}$\n${rows}\\times{widths[k]}$",
+                    ha="center", va="top", fontsize=9, color="0.3")
+    ax.set_xlim(-0.7, l * dx + 0.7)
+    ax.set_ylim(ymin - 1.7, ymax + (1.1 if activations is not None else 0.6))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig
+
+
+_SCALE_KEEPING = ("relu", "elu", "identity")
+
+
+def plot_forward_pass(Z, Y, activations=None, axes=None, cmap="RdBu_r"):
+    r"""Heatmaps of a forward pass: :math:`Z^{(k)}` above :math:`Y^{(k)}` for every layer.
+
+    Each panel shows one batch matrix, one sample per row and one unit per column, on a
+    colour scale symmetric about 0 (white is 0), so the zeros a ReLU makes and the rows
+    of probabilities a softmax makes are visible at a glance. The two panels of a layer
+    share their scale when its activation keeps the scale of its input (``"relu"``,
+    ``"elu"``, ``"identity"``); otherwise, and when ``activations`` is not given, every
+    panel has its own.
+
+    Parameters
+    ----------
+    Z, Y : sequence of ndarray
+        ``Z[k]`` of shape (N, :math:`n_k`) is :math:`Z^{(k)}` and ``Y[k]`` is
+        :math:`Y^{(k)}`, for :math:`k = 1, \dots, l`. Lists with ``Z[0] = None`` and
+        ``Y[0] = X``, as kept by :class:`bpnet_lib.bpnet.BPNet`, are accepted: entry 0
+        is then skipped.
+    activations : sequence of str, optional
+        :math:`g^{(1)}, \dots, g^{(l)}`, added to the titles of the :math:`Y^{(k)}` panels.
+    axes : array of matplotlib.axes.Axes, shape (2, l), optional
+        Where to draw; a new figure when omitted.
+    cmap : str, default "RdBu_r"
+        A diverging colour map.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    Z, Y = list(Z), list(Y)
+    if len(Z) != len(Y):
+        raise ValueError(f"Y: expected {len(Z)} matrices (as many as Z), got {len(Y)}")
+    if Z and Z[0] is None:
+        Z, Y = Z[1:], Y[1:]
+    if not Z:
+        raise ValueError("Z: expected at least one layer's matrix, got none")
+    Z = [np.asarray(z, dtype=float) for z in Z]
+    Y = [np.asarray(y, dtype=float) for y in Y]
+    for k, (z, y) in enumerate(zip(Z, Y), start=1):
+        if z.ndim != 2 or z.shape != y.shape:
+            raise ValueError(
+                f"Z[{k}], Y[{k}]: expected two matrices of one shape (N, n_{k}), got "
+                f"shapes {z.shape} and {y.shape}"
+            )
+    if activations is not None and len(activations) != len(Z):
+        raise ValueError(
+            f"activations: expected {len(Z)} names (one per layer), got {len(activations)}"
+        )
+    l = len(Z)
+    if axes is None:
+        ratios = [max(z.shape[1], 4) for z in Z]
+        fig, axes = plt.subplots(2, l, figsize=(2.2 + 0.11 * sum(ratios) + 1.0 * l, 5.2),
+                                 gridspec_kw={"width_ratios": ratios}, squeeze=False)
+    else:
+        axes = np.asarray(axes).reshape(2, l)
+        fig = axes[0, 0].figure
+    for k in range(1, l + 1):
+        # Activations that pass values through unchanged where they act (ReLU, ELU for
+        # z > 0, identity) share the layer's colour scale, so Y^(k) reads against Z^(k);
+        # squashing ones (sigmoid, tanh, softmax) get their own, or they would look blank.
+        shared = activations is not None and activations[k - 1] in _SCALE_KEEPING
+        vmax_layer = float(max(np.max(np.abs(Z[k - 1])), np.max(np.abs(Y[k - 1])))) or 1.0
+        for row, (M, letter) in enumerate(((Z[k - 1], "Z"), (Y[k - 1], "Y"))):
+            ax = axes[row, k - 1]
+            vmax = vmax_layer if shared else (float(np.max(np.abs(M))) or 1.0)
+            im = ax.imshow(M, cmap=cmap, vmin=-vmax, vmax=vmax, aspect="auto",
+                           interpolation="nearest")
+            title = f"${letter}^{{({k})}}$  ({M.shape[0]}$\\times${M.shape[1]})"
+            if letter == "Y" and activations is not None:
+                title += f"\n{activations[k - 1]}"
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("unit")
+            if k == 1:
+                ax.set_ylabel("sample")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            fig.colorbar(im, ax=ax, fraction=0.08, pad=0.03)
+    fig.tight_layout()
+    return fig
+
+
+def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None, loss=None,
+                        highlight=(), ax=None, fmt="{:+.2f}"):
+    r"""A fully connected network drawn unit by unit, with forward values and backward messages.
+
+    Layer :math:`k` is a column of :math:`n_k` circles; every unit of layer :math:`k-1` has
+    an arrow to every unit of layer :math:`k` (one entry of :math:`B^{(k)}` each). Above a
+    unit its forward value is written in blue, below it the backward message in red, so the
+    figure shows both passes of backpropagation on the same graph: the forward pass fills
+    the blue numbers from left to right, the backward pass the red ones from right to left.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        :math:`n_0, \dots, n_l`.
+    values : sequence of array_like, length l + 1
+        ``values[k]`` has :math:`n_k` entries, written above the units of layer k (for
+        example :math:`x`, :math:`y^{(1)}`, ..., :math:`y^{(l)}`).
+    messages : sequence of array_like or None, length l + 1
+        ``messages[k]`` has :math:`n_k` entries, written below the units of layer k (for
+        example :math:`\partial J/\partial x` and :math:`z_G^{(1)}, \dots, z_G^{(l)}`);
+        ``None`` leaves a layer without messages.
+    names : sequence of str, length l + 1, optional
+        The symbol of each layer in LaTeX without dollars, e.g. ``"x"``, ``"z^{(1)}"``;
+        unit j of layer k is labelled ``names[k]`` with subscript j + 1. Default ``"u^{(k)}"``.
+    bias_messages : sequence of float, length l, optional
+        If given, a grey unit "1" is drawn above each of the layers 0, ..., l-1 with dashed
+        arrows into the next layer (the bias row of :math:`B^{(k+1)}`), and
+        ``bias_messages[k]`` — the derivative with respect to that constant, which
+        backpropagation computes and throws away — is written beside it in grey.
+    loss : tuple of (float, str), optional
+        ``(J, label)``: draw a node ``label`` (LaTeX without dollars, e.g. ``"J"``) right of the
+        output layer, connected to every output unit, with value J and message 1.
+    highlight : sequence of sequence of (int, int)
+        Paths given as (layer, unit) pairs, drawn in colour, one colour per path; the loss
+        node is ``(l + 1, 0)``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure sized to the network when omitted.
+    fmt : str
+        Format of the numbers.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    from matplotlib.lines import Line2D
+
+    widths = [int(n) for n in widths]
+    L = len(widths) - 1
+    if len(values) != L + 1 or len(messages) != L + 1:
+        raise ValueError(
+            f"values, messages: expected {L + 1} layers each (one per width), got "
+            f"{len(values)} and {len(messages)}"
+        )
+    for what, arrays in (("values", values), ("messages", messages)):
+        for k, (arr, n) in enumerate(zip(arrays, widths)):
+            if arr is not None and np.size(arr) != n:
+                raise ValueError(
+                    f"{what}[{k}]: expected n_{k} = {n} numbers (one per unit of layer {k}), "
+                    f"got {np.size(arr)}"
+                )
+    names = list(names) if names is not None else [f"u^{{({k})}}" for k in range(L + 1)]
+    if len(names) != L + 1:
+        raise ValueError(f"names: expected {L + 1} layer symbols, got {len(names)}")
+    dx, dy, r = 2.6, 1.45, 0.3
+    top = (max(widths) - 1) / 2 * dy
+    pos = {(k, j): (k * dx, ((n - 1) / 2 - j) * dy) for k, n in enumerate(widths) for j in range(n)}
+    if loss is not None:
+        pos[(L + 1, 0)] = ((L + 1) * dx, 0.0)
+    bias_y = top + 1.25 * dy
+    if ax is None:
+        n_cols = L + 1 + (loss is not None)
+        height = 2 * top + 2.2 + (1.25 * dy if bias_messages is not None else 0)
+        fig, ax = plt.subplots(figsize=(2.3 * n_cols + 0.6, 0.95 * height + 0.4))
+    else:
+        fig = ax.figure
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    on_path = {}
+    for i, path in enumerate(highlight):
+        for u, v in zip(path[:-1], path[1:]):
+            on_path[(tuple(u), tuple(v))] = colours[(i + 3) % len(colours)]
+
+    def arrow(p, q, colour="0.6", lw=0.9, ls="-", z=1):
+        p, q = np.asarray(p, float), np.asarray(q, float)
+        d = (q - p) / np.linalg.norm(q - p)
+        ax.annotate("", xy=q - r * d, xytext=p + r * d, zorder=z,
+                    arrowprops=dict(arrowstyle="-|>", color=colour, lw=lw, ls=ls,
+                                    shrinkA=0, shrinkB=0))
+
+    edges = [((k - 1, i), (k, j)) for k in range(1, L + 1)
+             for i in range(widths[k - 1]) for j in range(widths[k])]
+    if loss is not None:
+        edges += [((L, j), (L + 1, 0)) for j in range(widths[L])]
+    for u, v in edges:
+        if (u, v) in on_path:
+            arrow(pos[u], pos[v], on_path[(u, v)], lw=2.4, z=3)
+        else:
+            arrow(pos[u], pos[v])
+    if bias_messages is not None:
+        if len(bias_messages) != L:
+            raise ValueError(
+                f"bias_messages: expected {L} numbers (layers 0..l-1), got {len(bias_messages)}"
+            )
+        for k in range(L):
+            b = (k * dx, bias_y)
+            for j in range(widths[k + 1]):
+                arrow(b, pos[(k + 1, j)], colour="0.75", lw=0.8, ls="--")
+            ax.add_patch(plt.Circle(b, r, fc="0.93", ec="0.55", lw=1.2, zorder=4))
+            ax.text(*b, "1", ha="center", va="center", fontsize=12, color="0.35", zorder=5)
+            ax.text(b[0], b[1] - r - 0.12, fmt.format(float(bias_messages[k])), ha="center",
+                    va="top", fontsize=9, color="0.5", style="italic", zorder=5)
+    for (k, j), (x, y) in pos.items():
+        is_loss = k == L + 1
+        ax.add_patch(plt.Circle((x, y), r, fc="#fdf1e6" if is_loss else "#eef3fb",
+                                ec="#9c5a1a" if is_loss else "#2b4c7e", lw=1.5, zorder=4))
+        label = loss[1] if is_loss else f"{names[k]}_{{{j + 1}}}"
+        ax.text(x, y, f"${label}$", ha="center", va="center", fontsize=11, zorder=5)
+        value = loss[0] if is_loss else np.asarray(values[k], float).ravel()[j]
+        ax.text(x, y + r + 0.08, fmt.format(float(value)), ha="center", va="bottom",
+                fontsize=10, color="#1f5fbf", zorder=5,
+                bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
+        if is_loss:
+            message = 1.0
+        elif messages[k] is None:
+            continue
+        else:
+            message = np.asarray(messages[k], float).ravel()[j]
+        ax.text(x, y - r - 0.08, fmt.format(float(message)), ha="center", va="top",
+                fontsize=10, color="#c0392b", zorder=5,
+                bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()] + ([bias_y] if bias_messages is not None else [])
+    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
+    ax.set_ylim(min(ys) - 0.9, max(ys) + 0.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    handles = [Line2D([], [], color="#1f5fbf", marker="s", ls="none", label="forward value"),
+               Line2D([], [], color="#c0392b", marker="s", ls="none", label="backward message")]
+    if bias_messages is not None:
+        handles.append(Line2D([], [], color="0.5", marker="s", ls="none",
+                              label="message to a constant (discarded)"))
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.02 - 0.04),
+              ncol=len(handles), fontsize=9, frameon=False)
+    return fig
+
+
+def plot_backward_pass(Z_G, B_G, step=None, axes=None, fmt="{:+.2f}"):
+    r"""One backward pass as heatmaps, layer by layer: :math:`Z_G^{(k)}` above, the weight gradient below.
+
+    Column k shows the two arrays that the backward pass computes at layer k: the gradient
+    with respect to the pre-activations, :math:`Z_G^{(k)} = \partial J/\partial Z^{(k)}`
+    (one row per sample), and the gradient with respect to the weights,
+    :math:`\partial J/\partial B^{(k)}` laid out like :math:`B^{(k)}` (its first row, the
+    bias row, is set off by a line). The pass runs from the last column to the first;
+    ``step`` shows it after that many layers, leaving the earlier ones empty.
+
+    Parameters
+    ----------
+    Z_G : sequence of ndarray, length l
+        ``Z_G[k-1]`` is :math:`Z_G^{(k)}`, shape :math:`(N, n_k)`.
+    B_G : sequence of ndarray, length l
+        ``B_G[k-1]`` is :math:`\partial J/\partial B^{(k)}`, shape :math:`(n_{k-1} + 1, n_k)`.
+    step : int, optional
+        How many layers the backward pass has done, from 1 (only layer l) to l (all, the
+        default).
+    axes : array of matplotlib.axes.Axes, shape (2, l), optional
+        Where to draw; a new figure when omitted.
+    fmt : str
+        Format of the numbers written in the cells.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    L = len(Z_G)
+    if len(B_G) != L or L < 1:
+        raise ValueError(
+            f"Z_G, B_G: expected two lists of the same positive length l, got {len(Z_G)} and "
+            f"{len(B_G)}"
+        )
+    for k, (M, G) in enumerate(zip(Z_G, B_G), start=1):
+        if np.ndim(M) != 2 or np.ndim(G) != 2 or np.shape(M)[1] != np.shape(G)[1]:
+            raise ValueError(
+                f"Z_G[{k - 1}], B_G[{k - 1}]: expected 2-D arrays (N, n_{k}) and "
+                f"(n_{k - 1} + 1, n_{k}) with the same number of columns, got shapes "
+                f"{np.shape(M)} and {np.shape(G)}"
+            )
+    step = L if step is None else int(step)
+    if not 1 <= step <= L:
+        raise ValueError(f"step: expected an integer from 1 to l = {L}, got {step}")
+    if axes is None:
+        fig, axes = plt.subplots(2, L, figsize=(3.3 * L, 5.6), squeeze=False,
+                                 gridspec_kw=dict(height_ratios=[1, 1]))
+    else:
+        axes = np.asarray(axes).reshape(2, L)
+        fig = axes[0, 0].figure
+    for k in range(1, L + 1):
+        done = k > L - step
+        for row, (M, title) in enumerate([(Z_G[k - 1], rf"$Z_G^{{({k})}}$"),
+                                           (B_G[k - 1], rf"$\partial J/\partial B^{{({k})}}$")]):
+            ax = axes[row, k - 1]
+            M = np.asarray(M, dtype=float)
+            ax.set_xticks(range(M.shape[1]))
+            ax.set_xticklabels([str(j + 1) for j in range(M.shape[1])])
+            ax.set_yticks(range(M.shape[0]))
+            if row == 0:
+                ax.set_yticklabels([f"sample {i + 1}" for i in range(M.shape[0])], fontsize=8)
+            else:
+                ax.set_yticklabels(["bias"] + [f"in {i}" for i in range(1, M.shape[0])],
+                                   fontsize=8)
+            ax.set_title(title + ("" if done else "  (not yet)"), fontsize=11,
+                         color="black" if done else "0.6")
+            if not done:
+                ax.imshow(np.zeros_like(M), cmap="Greys", vmin=0, vmax=1, aspect="auto")
+                continue
+            lim = max(float(np.max(np.abs(M))), 1e-12)
+            ax.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+            for (i, j), v in np.ndenumerate(M):
+                if M.size <= 48:
+                    ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
+                            color="white" if abs(v) > 0.6 * lim else "black")
+            if row == 1:
+                ax.axhline(0.5, color="black", lw=1.5)
+    fig.suptitle(f"backward pass after {step} of {L} layer{'s' if L > 1 else ''} "
+                 f"(it runs from layer {L} down to layer 1)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
