@@ -52,6 +52,12 @@ def as_float_array(x, name: str) -> np.ndarray:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ``ValueError`` if ``arr`` holds NaN or infinity, saying how many and where."""
+    # A NaN or an infinity makes the sum NaN or infinite, so a finite sum clears the array
+    # in one allocation-free pass; only a non-finite sum (which may also be an overflow of
+    # finite entries) is looked into entry by entry.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(arr)):
+            return
     finite = np.isfinite(arr)
     if not finite.all():
         bad = np.argwhere(~finite)

@@ -10,7 +10,9 @@ upstream gradient is sent back through the same windows. Two implementations are
 The naive one loops over output positions and reads like the formulas; the fast one
 copies every window into a column (:func:`im2col`), so that the forward is one matrix
 product, ``dK`` another and ``dX`` a third followed by :func:`col2im`, which adds every
-column back into the window it came from (``+=``: windows overlap). For stride 1 the
+column back into the window it came from (``+=``: windows overlap). It does so for a block
+of images at a time, in buffers that stay in cache and are reused, and never builds the
+padded image: zeros are written where a window reads padding. For stride 1 the
 input gradient is a *full* correlation of ``dY`` with the kernel rotated by 180 degrees
 and with its two channel axes swapped (:func:`flip_kernel`); for stride ``s`` the same
 holds after ``s - 1`` zeros are inserted between the entries of ``dY`` (:func:`dilate`),
@@ -19,6 +21,9 @@ not after each entry is repeated ``s`` times.
 
 from __future__ import annotations
 
+import functools
+import math
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -45,14 +50,14 @@ __all__ = [
 class Conv2dCache(NamedTuple):
     """What :func:`conv2d_backward` needs.
 
-    ``cols`` (C kh kw, N H' W') is the :func:`im2col` matrix of the forward's input (for
-    ``dK``), ``K`` (F, C, kh, kw) the kernels (for ``dX``); the input's shape, the stride
-    and the padding say how :func:`col2im` folds ``dX`` back.
+    ``X`` (N, C, H, W) is the forward's input (the same array, not a copy), from which the
+    backward copies the windows again for ``dK``; ``K`` (F, C, kh, kw) the kernels (for
+    ``dX``); the stride and the padding say where the windows lie. The cache keeps ``X``
+    rather than the :func:`im2col` matrix, which is about ``kh kw / (s_h s_w)`` times larger.
     """
 
-    cols: np.ndarray
+    X: np.ndarray
     K: np.ndarray
-    input_shape: tuple
     stride: tuple
     padding: tuple
 
@@ -166,27 +171,114 @@ def _pad(X, padding):
 # --- im2col / col2im -------------------------------------------------------------------
 
 
-def _im2col(X, kh, kw, stride, padding, Ho, Wo):
-    N, C = X.shape[:2]
-    Xp = _pad(X, padding).transpose(1, 0, 2, 3)  # (C, N, Hp, Wp), a view
-    cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=X.dtype)
-    for i in range(kh):  # kh * kw whole-array copies, never a loop over pixels
-        for j in range(kw):
-            cols[:, i, j] = Xp[:, :, _window(i, Ho, stride[0]), _window(j, Wo, stride[1])]
-    return cols.reshape(C * kh * kw, N * Ho * Wo)
+# The fast passes work on blocks of images whose columns take about this many bytes, so that
+# the column buffer stays in cache and is reused from block to block instead of being
+# allocated (and page-faulted in) whole on every call. 2 MiB ran fastest of 0.5-4 MiB on
+# the layers bench/conv_bench.py times.
+_BLOCK_BYTES = 1 << 21
+# From this many output pixels per image on, each image's product is large enough for BLAS
+# on its own; below it, one product per block of images runs faster.
+_PER_IMAGE_PIXELS = 256
+# Scratch buffers up to this size are kept per thread and reused by later calls: a fresh
+# buffer of a few MB costs the operating system a page fault per 4 KiB on its first use,
+# a noticeable share of a small layer's time.
+_SCRATCH_MAX_BYTES = 1 << 23
+_scratch_space = threading.local()
 
 
-def _col2im(d, input_shape, stride, padding):
-    """Add ``d`` (N, C, kh, kw, H', W'), any strides, into the windows of a zero (N, C, H, W)."""
-    N, C, H, W = input_shape
-    (ph, pw), (kh, kw, Ho, Wo) = padding, d.shape[2:]
-    dXp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=d.dtype)
-    for i in range(kh):
-        for j in range(kw):  # += : an input inside several windows collects from each
-            dXp[:, :, _window(i, Ho, stride[0]), _window(j, Wo, stride[1])] += d[:, :, i, j]
-    if ph == pw == 0:
-        return dXp
-    return np.ascontiguousarray(dXp[:, :, ph:ph + H, pw:pw + W])  # cut the padding off
+def _scratch(slot: str, shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised array of ``shape``, carved from this thread's buffer for ``slot``.
+
+    The same slot returns the same memory to the next call, so a slot's array must not
+    outlive the function that asked for it (nothing in a cache or a result).
+    """
+    dtype = np.dtype(dtype)
+    need = math.prod(shape) * dtype.itemsize
+    if need > _SCRATCH_MAX_BYTES:
+        return np.empty(shape, dtype=dtype)
+    buffers = _scratch_space.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(slot)
+    if buffer is None or buffer.nbytes < need:
+        buffer = buffers[slot] = np.empty(need, dtype=np.uint8)
+    return buffer[:need].view(dtype).reshape(shape)
+
+
+def _images_per_block(N: int, rows: int, P: int, itemsize: int) -> int:
+    """How many images' columns, ``rows x P`` entries each, fit in ``_BLOCK_BYTES`` (>= 1)."""
+    return max(1, min(N, _BLOCK_BYTES // (rows * P * itemsize)))
+
+
+def _inside(i: int, n_out: int, s: int, p: int, n_in: int):
+    """Output positions ``u`` whose input ``u s + i - p`` is not padding, and those inputs.
+
+    Returns two slices (outputs, inputs), or ``None`` if offset ``i`` of the window only
+    ever reads padding.
+    """
+    first = max(0, -((i - p) // s))  # ceil((p - i) / s)
+    last = min(n_out - 1, (n_in - 1 + p - i) // s)
+    if first > last:
+        return None
+    return slice(first, last + 1), _window(first * s + i - p, last - first + 1, s)
+
+
+@functools.lru_cache(maxsize=256)
+def _offsets(kh, kw, Ho, Wo, H, W, stride, padding):
+    """For every window offset ``(i, j)``: the output rows and columns whose entry ``(i, j)``
+    lies in the image, the input rows and columns they read, and whether some outputs read
+    padding there; offsets that only ever read padding have ``None`` slices. Cached: it
+    depends on the sizes only, and both passes walk it once per block."""
+    rows = [_inside(i, Ho, stride[0], padding[0], H) for i in range(kh)]
+    cols = [_inside(j, Wo, stride[1], padding[1], W) for j in range(kw)]
+    plan = []
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            if r is None or c is None:
+                plan.append((i, j, None, None, None, None, True))
+            else:
+                padded = r[0].start > 0 or r[0].stop < Ho or c[0].start > 0 or c[0].stop < Wo
+                plan.append((i, j, r[0], c[0], r[1], c[1], padded))
+    return tuple(plan)
+
+
+def _im2col_into(X, kh, kw, stride, padding, out):
+    """Windows of the zero-padded images ``X`` (N, C, H, W) into ``out`` (C, kh, kw, N, H', W').
+
+    ``out[c, i, j, n, u', v'] = X[n, c, u' s_h + i - p_h, v' s_w + j - p_w]``, or 0 where
+    that index is padding: the padded image itself is never built. ``out`` may be any view
+    of that shape. Returns ``out``.
+    """
+    (N, C, H, W), (Ho, Wo) = X.shape, out.shape[-2:]
+    X_t = X.transpose(1, 0, 2, 3)  # (C, N, H, W), a view
+    for i, j, u, v, r, c, padded in _offsets(kh, kw, Ho, Wo, H, W, stride, padding):
+        o = out[:, i, j]  # (C, N, H', W'): kh * kw strided copies, never a loop over pixels
+        if padded:  # some outputs read padding at this offset: zero first
+            o[...] = 0
+        if u is not None:
+            o[:, :, u, v] = X_t[:, :, r, c]
+    return out
+
+
+def _add_windows(dX, d, stride, padding):
+    """Add each column of ``d`` (C, kh, kw, N, H', W') into its window of ``dX`` (N, C, H, W).
+
+    The adjoint of :func:`_im2col_into`: entries whose window position is padding are
+    dropped, so no padded array is built and cut back. ``d`` may be any view of that shape.
+    """
+    (C, kh, kw, N, Ho, Wo), (H, W) = d.shape, dX.shape[2:]
+    dX_t = dX.transpose(1, 0, 2, 3)  # (C, N, H, W), a view
+    for i, j, u, v, r, c, _ in _offsets(kh, kw, Ho, Wo, H, W, stride, padding):
+        if u is not None:  # += : an input inside several windows collects from each
+            dX_t[:, :, r, c] += d[:, i, j, :, u, v]
+
+
+def _block_columns(X, kh, kw, stride, padding, Ho, Wo):
+    """:func:`im2col` of the images ``X`` (m, C, H, W), in this thread's reusable buffer.
+
+    Returns the (C kh kw, m H' W') matrix; it is overwritten by the next call.
+    """
+    m, C = X.shape[:2]
+    out = _scratch("cols", (C, kh, kw, m, Ho, Wo), X.dtype)
+    return _im2col_into(X, kh, kw, stride, padding, out).reshape(C * kh * kw, m * Ho * Wo)
 
 
 def _check_window(kh, kw):
@@ -227,7 +319,8 @@ def im2col(X, kh, kw, stride=1, padding=0):
     kh, kw = _check_window(kh, kw)
     stride, padding = _hyper(stride, padding)
     Ho, Wo = _output_hw(X.shape, (kh, kw), stride, padding, f"a {kh} x {kw} window")
-    return _im2col(X, kh, kw, stride, padding, Ho, Wo)
+    out = np.empty((X.shape[1], kh, kw, X.shape[0], Ho, Wo), dtype=X.dtype)
+    return _im2col_into(X, kh, kw, stride, padding, out).reshape(-1, X.shape[0] * Ho * Wo)
 
 
 def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
@@ -265,8 +358,9 @@ def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
             f"cols: expected shape (C kh kw, N H' W') = ({C * kh * kw}, {N * Ho * Wo}) for "
             f"input_shape {(N, C, H, W)}, got shape {cols.shape}"
         )
-    d = cols.reshape(C, kh, kw, N, Ho, Wo).transpose(3, 0, 1, 2, 4, 5)  # a view
-    return _col2im(d, (N, C, H, W), stride, padding)
+    dX = np.zeros((N, C, H, W), dtype=cols.dtype)
+    _add_windows(dX, cols.reshape(C, kh, kw, N, Ho, Wo), stride, padding)
+    return dX
 
 
 def flip_kernel(K):
@@ -323,7 +417,9 @@ def conv2d_forward(X, K, b, stride=1, padding=0):
 
     (same for :math:`W'`), where :math:`X^p` is ``X`` with :math:`p_h` zero rows and
     :math:`p_w` zero columns on each side. In matrix form, one GEMM:
-    ``Y_mat = K.reshape(F, C kh kw) @ im2col(X) + b``.
+    ``Y_mat = K.reshape(F, C kh kw) @ im2col(X) + b``. The product is computed for a block
+    of images at a time (their columns take about 1 MiB), which gives the same numbers
+    without ever holding the whole :func:`im2col` matrix.
 
     Parameters
     ----------
@@ -339,7 +435,7 @@ def conv2d_forward(X, K, b, stride=1, padding=0):
     Y : ndarray, shape (N, F, H', W')
         In the common dtype of the inputs (float32 stays float32).
     cache : Conv2dCache
-        ``(cols, K, input_shape, stride, padding)``.
+        ``(X, K, stride, padding)``: the input itself, not its columns.
 
     Raises
     ------
@@ -348,13 +444,21 @@ def conv2d_forward(X, K, b, stride=1, padding=0):
         infinity, or a stride/padding/kernel that leaves no output position.
     """
     X, K, b, stride, padding, Ho, Wo = _check_conv_args(X, K, b, stride, padding)
-    N, F, kh, kw = X.shape[0], K.shape[0], K.shape[2], K.shape[3]
-    cols = _im2col(X, kh, kw, stride, padding, Ho, Wo)
-    # One matmul call, batched over n so that Y comes out in (N, F, H' W') order: the
-    # columns of image n are the (C kh kw, H' W') block cols[:, n], read in place.
-    Y = np.matmul(K.reshape(F, -1), cols.reshape(-1, N, Ho * Wo).transpose(1, 0, 2))
-    Y += b[:, None]
-    return Y.reshape(N, F, Ho, Wo), Conv2dCache(cols, K, X.shape, stride, padding)
+    (N, C), (F, _, kh, kw) = X.shape[:2], K.shape
+    K_mat, P = K.reshape(F, -1), Ho * Wo
+    m = _images_per_block(N, C * kh * kw, P, X.itemsize)
+    Y = np.empty((N, F, P), dtype=X.dtype)
+    for n in range(0, N, m):
+        block = X[n:n + m]  # m images; the last block may hold fewer
+        r = len(block)
+        X_cols = _block_columns(block, kh, kw, stride, padding, Ho, Wo)  # (C kh kw, r H' W')
+        if P >= _PER_IMAGE_PIXELS:  # one product per image, straight into Y
+            np.matmul(K_mat, X_cols.reshape(-1, r, P).transpose(1, 0, 2), out=Y[n:n + m])
+            Y[n:n + m] += b[:, None]
+        else:  # one product for the block, then laid out image by image
+            Y_mat = np.matmul(K_mat, X_cols, out=_scratch("Y_mat", (F, r * P), X.dtype))
+            np.add(Y_mat.reshape(F, r, P).transpose(1, 0, 2), b[:, None], out=Y[n:n + m])
+    return Y.reshape(N, F, Ho, Wo), Conv2dCache(X, K, stride, padding)
 
 
 def _upstream(dY, shape):
@@ -375,10 +479,10 @@ def conv2d_backward(dY, cache):
        \frac{\partial L}{\partial X} = \mathrm{col2im}\!\left(K_{\text{mat}}^\top G\right),
        \qquad \frac{\partial L}{\partial b_f} = \sum_{n,u',v'} G_{n,f,u',v'}.
 
-    Each product is one ``matmul`` call. When the images are large and ``C kh kw`` small
-    (at least 256 output pixels, at most 64 rows of ``cols``) ``dK`` is summed over images
-    from a call batched over ``n``, which reads ``dY`` in place instead of copying it into
-    ``G``; the result is the same.
+    As in :func:`conv2d_forward`, the products run over a block of images at a time: the
+    block's columns are copied again from the input in the cache, ``dK`` adds up the
+    blocks' ``G cols^T``, and ``K_mat^T G`` is added into the windows of the block's slice
+    of ``dX``. Blocks change the order of the additions, not the result.
 
     Parameters
     ----------
@@ -391,23 +495,31 @@ def conv2d_backward(dY, cache):
     dK : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,)
     """
-    cols, K, (N, C, H, W), stride, padding = cache
-    F, _, kh, kw = K.shape
-    Ho, Wo = _output_hw((N, C, H, W), (kh, kw), stride, padding, "")
-    dY = _upstream(dY, (N, F, Ho, Wo)).astype(cols.dtype, copy=False)
-    P, dY3 = Ho * Wo, dY.reshape(N, F, Ho * Wo)
-    if P >= 256 and cols.shape[0] <= 64:
-        # Long, thin products (few rows C kh kw, many pixels): one matmul call batched over
-        # the images, reading cols and dY in place, beats copying dY into G first.
-        dK = np.matmul(dY3, cols.reshape(-1, N, P).transpose(1, 2, 0)).sum(axis=0)
-    else:
-        G = dY.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N H' W'), a copy of dY
-        dK = np.dot(cols, G.T).T  # G cols^T, computed as (cols G^T)^T: faster in BLAS
-    dK = dK.reshape(K.shape)
-    # dX: K_mat^T G, batched over n to give the columns in (N, C kh kw, H' W') order.
-    dcols = np.matmul(K.reshape(F, -1).T, dY3)
-    dX = _col2im(dcols.reshape(N, C, kh, kw, Ho, Wo), (N, C, H, W), stride, padding)
-    return dX, dK, dY.sum(axis=(0, 2, 3))
+    X, K, stride, padding = cache
+    (N, C, H, W), (F, _, kh, kw) = X.shape, K.shape
+    Ho, Wo = _output_hw(X.shape, (kh, kw), stride, padding, "")
+    dY = _upstream(dY, (N, F, Ho, Wo)).astype(X.dtype, copy=False)
+    K_mat, P, rows = K.reshape(F, -1), Ho * Wo, C * kh * kw
+    m = _images_per_block(N, rows, P, X.itemsize)
+    dK, dX = np.zeros((F, rows), dtype=X.dtype), np.zeros(X.shape, dtype=X.dtype)
+    for n in range(0, N, m):
+        block, G_n = X[n:n + m], dY[n:n + m].reshape(-1, F, P)  # G_n: (r, F, H' W')
+        r = len(block)
+        X_cols = _block_columns(block, kh, kw, stride, padding, Ho, Wo)  # (C kh kw, r H' W')
+        if P >= _PER_IMAGE_PIXELS:  # one product per image, reading dY in place
+            cols_n = X_cols.reshape(rows, r, P).transpose(1, 2, 0)  # (r, H' W', C kh kw)
+            dK += np.matmul(G_n, cols_n, out=_scratch("dK_n", (r, F, rows), X.dtype)).sum(axis=0)
+            d_cols = np.matmul(K_mat.T, G_n, out=_scratch("d_cols", (r, rows, P), X.dtype))
+            d_cols = d_cols.reshape(r, C, kh, kw, Ho, Wo).transpose(1, 2, 3, 0, 4, 5)
+        else:  # one product per block, on a copy of dY laid out as G
+            G_mat = _scratch("G_mat", (F, r, P), X.dtype)
+            G_mat[...] = G_n.transpose(1, 0, 2)
+            G_mat = G_mat.reshape(F, r * P)
+            dK += G_mat @ X_cols.T
+            d_cols = np.matmul(K_mat.T, G_mat, out=_scratch("d_cols", (rows, r * P), X.dtype))
+            d_cols = d_cols.reshape(C, kh, kw, r, Ho, Wo)
+        _add_windows(dX[n:n + m], d_cols, stride, padding)  # dX_n += col2im(K_mat^T G_n)
+    return dX, dK.reshape(K.shape), dY.sum(axis=(0, 2, 3))
 
 
 # --- naive: loops that read like the formulas -------------------------------------------

@@ -91,7 +91,7 @@ def test_forward_fast_naive_einsum_and_matrix_agree(seed, case):
     M = cv.conv2d_as_matrix(K, x_shape, stride, padding)
     Ymat = X.reshape(len(X), -1) @ M.T + np.repeat(b, Ho * Wo)
     np.testing.assert_allclose(Ymat, Y.reshape(len(X), -1), rtol=1e-12, atol=1e-12)
-    assert cache.cols.shape == (np.prod(k_shape[1:]), x_shape[0] * Ho * Wo)
+    assert cache.X is X  # the input itself: neither a padded copy nor its im2col matrix
 
 
 def test_conv_as_matrix_is_sparse_with_shared_weights():
@@ -145,13 +145,19 @@ def test_naive_and_flipped_backward_agree_with_fast(seed, case):
     np.testing.assert_allclose(dX, fast[0], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("per_block", [1, 2, 3, 7])
 @pytest.mark.parametrize("stride, padding", [(1, 1), ((1, 2), (2, 0))])
-def test_large_image_backward(stride, padding):
-    """At least 256 output pixels and few rows C kh kw: dK is summed over a batched product."""
+def test_blocks_of_images(monkeypatch, per_block, stride, padding):
+    """Blocks of 1, 2 and 3 of 7 images (the last one short) or all 7 give the same result."""
     rng = np.random.default_rng(7)
-    X, K, b = draw_arrays(rng, (2, 2, 17, 30), (3, 2, 3, 2))
+    X, K, b = draw_arrays(rng, (7, 2, 17, 30), (3, 2, 3, 2))
+    (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
+    Ho, Wo = cv.conv_output_size(17, 3, sh, ph), cv.conv_output_size(30, 2, sw, pw)
+    one_image = 2 * 3 * 2 * Ho * Wo * X.itemsize  # bytes of one image's columns
+    monkeypatch.setattr(cv, "_BLOCK_BYTES", per_block * one_image + one_image // 2)
+    assert cv._images_per_block(7, 2 * 3 * 2, Ho * Wo, X.itemsize) == per_block
     Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
-    assert Y.shape[2] * Y.shape[3] >= 256 and cache.cols.shape[0] <= 64
+    np.testing.assert_allclose(Y, cv.conv2d_forward_naive(X, K, b, stride, padding)[0], rtol=1e-12, atol=1e-12)
     dY = rng.standard_normal(Y.shape)
     grads = cv.conv2d_backward(dY, cache)
     for g, gn in zip(grads, cv.conv2d_backward_naive(dY, cv.conv2d_forward_naive(X, K, b, stride, padding)[1])):
@@ -249,6 +255,28 @@ def test_im2col_layout_and_col2im_adjoint(seed, case):
     np.testing.assert_allclose(np.sum(A * cols), np.sum(back * X), rtol=1e-12)
 
 
+@FAST
+@given(seed=seeds, case=conv_cases(max_hw=5), pad=st.tuples(st.integers(0, 5), st.integers(0, 5)))
+def test_block_im2col_reads_padding_as_zero_in_a_dirty_buffer(seed, case, pad):
+    """The fast passes' im2col never builds the padded image and reuses its buffer from call
+    to call: every entry that reads padding must be written as 0, whatever the buffer held,
+    including window offsets that only ever read padding (padding up to 5 on 1-5 pixels)."""
+    (N, C, H, W), (_, _, kh, kw), stride, _ = case
+    (sh, sw), (ph, pw) = as_pair(stride), pad
+    assume(H + 2 * ph >= kh and W + 2 * pw >= kw)
+    X = np.random.default_rng(seed).standard_normal((N, C, H, W))
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    dirty = np.full((C, kh, kw, N, Ho, Wo), np.nan)
+    cols = cv._im2col_into(X, kh, kw, (sh, sw), (ph, pw), dirty).reshape(C * kh * kw, N * Ho * Wo)
+    Xp = np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # the padded image, built here only
+    expected = sliding_window_view(Xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :Ho, :Wo]
+    np.testing.assert_array_equal(cols, expected.transpose(1, 4, 5, 0, 2, 3).reshape(cols.shape))
+    d = np.random.default_rng(seed + 1).standard_normal(dirty.shape)
+    dX = np.zeros_like(X)
+    cv._add_windows(dX, d, (sh, sw), (ph, pw))  # the adjoint, without a padded array
+    np.testing.assert_allclose(np.sum(d.reshape(cols.shape) * cols), np.sum(dX * X), rtol=1e-12, atol=1e-12)
+
+
 def test_col2im_counts_overlaps():
     ones = cv.col2im(cv.im2col(np.ones((1, 1, 4, 5)), 3, 2), (1, 1, 4, 5), 3, 2)
     rows = np.array([1, 2, 2, 1])[:, None]  # windows of height 3 covering each row
@@ -301,7 +329,7 @@ def test_backward_checks_upstream_shape():
 def test_float32_stays_float32():
     X, K, b = draw_arrays(np.random.default_rng(4), (2, 3, 7, 6), (4, 3, 3, 2), np.float32)
     Y, cache = cv.conv2d_forward(X, K, b, stride=(2, 1), padding=1)
-    assert Y.dtype == np.float32 and cache.cols.dtype == np.float32
+    assert Y.dtype == np.float32 and cache.X.dtype == np.float32
     assert cv.im2col(X, 3, 2).dtype == np.float32
     grads = cv.conv2d_backward(np.ones(Y.shape, dtype=np.float32), cache)
     assert all(g.dtype == np.float32 for g in grads)
