@@ -1,0 +1,237 @@
+"""Tests for bpnet_lib.metric: distances and their backward (subgradient 0 at coincident
+points), the contrastive loss per pair and in matrix form (equal to each other and to a
+double loop), the triplet loss and its hard/semi-hard/easy split, the center loss and
+Algorithm 1's center update; finite-difference checks over random shapes with random
+upstream weights, away from hinge kinks; extreme inputs; float32; error messages."""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from bpnet_lib import metric as M
+from bpnet_lib.gradcheck import check_gradients, numerical_gradient, relative_error
+
+FAST = settings(max_examples=25, deadline=None)
+seeds = st.integers(0, 2**32 - 1)
+
+
+def features(rng, N, D, scale=1.0):
+    return scale * rng.standard_normal((N, D))
+
+
+def min_offdiag(D):
+    return np.min(D + np.diag(np.full(D.shape[0], np.inf)))
+
+
+def reference_contrastive(F, y, m):
+    total = 0.0
+    for i in range(len(F)):
+        for j in range(i + 1, len(F)):
+            d = np.linalg.norm(F[i] - F[j])
+            total += d**2 if y[i] == y[j] else max(0.0, m - d) ** 2
+    return total
+
+
+# --- distances ---------------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, N=st.integers(1, 6), D=st.integers(1, 4))
+def test_pairwise_distances_backward_matches_finite_differences(seed, N, D):
+    rng = np.random.default_rng(seed)
+    F = features(rng, N, D)
+    Dm, cache = M.pairwise_distances_forward(F)
+    assume(N == 1 or min_offdiag(Dm) > 1e-2)
+    errs = check_gradients(M.pairwise_distances, [F],
+                           lambda d: [M.pairwise_distances_backward(d, cache)], rng=rng)
+    assert errs[0] < 1e-7
+    assert np.allclose(Dm, np.sqrt(M.gram_sq_distances(F)), atol=1e-12)
+    assert np.array_equal(Dm, Dm.T) and np.all(np.diag(Dm) == 0)
+
+
+def test_pairwise_distances_coincident_rows_use_subgradient_zero():
+    rng = np.random.default_rng(0)
+    F = rng.standard_normal((4, 3))
+    F[2] = F[0]
+    Dm, cache = M.pairwise_distances_forward(F)
+    assert Dm[0, 2] == 0.0
+    dD = np.zeros((4, 4))
+    dD[0, 2] = 1.7
+    dF = M.pairwise_distances_backward(dD, cache)
+    assert np.all(np.isfinite(dF)) and np.all(dF == 0)
+    # the central difference of |t| at 0 is exactly 0 too: the subgradient 0 is what it sees
+    num = numerical_gradient(lambda _: M.pairwise_distances(F)[0, 2], F)
+    assert np.all(num == 0)
+
+
+def test_gram_distances_lose_accuracy_far_from_origin_direct_do_not():
+    F = np.array([[1e8, 0.0], [1e8, 1e-3]])
+    assert M.pairwise_distances(F)[0, 1] == pytest.approx(1e-3, rel=1e-12)
+    D2 = M.gram_sq_distances(F)
+    assert np.all(D2 >= 0) and abs(D2[0, 1] - 1e-6) > 0.5e-6  # every digit cancelled
+    F2 = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]])
+    assert np.all(M.gram_sq_distances(F2) >= 0) and M.gram_sq_distances(F2)[0, 1] == 0
+
+
+# --- contrastive ---------------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, N=st.integers(2, 7), D=st.integers(1, 4), K=st.integers(1, 3),
+       margin=st.floats(0.1, 3.0), reduction=st.sampled_from(["mean", "sum"]))
+def test_contrastive_gradient_and_matrix_form(seed, N, D, K, margin, reduction):
+    rng = np.random.default_rng(seed)
+    F = features(rng, N, D)
+    y = rng.integers(0, K, N)
+    Dm = M.pairwise_distances(F)
+    assume(min_offdiag(Dm) > 1e-2)
+    assume(np.min(np.abs(Dm - margin) + np.eye(N)) > 1e-3)  # away from the hinge kink
+    loss, dF = M.contrastive_loss(F, y, margin, reduction)
+    loss_m, dF_m = M.contrastive_loss_matrix(F, y, margin, reduction)
+    pairs = N * (N - 1) / 2 if reduction == "mean" else 1
+    assert loss == pytest.approx(reference_contrastive(F, y, margin) / pairs, rel=1e-12, abs=1e-14)
+    assert loss_m == pytest.approx(loss, rel=1e-10, abs=1e-14)
+    assert relative_error(dF_m, dF) < 1e-10 or np.allclose(dF, dF_m, atol=1e-14)
+    w = rng.standard_normal()  # random upstream weight of the scalar loss
+    errs = check_gradients(lambda F: w * M.contrastive_loss(F, y, margin, reduction)[0], [F], [w * dF])
+    assert errs[0] < 1e-7 or np.linalg.norm(dF) == 0
+
+
+def test_contrastive_coincident_dissimilar_pair_and_hinge_edge():
+    F = np.array([[0.0, 0.0], [0.0, 0.0], [2.0, 0.0]])
+    loss, dF = M.contrastive_loss(F, [0, 1, 0], margin=2.0, reduction="sum")
+    # pair (0,1) coincident dissimilar: (2 - 0)^2 = 4, subgradient 0; pair (0,2) similar: 4;
+    # pair (1,2) dissimilar at exactly the margin: inactive
+    assert loss == pytest.approx(8.0)
+    assert np.allclose(dF, [[-4.0, 0.0], [0.0, 0.0], [4.0, 0.0]])
+    assert np.array_equal(M.contrastive_loss_matrix(F, [0, 1, 0], 2.0, "sum")[1], dF)
+
+
+def test_contrastive_extreme_and_float32():
+    rng = np.random.default_rng(1)
+    F = 1e4 * rng.standard_normal((5, 3))
+    y = [0, 1, 0, 1, 2]
+    loss, dF = M.contrastive_loss(F, y)
+    assert np.isfinite(loss) and np.all(np.isfinite(dF))
+    F_near = np.array([[1e6, 1e6], [1e6, 1e6 + 1e-4]])  # close, far from the origin
+    loss, dF = M.contrastive_loss(F_near, [0, 1], margin=1.0, reduction="sum")
+    assert loss == pytest.approx((1 - 1e-4) ** 2, rel=1e-9)
+    assert np.allclose(dF, [[0, 2 * (1 - 1e-4)], [0, -2 * (1 - 1e-4)]], rtol=1e-9)
+    F32 = rng.standard_normal((4, 2)).astype(np.float32)
+    for fn in (M.contrastive_loss, M.contrastive_loss_matrix):
+        loss, dF = fn(F32, [0, 0, 1, 1])
+        assert loss.dtype == np.float32 and dF.dtype == np.float32
+
+
+# --- triplet -------------------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, N=st.integers(1, 6), D=st.integers(1, 5), margin=st.floats(0.0, 2.0),
+       reduction=st.sampled_from(["mean", "sum"]))
+def test_triplet_gradients(seed, N, D, margin, reduction):
+    rng = np.random.default_rng(seed)
+    A, P, Ng = (features(rng, N, D) for _ in range(3))
+    arg = np.sum((A - P) ** 2, 1) - np.sum((A - Ng) ** 2, 1) + margin
+    assume(np.min(np.abs(arg)) > 1e-3)
+    loss, dA, dP, dN = M.triplet_loss(A, P, Ng, margin, reduction)
+    scale = N if reduction == "mean" else 1
+    assert loss == pytest.approx(np.sum(np.maximum(arg, 0)) / scale, rel=1e-12, abs=1e-15)
+    w = rng.standard_normal()
+    errs = check_gradients(lambda a, p, n: w * M.triplet_loss(a, p, n, margin, reduction)[0],
+                           [A, P, Ng], [w * dA, w * dP, w * dN])
+    assert max(errs) < 1e-7 or (loss == 0 and not dA.any())
+    kinds = M.triplet_kinds(A, P, Ng, margin)
+    assert np.array_equal(kinds != "easy", arg > 0)
+
+
+def test_triplet_kinds_and_float32():
+    A = np.zeros((3, 1))
+    P = np.ones((3, 1))                         # d_p = 1
+    Ng = np.array([[0.5], [1.1], [2.0]])        # d_n = 0.25, 1.21, 4
+    assert M.triplet_kinds(A, P, Ng, 0.5).tolist() == ["hard", "semi-hard", "easy"]
+    loss, dA, dP, dN = M.triplet_loss(A, P, Ng, 0.5, "sum")
+    assert loss == pytest.approx(1.25 + 0.29)
+    assert np.all(dA[2] == 0) and np.all(dP[2] == 0) and np.all(dN[2] == 0)
+    out = M.triplet_loss(*(x.astype(np.float32) for x in (A, P, Ng)))
+    assert all(o.dtype == np.float32 for o in out)
+    big = M.triplet_loss(1e4 * A + 1e4, 1e4 * P, 1e4 * Ng)
+    assert all(np.all(np.isfinite(o)) for o in big)
+
+
+# --- center --------------------------------------------------------------------------------
+
+
+@FAST
+@given(seed=seeds, N=st.integers(1, 7), D=st.integers(1, 4), K=st.integers(1, 4),
+       reduction=st.sampled_from(["mean", "sum"]))
+def test_center_loss_gradient_and_update(seed, N, D, K, reduction):
+    rng = np.random.default_rng(seed)
+    F, C = features(rng, N, D), features(rng, K, D)
+    y = rng.integers(0, K, N)
+    loss, dF = M.center_loss(F, y, C, reduction)
+    w = rng.standard_normal()
+    errs = check_gradients(lambda F: w * M.center_loss(F, y, C, reduction)[0], [F], [w * dF])
+    assert errs[0] < 1e-7
+    # Delta c = (gradient of the summed loss w.r.t. the centers) / (1 + N_j)
+    dC = numerical_gradient(lambda C_: M.center_loss(F, y, C_, "sum")[0], C.copy())
+    counts = np.bincount(y, minlength=K)
+    assert relative_error(M.center_deltas(F, y, C), dC / (1 + counts[:, None])) < 1e-8
+    new = M.center_update(F, y, C, alpha=1.0)
+    for j in range(K):
+        expected = (C[j] + F[y == j].sum(0)) / (1 + counts[j])
+        assert np.allclose(new[j], expected, atol=1e-12)
+    assert np.array_equal(M.center_update(F, y, C, alpha=0.0), C)
+
+
+def test_center_absent_class_float32_extreme():
+    F = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    C = np.zeros((3, 2), dtype=np.float32)
+    delta = M.center_deltas(F, [0, 0], C)
+    assert delta.dtype == np.float32 and np.all(delta[1:] == 0)
+    assert np.allclose(delta[0], -np.array([4.0, 6.0]) / 3)
+    loss, dF = M.center_loss(F, [0, 2], C)
+    assert loss.dtype == np.float32 and dF.dtype == np.float32
+    assert M.center_update(F, [0, 2], C, 0.5).dtype == np.float32
+    loss, dF = M.center_loss(1e8 * np.ones((2, 2)), [0, 1], np.zeros((2, 2)), "sum")
+    assert loss == pytest.approx(2e16) and np.all(np.isfinite(dF))
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def test_error_messages():
+    F = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=re.escape("y: expected labels >= 0, got [-1]")):
+        M.contrastive_loss(F, [0, -1, 1])
+    with pytest.raises(ValueError, match=re.escape("y: expected integer labels of shape (3,)")):
+        M.contrastive_loss(F, [0, 1])
+    with pytest.raises(ValueError, match="y: expected integer class labels, got dtype float64"):
+        M.contrastive_loss(F, [0, 0.5, 1])
+    with pytest.raises(ValueError, match=re.escape("F: expected at least 2 samples (N >= 2)")):
+        M.contrastive_loss(np.zeros((1, 2)), [0])
+    with pytest.raises(ValueError, match="margin: expected a finite number >= 0, got -1"):
+        M.contrastive_loss(F, [0, 1, 1], margin=-1)
+    with pytest.raises(ValueError, match="margin: expected a finite number >= 0, got nan"):
+        M.triplet_loss(F, F, F, margin=float("nan"))
+    with pytest.raises(ValueError, match="F: expected finite values, got 1 NaN"):
+        M.contrastive_loss([[0.0, np.nan], [1.0, 1.0]], [0, 1])
+    with pytest.raises(ValueError, match=re.escape("F: expected a 2-D array of shape (N, D)")):
+        M.pairwise_distances(np.zeros(3))
+    with pytest.raises(ValueError, match=re.escape("Ng: expected the shape of A (3, 2), got shape (3, 3)")):
+        M.triplet_loss(F, F, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=re.escape("y: expected labels in 0..1 (K = 2 classes), got [2]")):
+        M.center_loss(F, [0, 1, 2], np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=re.escape("centers: expected 2 columns to match F's D = 2")):
+        M.center_loss(F, [0, 1, 1], np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=re.escape("alpha: expected a number in [0, 1], got 1.5")):
+        M.center_update(F, [0, 1, 1], np.zeros((2, 2)), alpha=1.5)
+    with pytest.raises(ValueError, match="reduction: expected 'mean' or 'sum', got 'max'"):
+        M.center_loss(F, [0, 1, 1], np.zeros((2, 2)), reduction="max")
+    _, cache = M.pairwise_distances_forward(F)
+    with pytest.raises(ValueError, match=re.escape("dD: expected shape (3, 3) (N, N), got shape (3, 2)")):
+        M.pairwise_distances_backward(np.zeros((3, 2)), cache)
+    assert np.array_equal(M.affinity_matrix([0, 1, 0]), [[1, 0, 1], [0, 1, 0], [1, 0, 1]])
