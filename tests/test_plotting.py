@@ -430,3 +430,34 @@ def test_plot_feature_maps_one_column_per_filter():
     plt.close(fig)
     with pytest.raises(ValueError, match="F = 4"):
         plotting.plot_feature_maps(np.zeros((8, 8)), {"a": np.zeros((4, 2, 2)), "b": np.zeros((3, 2, 2))})
+
+
+def test_plot_unrolled_rnn_draws_every_step_and_loss():
+    fig = plotting.plot_unrolled_rnn(3)
+    ax = fig.axes[0]
+    labels = sorted(t.get_text() for t in ax.texts if t.get_text().startswith("$"))
+    assert [c for c in labels if c.startswith("$L")] == ["$L_1$", "$L_2$", "$L_3$"]
+    assert labels.count("$W_h$") == 3 and labels.count("$W_x$") == 3
+    assert len([p for p in ax.patches if isinstance(p, Circle)]) == 1 + 3 * 3   # h0, x, h, L
+    plt.close(fig)
+    fig = plotting.plot_unrolled_rnn(3, loss_at="last")
+    assert [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("$L")] == ["$L_3$"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="T: expected an int from 1 to 8"):
+        plotting.plot_unrolled_rnn(0)
+    with pytest.raises(ValueError, match='loss_at: expected "all" or "last"'):
+        plotting.plot_unrolled_rnn(3, loss_at="first")
+
+
+def test_plot_gradient_norms_draws_curves_and_bounds_on_a_log_axis():
+    d = np.arange(5)
+    fig = plotting.plot_gradient_norms(d, {"a": 0.5 ** d, "b": np.array([1.0, 2, 0, 8, 16])},
+                                       bounds={"a": 0.6 ** d})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and len(ax.lines) == 3
+    assert len(ax.lines[1].get_xdata()) == 5 and len(ax.lines[2].get_xdata()) == 4  # zero left out
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"norms\['a'\]: expected shape \(5,\)"):
+        plotting.plot_gradient_norms(d, {"a": np.ones(4)})
+    with pytest.raises(ValueError, match=r"bounds: expected labels among those of norms, got \['c'\]"):
+        plotting.plot_gradient_norms(d, {"a": np.ones(5)}, bounds={"c": np.ones(5)})

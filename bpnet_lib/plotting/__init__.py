@@ -39,6 +39,7 @@ from .depth import (
     plot_init_statistics,
 )
 from .mlp import plot_backprop_graph, plot_backward_pass, plot_forward_pass, plot_mlp
+from .rnn import plot_gradient_norms, plot_unrolled_rnn
 from .training import (
     plot_confusion_matrix,
     plot_decision_region_grid,
@@ -81,6 +82,8 @@ __all__ = [
     "plot_pool_gradients",
     "plot_kernels",
     "plot_feature_maps",
+    "plot_unrolled_rnn",
+    "plot_gradient_norms",
 ]
 
 # The public API is bpnet_lib.plotting, not its submodules: the book cites these functions
