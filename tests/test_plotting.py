@@ -461,3 +461,38 @@ def test_plot_gradient_norms_draws_curves_and_bounds_on_a_log_axis():
         plotting.plot_gradient_norms(d, {"a": np.ones(4)})
     with pytest.raises(ValueError, match=r"bounds: expected labels among those of norms, got \['c'\]"):
         plotting.plot_gradient_norms(d, {"a": np.ones(5)}, bounds={"c": np.ones(5)})
+
+
+def test_metric_figures_draw_curves_regions_and_clouds():
+    import re
+
+    fig = plotting.plot_contrastive_pair_loss(margin=1.5)
+    ax_loss, ax_grad = fig.axes
+    similar, dissimilar = ax_loss.lines[0], ax_loss.lines[1]
+    d = similar.get_xdata()
+    assert np.allclose(similar.get_ydata(), d**2)
+    assert np.allclose(dissimilar.get_ydata(), np.maximum(0, 1.5 - d) ** 2)
+    assert np.allclose(ax_grad.lines[1].get_ydata(), -2 * np.maximum(0, 1.5 - d))
+    plt.close(fig)
+    with pytest.raises(ValueError, match="margin: expected a positive finite number"):
+        plotting.plot_contrastive_pair_loss(margin=0)
+
+    fig = plotting.plot_triplet_regions([0, 0], [1, 0], 0.5, negatives=[[0.2, 0.1]], lim=2)
+    ax = fig.axes[0]
+    mesh = ax.collections[0]
+    codes = np.asarray(mesh.get_array()).ravel()
+    assert set(np.unique(codes)) == {0, 1, 2}               # hard, semi-hard, easy all present
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["hard", "semi-hard", "easy"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match=re.escape("anchor, positive: expected shape (2,)")):
+        plotting.plot_triplet_regions([0, 0, 0], [1, 0], 0.5)
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 4)
+    fig = plotting.plot_feature_clouds([rng.standard_normal((12, 2))] * 2, y,
+                                       centers=[None, np.zeros((3, 2))], titles=["a", "b"])
+    assert len(fig.axes) == 2 and fig.axes[1].get_title() == "b"
+    assert len(fig.axes[0].collections) == 3 and len(fig.axes[1].collections) == 4
+    plt.close(fig)
+    with pytest.raises(ValueError, match=re.escape("panels[0]: expected shape (12, 2) to match y")):
+        plotting.plot_feature_clouds([np.zeros((12, 3))], y)
