@@ -496,3 +496,32 @@ def test_metric_figures_draw_curves_regions_and_clouds():
     plt.close(fig)
     with pytest.raises(ValueError, match=re.escape("panels[0]: expected shape (12, 2) to match y")):
         plotting.plot_feature_clouds([np.zeros((12, 3))], y)
+
+
+def test_margin_figures_draw_psi_curves_and_weight_rays():
+    import re
+
+    from bpnet_lib.margin import psi
+
+    fig = plotting.plot_margin_functions(ms=(1, 3))
+    ax = fig.axes[0]
+    cos_line, m3_line, m3_dots = ax.lines[0], ax.lines[1], ax.lines[2]
+    assert np.allclose(cos_line.get_ydata(), np.cos(cos_line.get_xdata()))
+    assert np.allclose(m3_line.get_ydata(), psi(m3_line.get_xdata(), 3))
+    assert np.allclose(m3_dots.get_ydata(), [-1, -3])          # pieces meet at -(2j - 1)
+    plt.close(fig)
+    with pytest.raises(ValueError, match=re.escape("ms: expected a non-empty sequence of integers >= 1")):
+        plotting.plot_margin_functions(ms=(0,))
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 5)
+    W = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, -1.0]])
+    fig = plotting.plot_angular_features([(rng.standard_normal((15, 2)), W)] * 2, y, titles=["a", "b"])
+    assert len(fig.axes) == 2 and fig.axes[1].get_title() == "b"
+    ax = fig.axes[0]
+    assert len(ax.collections) == 3 and len(ax.lines) >= 6
+    ray = ax.lines[2]                                          # class 1's ray points along +y
+    assert np.allclose(ray.get_xdata(), 0) and ray.get_ydata()[1] > 0
+    plt.close(fig)
+    with pytest.raises(ValueError, match=re.escape("panels[0]: expected F of shape (15, 2), got shape (15, 3)")):
+        plotting.plot_angular_features([(np.zeros((15, 3)), W)], y)

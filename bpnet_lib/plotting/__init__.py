@@ -38,6 +38,7 @@ from .depth import (
     plot_functions_and_derivatives,
     plot_init_statistics,
 )
+from .margin import plot_angular_features, plot_margin_functions
 from .metric import plot_contrastive_pair_loss, plot_feature_clouds, plot_triplet_regions
 from .mlp import plot_backprop_graph, plot_backward_pass, plot_forward_pass, plot_mlp
 from .rnn import plot_gradient_norms, plot_unrolled_rnn
@@ -88,6 +89,8 @@ __all__ = [
     "plot_contrastive_pair_loss",
     "plot_triplet_regions",
     "plot_feature_clouds",
+    "plot_margin_functions",
+    "plot_angular_features",
 ]
 
 # The public API is bpnet_lib.plotting, not its submodules: the book cites these functions
