@@ -186,8 +186,9 @@ def affinity_matrix(y, K=None):
     W : ndarray of float64, shape (N, N)
     """
     y = np.asarray(y)
-    n = y.shape[0] if y.ndim == 1 else -1
-    y = _any_labels(y, n) if K is None else check_labels(y, n, K, "y")
+    if y.ndim != 1 or y.shape[0] == 0:
+        raise ValueError(f"y: expected integer labels of shape (N,) with N >= 1, got shape {y.shape}")
+    y = _any_labels(y, y.shape[0]) if K is None else check_labels(y, y.shape[0], K, "y")
     H = np.eye(int(y.max()) + 1 if K is None else K)[y]
     return H @ H.T
 

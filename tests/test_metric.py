@@ -235,3 +235,8 @@ def test_error_messages():
     with pytest.raises(ValueError, match=re.escape("dD: expected shape (3, 3) (N, N), got shape (3, 2)")):
         M.pairwise_distances_backward(np.zeros((3, 2)), cache)
     assert np.array_equal(M.affinity_matrix([0, 1, 0]), [[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+    assert np.array_equal(M.affinity_matrix([0, 1], K=3), np.eye(2))
+    with pytest.raises(ValueError, match=re.escape("y: expected integer labels of shape (N,) with N >= 1, got shape (2, 2)")):
+        M.affinity_matrix([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=re.escape("y: expected labels in 0..1 (K = 2 classes), got [2]")):
+        M.affinity_matrix([0, 2], K=2)
