@@ -26,7 +26,7 @@ def plot_unrolled_rnn(T=4, loss_at="all", ax=None):
         A loss term on every state (sequence labelling), or only on the last (sequence
         classification).
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure about ``1.9 T + 1.6`` inches wide when omitted.
+        Where to draw; a new figure about ``1.7 T + 1.1`` inches wide when omitted.
 
     Returns
     -------
@@ -37,7 +37,7 @@ def plot_unrolled_rnn(T=4, loss_at="all", ax=None):
     if loss_at not in ("all", "last"):
         raise ValueError(f'loss_at: expected "all" or "last", got {loss_at!r}')
     if ax is None:
-        fig, ax = plt.subplots(figsize=(1.9 * T + 1.6, 3.6))
+        fig, ax = plt.subplots(figsize=(1.7 * T + 1.1, 3.9))
     else:
         fig = ax.figure
     dx, r = 1.9, 0.3
@@ -70,9 +70,9 @@ def plot_unrolled_rnn(T=4, loss_at="all", ax=None):
             arrow((x + 0.08, 1.5 - r), (x + 0.08, r), red, lw=1.8, ls="--")
     ax.plot([], [], color=grey, label="forward (shared weights)")
     ax.plot([], [], color=red, ls="--", lw=1.8, label="backward through time")
-    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    ax.legend(loc="lower center", ncol=2, fontsize=9, frameon=False)
     ax.set_xlim(-0.6, T * dx + 0.6)
-    ax.set_ylim(-2.1, 2.1)
+    ax.set_ylim(-2.55, 2.0)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
