@@ -525,3 +525,5 @@ def test_margin_figures_draw_psi_curves_and_weight_rays():
     plt.close(fig)
     with pytest.raises(ValueError, match=re.escape("panels[0]: expected F of shape (15, 2), got shape (15, 3)")):
         plotting.plot_angular_features([(np.zeros((15, 3)), W)], y)
+    with pytest.raises(ValueError, match=re.escape("quantile: expected a number in (0, 1], got 0")):
+        plotting.plot_angular_features([(np.zeros((15, 2)), W)], y, quantile=0)

@@ -57,7 +57,7 @@ def plot_margin_functions(ms=(1, 2, 3, 4), ax=None):
     return fig
 
 
-def plot_angular_features(panels, y, titles=None, axes=None):
+def plot_angular_features(panels, y, titles=None, quantile=0.95, axes=None):
     """2-D features coloured by class, with a ray along each class weight's direction.
 
     Parameters
@@ -67,6 +67,9 @@ def plot_angular_features(panels, y, titles=None, axes=None):
     y : array_like of int, shape (N,)
         Class labels in 0..K-1 (K <= 10), shared by the panels.
     titles : sequence of str, optional
+    quantile : float in (0, 1], default 0.95
+        Each panel shows the disc holding this fraction of the features (plus 15%), so a
+        few long outliers do not shrink the picture; 1 shows every point.
     axes : sequence of matplotlib.axes.Axes, optional
         One per panel; a new figure, 4.2 inches per panel, if omitted.
 
@@ -75,6 +78,8 @@ def plot_angular_features(panels, y, titles=None, axes=None):
     fig : matplotlib.figure.Figure
     """
     y = np.asarray(y)
+    if not (isinstance(quantile, (int, float)) and 0 < quantile <= 1):
+        raise ValueError(f"quantile: expected a number in (0, 1], got {quantile!r}")
     panels = list(panels)
     if not panels:
         raise ValueError("panels: expected at least one (F, W) pair, got none")
@@ -93,7 +98,7 @@ def plot_angular_features(panels, y, titles=None, axes=None):
     for i, (F, W) in enumerate(panels):
         F, W = np.asarray(F), np.asarray(W)
         ax = axes[i]
-        reach = 1.1 * np.max(np.abs(F))
+        reach = 1.15 * np.quantile(np.linalg.norm(F, axis=1), quantile)
         for k in range(W.shape[1]):
             sel = y == k
             ax.scatter(F[sel, 0], F[sel, 1], s=5, alpha=0.6, color=colors[k], label=str(k))
