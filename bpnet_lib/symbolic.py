@@ -12,6 +12,7 @@ writes ``dL/dW``; Jacobians use the row-major ``vec``, the order of
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -353,10 +354,16 @@ def to_numpy(expr, symbols):
         raise ValueError(
             f"symbols: expected every free symbol of expr, got none for {', '.join(names)}"
         )
-    compiled = sympy.lambdify(flat, expr, modules="numpy")
+    # cse=True prints each repeated subexpression once: a derivative of a nested expression
+    # (a chain rule unrolled through time, say) repeats whole subtrees, and without it the
+    # generated code, and the time to generate it, grows with every repetition.
+    compiled = sympy.lambdify(flat, expr, modules="numpy", cse=True)
     entries = list(expr) if is_matrix else [expr]
-    entry_fns = [sympy.lambdify(flat, e, modules="numpy") for e in entries]
     shape = expr.shape if is_matrix else ()
+
+    @functools.cache
+    def entry_fns():  # one function per entry, built only if a grid evaluation needs them
+        return [sympy.lambdify(flat, e, modules="numpy", cse=True) for e in entries]
 
     def fn(*values):
         if len(values) != len(items):
@@ -389,7 +396,7 @@ def to_numpy(expr, symbols):
                 f"got shapes {batch}"
             ) from None
         out = np.stack([np.broadcast_to(np.asarray(g(*numbers_in), dtype=np.float64), bshape)
-                        for g in entry_fns])
+                        for g in entry_fns()])
         return out.reshape(shape + bshape) if is_matrix else out.reshape(bshape)
 
     return fn
