@@ -194,13 +194,15 @@ def psi(theta, m):
     """
     m = _check_m(m)
     theta = as_float_array(theta, "theta")
-    if theta.size and (theta.min() < 0 or theta.max() > np.pi):
+    slack = 4 * np.finfo(theta.dtype).eps  # float32(pi) rounds up, above np.pi
+    if theta.size and (theta.min() < 0 or theta.max() > np.pi * (1 + slack)):
         raise ValueError(
             f"theta: expected angles in [0, pi], got values in "
             f"[{float(theta.min()):.6g}, {float(theta.max()):.6g}]"
         )
-    k = np.minimum(np.floor(theta * m / np.pi), m - 1)
-    return np.where(k % 2 == 0, 1, -1) * np.cos(m * theta) - 2 * k
+    k = np.minimum(np.floor(theta * m / np.pi), m - 1).astype(theta.dtype)
+    sign = np.where(k % 2 == 0, 1, -1).astype(theta.dtype)
+    return sign * np.cos(theta.dtype.type(m) * theta) - 2 * k
 
 
 # --- NormFace / SphereFace: cosine logits --------------------------------------------------

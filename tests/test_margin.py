@@ -236,6 +236,8 @@ def test_float32_in_float32_out(head):
     np.testing.assert_allclose(Z, Z64, rtol=1e-4, atol=1e-4)
     p, dp = mg.psi_from_cos(np.float32([0.3, -0.9]), 4)
     assert p.dtype == dp.dtype == np.float32
+    ends = mg.psi(np.float32([0, np.pi]), 4)                  # float32(pi) is just above pi
+    assert ends.dtype == np.float32 and np.allclose(ends, [1, -7])
 
 
 # --- feature incay --------------------------------------------------------------------------------
