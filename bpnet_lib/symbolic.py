@@ -316,7 +316,7 @@ def assert_equal(a, b, msg: str = "") -> bool:
     return True
 
 
-def to_numpy(expr, symbols):
+def to_numpy(expr, symbols, cse=False):
     """Turn a formula into a NumPy function, via ``sympy.lambdify(modules="numpy")``.
 
     Parameters
@@ -325,6 +325,12 @@ def to_numpy(expr, symbols):
     symbols : list of symbols and/or Matrices of symbols (or a single one)
         The arguments of the returned function, in order. Every free symbol
         of ``expr`` must appear.
+    cse : bool, default False
+        Compile with common subexpression elimination (``lambdify(..., cse=True)``):
+        each repeated subexpression is printed and evaluated once, which makes large
+        nested expressions (a chain rule unrolled through time, say) much faster to
+        compile and run. SymPy's elimination order depends on Python's hash seed, so
+        the last bits of a result can then differ from one process to the next.
 
     Returns
     -------
@@ -354,16 +360,13 @@ def to_numpy(expr, symbols):
         raise ValueError(
             f"symbols: expected every free symbol of expr, got none for {', '.join(names)}"
         )
-    # cse=True prints each repeated subexpression once: a derivative of a nested expression
-    # (a chain rule unrolled through time, say) repeats whole subtrees, and without it the
-    # generated code, and the time to generate it, grows with every repetition.
-    compiled = sympy.lambdify(flat, expr, modules="numpy", cse=True)
+    compiled = sympy.lambdify(flat, expr, modules="numpy", cse=cse)
     entries = list(expr) if is_matrix else [expr]
     shape = expr.shape if is_matrix else ()
 
     @functools.cache
     def entry_fns():  # one function per entry, built only if a grid evaluation needs them
-        return [sympy.lambdify(flat, e, modules="numpy", cse=True) for e in entries]
+        return [sympy.lambdify(flat, e, modules="numpy", cse=cse) for e in entries]
 
     def fn(*values):
         if len(values) != len(items):

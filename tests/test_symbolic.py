@@ -344,3 +344,17 @@ def test_tensor_rejects_bad_shapes(shape, match):
 
     with pytest.raises(ValueError, match=match):
         tensor("X", shape)
+
+
+def test_to_numpy_cse_agrees_on_a_nested_expression():
+    """cse=True compiles a chain of nested tanh's (repeated subtrees) to the same values."""
+    x, w = sympy.symbols("x w", real=True)
+    h = x
+    for _ in range(4):
+        h = sympy.tanh(w * h + x)
+    expr = sympy.Matrix([[h, sympy.diff(h, w)], [sympy.diff(h, x), h**2]])
+    plain, shared = to_numpy(expr, [x, w]), to_numpy(expr, [x, w], cse=True)
+    for xv, wv in [(0.3, -1.2), (2.0, 0.7)]:
+        np.testing.assert_allclose(shared(xv, wv), plain(xv, wv), rtol=1e-13, atol=1e-15)
+    grid = np.linspace(-1, 1, 5)  # the per-entry path, used for grids
+    np.testing.assert_allclose(shared(grid, 0.5), plain(grid, 0.5), rtol=1e-13, atol=1e-15)
