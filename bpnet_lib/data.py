@@ -210,7 +210,7 @@ def one_hot(y, K) -> np.ndarray:
     return H
 
 
-def minibatches(X, y, batch_size, rng=None, shuffle=True):
+def minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=False):
     """Yield ``(X_batch, y_batch)`` pairs that cover the data once (one epoch).
 
     Parameters
@@ -219,11 +219,17 @@ def minibatches(X, y, batch_size, rng=None, shuffle=True):
     y : array_like, shape (N, ...), or None
         Labels or targets, sliced alongside ``X`` (``None`` is yielded as is).
     batch_size : int
-        The last batch holds the remaining ``N mod batch_size`` samples if that is not 0.
+        The last batch holds the remaining ``N mod batch_size`` samples if that is not 0
+        (unless ``drop_last``).
     rng : numpy.random.Generator or int
         Source of the shuffle; required when ``shuffle`` is True.
     shuffle : bool, default True
         A fresh random order for every call; otherwise the stored order.
+    drop_last : bool, default False
+        Leave out the ``N mod batch_size`` samples of a short last batch, so that every
+        batch has exactly ``batch_size`` rows (the shuffle still decides which samples
+        sit out, differently in each epoch). A short batch weighs each of its samples
+        ``batch_size / (N mod batch_size)`` times as much as a full one does.
 
     Yields
     ------
@@ -241,7 +247,14 @@ def minibatches(X, y, batch_size, rng=None, shuffle=True):
             )
     batch_size = _positive_int(batch_size, "batch_size")
     N = X.shape[0]
+    if drop_last and batch_size > N:
+        raise ValueError(
+            f"batch_size: expected at most N = {N} with drop_last=True (else no batch is left), "
+            f"got {batch_size}"
+        )
     order = _rng(rng).permutation(N) if shuffle else np.arange(N)
+    if drop_last:
+        order = order[:N - N % batch_size]
     return _batches(X, y, order, batch_size)  # checks above run now, not at the first next()
 
 

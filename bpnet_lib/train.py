@@ -116,7 +116,7 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
 
 
 def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_val=None,
-        progress=True, callback=None) -> History:
+        progress=True, callback=None, drop_last=False) -> History:
     """Train ``model`` with mini-batch gradient descent; return the per-epoch :class:`History`.
 
     Each epoch shuffles the data with ``rng`` and, for every mini-batch, runs
@@ -144,6 +144,10 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
     callback : callable, optional
         ``callback(epoch, history, model)`` after each epoch (``epoch`` counts from 1);
         returning ``True`` stops training early.
+    drop_last : bool, default False
+        Skip the short last mini-batch of each epoch (see
+        :func:`bpnet_lib.data.minibatches`); the epoch's loss and accuracy are then over
+        the samples that were used.
 
     Returns
     -------
@@ -167,7 +171,7 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
     try:
         for epoch in bar:
             total, correct, seen = 0.0, 0.0, 0
-            for Xb, yb in minibatches(X, y, batch_size, rng):
+            for Xb, yb in minibatches(X, y, batch_size, rng, drop_last=drop_last):
                 S = model.forward(Xb)
                 loss, dS = loss_fn(S, yb)
                 model.backward(dS)

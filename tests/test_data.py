@@ -131,6 +131,24 @@ def test_minibatches_cover_each_sample_once():
     assert [yb for _, yb in data.minibatches(X, None, 30, shuffle=False)] == [None]
 
 
+def test_minibatches_drop_last():
+    X, y = np.arange(23.0)[:, None], np.arange(23)
+    full = [yb for _, yb in data.minibatches(X, y, 5, rng=0)]
+    kept = [yb for _, yb in data.minibatches(X, y, 5, rng=0, drop_last=True)]
+    assert [len(b) for b in kept] == [5, 5, 5, 5]  # the 3-sample remainder is left out
+    for a, b in zip(full, kept):  # the same shuffle: the same first four batches
+        np.testing.assert_array_equal(a, b)
+    rng = np.random.default_rng(1)
+    out = [np.setdiff1d(y, np.concatenate([yb for _, yb in data.minibatches(X, y, 5, rng, drop_last=True)]))
+           for _ in range(2)]
+    assert all(len(o) == 3 for o in out) and not np.array_equal(out[0], out[1])  # who sits out varies
+    exact = [len(yb) for _, yb in data.minibatches(X[:20], y[:20], 5, rng=0, drop_last=True)]
+    assert exact == [5, 5, 5, 5]  # nothing to drop
+    with pytest.raises(ValueError, match="batch_size: expected at most N = 23 with drop_last=True"):
+        data.minibatches(X, y, 24, rng=0, drop_last=True)
+    assert [len(yb) for _, yb in data.minibatches(X, y, 24, rng=0)] == [23]  # without: one short batch
+
+
 def test_errors():
     with pytest.raises(ValueError, match="n_per_corner"):
         data.xor(n_per_corner=0)

@@ -69,6 +69,33 @@ def test_fit_is_deterministic_for_a_seed():
     assert runs[0] == runs[1]
 
 
+def test_fit_drop_last_equals_skipping_the_short_batch():
+    """drop_last=True trains on the full batches only: the same weights as running every
+    batch but taking no step on the short one (same seed, same shuffles)."""
+    X, y = data.xor(n_per_corner=11, rng=0)  # 44 samples: batches of 8, remainder 4
+    dropped = xor_model(5)
+    h = fit(dropped, losses.softmax_cross_entropy, X, y, epochs=6, batch_size=8,
+            optimizer=SGD(dropped, lr=0.1, momentum=0.9), rng=2, progress=False, drop_last=True)
+    skipped = xor_model(5)
+    sgd = SGD(skipped, lr=0.1, momentum=0.9)
+    sizes = []
+
+    class SkipShort:
+        def step(self):
+            if sizes[-1] == 8:
+                sgd.step()
+
+    def loss_fn(S, yb):
+        sizes.append(len(yb))
+        return losses.softmax_cross_entropy(S, yb)
+
+    fit(skipped, loss_fn, X, y, epochs=6, batch_size=8, optimizer=SkipShort(), rng=2, progress=False)
+    assert sizes.count(4) == 6  # the short batch did run, once per epoch
+    for name, value in dropped.params().items():
+        np.testing.assert_allclose(value, skipped.params()[name], rtol=1e-12, atol=1e-12)
+    assert h.epochs == 6 and np.all(np.isfinite(h.loss))
+
+
 def test_fit_regression_with_mse():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (64, 1))
