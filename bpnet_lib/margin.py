@@ -9,9 +9,13 @@ NormFace drops both norms for a fixed scale, :math:`Z = s\\cos\\theta`
 replace the target's :math:`\\cos\\theta_y` by the angular-margin function
 :math:`\\psi(\\theta_y)` (:func:`lsoftmax_logits_forward`), which is evaluated as the
 Chebyshev polynomial :math:`T_m(\\cos\\theta)` so that neither direction needs
-:math:`\\arccos` or its derivative, infinite at :math:`\\theta \\in \\{0, \\pi\\}`. A feature
-or weight of norm 0 has no angle and raises ``ValueError``. :func:`feature_incay_loss` is the
-reciprocal-norm regulariser that pushes correctly classified features away from the origin.
+:math:`\\arccos` or its derivative, infinite at :math:`\\theta \\in \\{0, \\pi\\}`. A zero
+vector has no angle: it raises ``ValueError`` wherever the head normalises it or, with
+:math:`m \\ge 2`, feeds its angle to :math:`\\psi`, and is accepted where the logit is a
+plain product, smooth at 0 (unnormalised features in the cosine head, and unnormalised
+vectors at :math:`m = 1`). Norms are computed scaled, so they neither overflow nor
+underflow. :func:`feature_incay_loss` is the reciprocal-norm regulariser that pushes
+correctly classified features away from the origin.
 """
 
 from __future__ import annotations
@@ -74,16 +78,36 @@ def _features_weights(F, W):
     return F.astype(dtype, copy=False), W.astype(dtype, copy=False)
 
 
-def _norms(A, axis: int, name: str, what: str) -> np.ndarray:
-    """Euclidean norms along ``axis`` (kept as a length-1 axis); raise if any is 0."""
-    n = np.sqrt(np.sum(A * A, axis=axis, keepdims=True))
+def _norms(A, axis: int, name: str, what: str, allow_zero: bool = False) -> np.ndarray:
+    """Euclidean norms along ``axis`` (kept as a length-1 axis), computed without overflow.
+
+    Each vector is divided by its largest absolute entry before squaring, so a norm near
+    the top or bottom of the float range (``1e160`` in float64, ``1e-23`` in float32) comes
+    out right instead of as ``inf`` or 0. A norm of 0 (a zero vector) raises unless
+    ``allow_zero``; a norm too large for the dtype raises.
+    """
+    big = np.max(np.abs(A), axis=axis, keepdims=True)
+    safe = np.where(big > 0, big, 1).astype(A.dtype)
+    with np.errstate(over="ignore"):  # an overflowing norm is reported below
+        n = big * np.sqrt(np.sum((A / safe) ** 2, axis=axis, keepdims=True))
+    bad = np.flatnonzero(~np.isfinite(n))
+    if bad.size:
+        raise ValueError(
+            f"{name}: expected every {what} to have a norm representable in {A.dtype}, "
+            f"got an overflowing norm at {what} {int(bad[0])}"
+        )
     zero = np.flatnonzero(n == 0)
-    if zero.size:
+    if zero.size and not allow_zero:
         raise ValueError(
             f"{name}: expected every {what} to have a nonzero norm (a zero vector has no "
             f"angle), got norm 0 at {what} {int(zero[0])}"
         )
     return n
+
+
+def _unit(A, n):
+    """``A / n`` with zero vectors (``n == 0``) left as zero vectors."""
+    return A / np.where(n > 0, n, 1).astype(A.dtype)
 
 
 # --- the margin function psi -------------------------------------------------------------
@@ -252,7 +276,7 @@ def cosine_logits_forward(F, W, scale=1.0, normalize_features=True):
         f_norm = _norms(F, 1, "F", "row")
         U = F / f_norm
     else:
-        f_norm = np.sqrt(np.sum(F * F, axis=1, keepdims=True))
+        f_norm = _norms(F, 1, "F", "row", allow_zero=True)  # z = s f.v: smooth at f = 0
         U = F
     Z = (U @ V) * F.dtype.type(s)
     return Z, CosineCache(U, V, f_norm, w_norm, s, bool(normalize_features))
@@ -342,9 +366,10 @@ def lsoftmax_logits_forward(F, W, y, m, normalize_weights=False, lam=0.0):
     Parameters
     ----------
     F : array_like, shape (N, D)
-        Features, each row of nonzero norm.
+        Features, each row of nonzero norm (a zero row is accepted for ``m = 1``).
     W : array_like, shape (D, K)
-        Class weights, each column of nonzero norm.
+        Class weights, each column of nonzero norm (a zero column is accepted for ``m = 1``
+        without ``normalize_weights``).
     y : array_like of int, shape (N,)
         Labels in 0..K-1.
     m : int >= 1
@@ -363,13 +388,16 @@ def lsoftmax_logits_forward(F, W, y, m, normalize_weights=False, lam=0.0):
     lam = _check_nonneg(lam, "lam")
     N, K = F.shape[0], W.shape[1]
     y = check_labels(y, N, K, "y")
-    f_norm = _norms(F, 1, "F", "row")
-    w_norm = _norms(W, 0, "W", "column")
-    V = W / w_norm
+    # with m = 1 the target logit is the plain one, f.w (or f.v), smooth at a zero vector;
+    # with m >= 2 it depends on the angle, which a zero vector does not have
+    f_norm = _norms(F, 1, "F", "row", allow_zero=m == 1)
+    w_norm = _norms(W, 0, "W", "column", allow_zero=m == 1 and not normalize_weights)
+    V = _unit(W, w_norm)
     Z = F @ V if normalize_weights else F @ W
     rows = np.arange(N)
     a = f_norm[:, 0] if normalize_weights else f_norm[:, 0] * w_norm[0, y]
-    c = np.clip(Z[rows, y] / a, -1, 1)
+    # the cosine from unit vectors, not Z / a: a can overflow where the cosine cannot
+    c = np.clip(np.sum(_unit(F, f_norm) * V[:, y].T, axis=1), -1, 1)
     p, dp = psi_from_cos(c, m)
     dt = F.dtype.type
     g = (dt(lam) * c + p) / dt(1 + lam)
@@ -423,7 +451,7 @@ def lsoftmax_logits_backward(dZ, cache):
     dF = dZ @ B.T
     dB = F.T @ dZ
     r = dt * (cache.g - cache.c * cache.dg)  # (N,) coefficient of d a
-    u = F / cache.f_norm
+    u = _unit(F, cache.f_norm)
     if cache.normalize_weights:
         dF += r[:, None] * u
         dW = _unit_backward(dB, V, cache.w_norm, 0)

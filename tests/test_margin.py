@@ -207,6 +207,66 @@ def test_parallel_antiparallel_and_huge_inputs():
     assert np.all(np.abs(Zc) <= 10 * (1 + 1e-12))
 
 
+@pytest.mark.parametrize("m", [8, 16])
+@pytest.mark.parametrize("nw", [False, True])
+def test_large_margins_against_reference_and_finite_differences(m, nw):
+    # m = 8 and 16 have 7 and 15 breakpoints: a small batch crosses many pieces
+    rng, F, W, y = draw_head(10 + m, (8, 3, 4))
+    Z, cache = mg.lsoftmax_logits_forward(F, W, y, m, normalize_weights=nw)
+    np.testing.assert_allclose(Z, reference_lsoftmax(F, W, y, m, nw), rtol=1e-9, atol=1e-9)
+    assert len(set(mg.margin_segment(cache.c, m).tolist())) >= 3
+    errors = check_gradients(
+        lambda F, W: mg.lsoftmax_logits_forward(F, W, y, m, nw)[0], [F, W],
+        lambda d: mg.lsoftmax_logits_backward(d, cache), rng=rng,
+    )
+    assert max(errors) < 1e-7
+
+
+def test_norms_near_the_ends_of_the_float_range():
+    w = np.array([[1.0], [1.0]])
+    for dtype, big, tiny in ((np.float64, 1e160, 1e-170), (np.float32, 5e19, 1e-23)):
+        for x in (big, tiny):               # |f|^2 overflows / underflows, |f| itself does not
+            F = np.array([[x, x]], dtype=dtype)
+            Z, _ = mg.cosine_logits_forward(F, w.astype(dtype))
+            assert Z.dtype == dtype and np.isclose(Z[0, 0], 1, rtol=1e-6)
+            Za, _ = mg.lsoftmax_logits_forward(F, w.astype(dtype), [0], 4, normalize_weights=True)
+            # the target is |f| psi(0) = |f| = sqrt(2) x (psi(1) = 1)
+            assert np.isclose(Za[0, 0] / x, np.sqrt(2), rtol=1e-6)
+        Zl, cl = mg.lsoftmax_logits_forward(np.array([[big, big]], dtype), w.astype(dtype), [0], 3)
+        assert np.isclose(Zl[0, 0] / big, 2, rtol=1e-6)      # |w||f| psi(0) = sqrt2 sqrt2 big
+        assert np.all(np.isfinite(mg.lsoftmax_logits_backward(np.ones((1, 1), dtype), cl)[0]))
+    with pytest.raises(ValueError, match="F: expected every row to have a norm representable in "
+                                         "float64, got an overflowing norm at row 0"):
+        mg.cosine_logits_forward(np.array([[1.5e308, 1.5e308]]), w)
+
+
+def test_zero_feature_accepted_exactly_where_the_logit_is_a_plain_product():
+    rng, F, W, y = draw_head(6, (3, 4, 5))
+    F[1] = 0
+    dZ = rng.standard_normal((3, 5))
+    # the cosine head without feature normalisation and A-Softmax at m = 1 are one head
+    Zc, cc = mg.cosine_logits_forward(F, W, normalize_features=False)
+    Za, ca = mg.lsoftmax_logits_forward(F, W, y, 1, normalize_weights=True)
+    assert np.all(Zc[1] == 0) and np.all(Za[1] == 0)
+    np.testing.assert_allclose(Za, Zc, rtol=1e-13, atol=1e-15)
+    for a, b in zip(mg.lsoftmax_logits_backward(dZ, ca), mg.cosine_logits_backward(dZ, cc)):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    # L-Softmax at m = 1 is the plain layer, zero feature and zero weight included
+    W[:, 2] = 0
+    Zl, cl = mg.lsoftmax_logits_forward(F, W, y, 1, lam=0.5)
+    np.testing.assert_allclose(Zl, F @ W, rtol=1e-13, atol=1e-15)
+    dF, dW = mg.lsoftmax_logits_backward(dZ, cl)
+    np.testing.assert_allclose(dF, dZ @ W.T, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dW, F.T @ dZ, rtol=1e-12, atol=1e-15)
+    # where the angle is needed, a zero vector raises
+    with pytest.raises(ValueError, match="F: expected every row to have a nonzero norm .* at row 1"):
+        mg.lsoftmax_logits_forward(F, np.ones((4, 5)), y, 2)
+    with pytest.raises(ValueError, match="W: expected every column to have a nonzero norm .* at column 2"):
+        mg.lsoftmax_logits_forward(np.ones((3, 4)), W, y, 1, normalize_weights=True)
+    with pytest.raises(ValueError, match="F: expected every row to have a nonzero norm .* at row 1"):
+        mg.cosine_logits_forward(F, np.ones((4, 5)))
+
+
 def test_parallel_gradient_matches_closed_form():
     m = 3
     w = np.array([[1.0], [2.0]])
@@ -225,15 +285,21 @@ def test_float32_in_float32_out(head):
     if head == "cos":
         Z, cache = mg.cosine_logits_forward(F32, W32, scale=8)
         back = mg.cosine_logits_backward
-        Z64, _ = mg.cosine_logits_forward(F, W, scale=8)
+        Z64, cache64 = mg.cosine_logits_forward(F, W, scale=8)
     else:
         nw = head == "asoftmax"
         Z, cache = mg.lsoftmax_logits_forward(F32, W32, y, 3, normalize_weights=nw, lam=1.0)
         back = mg.lsoftmax_logits_backward
-        Z64, _ = mg.lsoftmax_logits_forward(F, W, y, 3, normalize_weights=nw, lam=1.0)
-    dF, dW = back(rng.standard_normal(Z.shape).astype(np.float32), cache)
+        Z64, cache64 = mg.lsoftmax_logits_forward(F, W, y, 3, normalize_weights=nw, lam=1.0)
+    dZ = rng.standard_normal(Z.shape)
+    dF, dW = back(dZ.astype(np.float32), cache)
     assert Z.dtype == dF.dtype == dW.dtype == np.float32
     np.testing.assert_allclose(Z, Z64, rtol=1e-4, atol=1e-4)
+    # the float32 gradients are the float64 ones to float32 precision (eps = 1.2e-7), up to
+    # the few roundings of the inputs and of each step
+    dF64, dW64 = back(dZ, cache64)
+    for g32, g64 in ((dF, dF64), (dW, dW64)):
+        assert np.linalg.norm(g32 - g64) / np.linalg.norm(g64) < 20 * np.finfo(np.float32).eps
     p, dp = mg.psi_from_cos(np.float32([0.3, -0.9]), 4)
     assert p.dtype == dp.dtype == np.float32
     ends = mg.psi(np.float32([0, np.pi]), 4)                  # float32(pi) is just above pi
