@@ -260,9 +260,12 @@ def rnn_backward(dHs, cache, bptt_steps=None):
         From :func:`rnn_forward`.
     bptt_steps : int, optional
         Truncated BPTT in chunks of :math:`k` = ``bptt_steps`` steps (steps
-        :math:`1..k`, :math:`k+1..2k`, ...): the gradient is not passed from :math:`h_t`
-        back to :math:`h_{t-1}` when :math:`t - 1` is a positive multiple of :math:`k`, as if
-        each chunk after the first started from a constant state. The result is the exact
+        :math:`1..k`, :math:`k+1..2k`, ..., aligned to the start of the sequence; the last
+        chunk may be shorter): Williams and Peng's (1990) BPTT(h; h') with :math:`h = h' = k`, not
+        their BPTT(h), which goes back :math:`h` steps from every time step. The gradient
+        is not passed from :math:`h_t` back to :math:`h_{t-1}` when :math:`t - 1` is a
+        positive multiple of :math:`k`, as if each chunk after the first started from a
+        constant state. The result is the exact
         gradient of that cut graph; ``dh0`` receives only what flows back through the first
         chunk. ``None`` (default): full BPTT.
 
