@@ -9,6 +9,10 @@ FaceNet triplet loss on squared distances, and the center loss with the separate
 update of Wen et al. (Algorithm 1). The Euclidean distance is not differentiable where
 two features coincide; everywhere in this module its gradient there is taken to be the
 subgradient :math:`0`, the shortest element of the unit ball that is its subdifferential.
+For the dissimilar contrastive term :math:`\\max(0, m - d)^2` a coincident pair is a local
+maximum, where no subgradient exists; :math:`0` lies in Clarke's generalized gradient
+there (the ball of radius :math:`2m`), and using it makes the point stationary for
+gradient descent.
 """
 
 from __future__ import annotations
@@ -89,6 +93,8 @@ def pairwise_distances_forward(F):
     Computed from :math:`f_i - f_j` (not from the Gram matrix), so the result is
     non-negative, exactly symmetric, exactly 0 on the diagonal and for coincident rows,
     and accurate for close rows far from the origin. Memory is :math:`O(N^2 D)`.
+    The squares are not rescaled, so a difference above about ``1.8e19`` (float32) or
+    ``1.3e154`` (float64) overflows to ``inf``.
 
     Parameters
     ----------
@@ -146,7 +152,8 @@ def gram_sq_distances(F):
 
     .. math::
         B = F F^\\top, \\qquad
-        D^{(2)} = \\operatorname{diag}(B)\\mathbf{1}^\\top + \\mathbf{1}\\operatorname{diag}(B)^\\top - 2B
+        \\mathcal{D}^{(2)} = \\mathbf{b}\\mathbf{1}^\\top + \\mathbf{1}\\mathbf{b}^\\top - 2B,
+        \\quad \\mathbf{b} = (B_{11}, \\dots, B_{NN})^\\top
 
     One matrix product, :math:`O(N^2)` memory. Rounding can make an entry slightly
     negative (clipped to 0 here) and loses relative accuracy for rows that are close
@@ -205,9 +212,12 @@ def contrastive_loss(F, y, margin=1.0, reduction="mean"):
 
     Similar pairs are pulled together; dissimilar pairs closer than :math:`m` are pushed
     apart. The gradient is :math:`\\partial L/\\partial d_{ij}` (:math:`2d` or
-    :math:`-2(m - d)`) passed through :func:`pairwise_distances_backward`. A dissimilar
-    pair at distance exactly :math:`m` counts as inactive; a coincident dissimilar pair
-    gets the subgradient 0. ``reduction="mean"`` divides by the :math:`N(N-1)/2` pairs.
+    :math:`-2(m - d)`) passed through :func:`pairwise_distances_backward`. The squared
+    hinge is continuously differentiable at :math:`d = m` (value and derivative 0 from
+    both sides; only the second derivative jumps); its one non-differentiable point is
+    :math:`d = 0`, a local maximum for a dissimilar pair, where the gradient returned is
+    0 (in Clarke's generalized gradient, not a subgradient: none exists at a maximum).
+    ``reduction="mean"`` divides by the :math:`N(N-1)/2` pairs.
 
     Parameters
     ----------
@@ -243,19 +253,26 @@ def contrastive_loss_matrix(F, y, margin=1.0, reduction="mean"):
     """The same loss as :func:`contrastive_loss`, in note ``000``'s matrix form.
 
     .. math::
-        L = \\tfrac12 \\big\\langle D^{(2)}, W \\big\\rangle
-          + \\tfrac12 \\big\\langle \\max(0, m - D)^{\\odot 2}, \\mathbf{1}\\mathbf{1}^\\top - W \\big\\rangle,
-        \\qquad \\frac{\\partial L}{\\partial F} = 2\\,(\\operatorname{diag}(G\\mathbf{1}) - G)\\,F
+        L = \\tfrac12 \\big\\langle \\mathcal{D}^{(2)}, W \\big\\rangle
+          + \\tfrac12 \\big\\langle \\max(0, m - \\mathcal{D})^{\\odot 2}, \\mathbf{1}\\mathbf{1}^\\top - W \\big\\rangle,
+        \\qquad \\frac{\\partial L}{\\partial F} = 2\\,(\\operatorname{Diag}(G\\mathbf{1}) - G)\\,F
 
-    with :math:`W = HH^\\top` (:func:`affinity_matrix`), :math:`D^{(2)}` from
-    :func:`gram_sq_distances`, :math:`D = \\sqrt{D^{(2)}}` and
-    :math:`G = 2\\,\\partial L / \\partial D^{(2)} = W - (\\mathbf{1}\\mathbf{1}^\\top - W)
-    \\odot \\max(0, m - D) \\oslash D` (entries with :math:`D_{ij} = 0` set to their
-    :math:`W_{ij}`: the subgradient 0 for coincident dissimilar pairs).
-    :math:`\\operatorname{diag}(G\\mathbf{1}) - G` is the graph Laplacian of :math:`G`; for
+    with :math:`W = HH^\\top` (:func:`affinity_matrix`), :math:`\\mathcal{D}^{(2)}` from
+    :func:`gram_sq_distances`, :math:`\\mathcal{D} = \\sqrt{\\mathcal{D}^{(2)}}`,
+    :math:`\\operatorname{Diag}(\\mathbf{v})` the diagonal matrix with :math:`\\mathbf{v}` on
+    its diagonal, and
+    :math:`G = 2\\,\\partial L / \\partial \\mathcal{D}^{(2)} = W - (\\mathbf{1}\\mathbf{1}^\\top - W)
+    \\odot \\max(0, m - \\mathcal{D}) \\oslash \\mathcal{D}` (entries with
+    :math:`\\mathcal{D}_{ij} = 0` set to their :math:`W_{ij}`: gradient 0 for coincident
+    dissimilar pairs, as in :func:`contrastive_loss`).
+    :math:`\\operatorname{Diag}(G\\mathbf{1}) - G` is the graph Laplacian of :math:`G`; for
     the similar part alone,
-    :math:`\\tfrac12\\langle D^{(2)}, W\\rangle = \\operatorname{tr}(F^\\top(\\operatorname{diag}(W\\mathbf{1}) - W)F)`.
-    Less accurate than :func:`contrastive_loss` for close rows far from the origin.
+    :math:`\\tfrac12\\langle \\mathcal{D}^{(2)}, W\\rangle = \\operatorname{tr}(F^\\top(\\operatorname{Diag}(W\\mathbf{1}) - W)F)`.
+    Less accurate than :func:`contrastive_loss` for close rows far from the origin: the
+    Gram form subtracts squared norms, so a pair :math:`\\delta` apart with norms
+    :math:`r` keeps only about :math:`\\epsilon r^2/\\delta^2` relative accuracy in
+    :math:`\\mathcal{D}^{(2)}` (:math:`\\epsilon` the machine epsilon) — poor in float32
+    already at moderate norms.
 
     Parameters and returns as in :func:`contrastive_loss`.
     """
@@ -287,6 +304,18 @@ def _triplet_inputs(A, P, Ng):
     return A, P.astype(A.dtype, copy=False), Ng.astype(A.dtype, copy=False)
 
 
+def _triplet_terms(A, P, Ng, margin):
+    """Squared distances d_p, d_n and the hinge argument d_p - d_n + alpha, in A's dtype.
+
+    One expression for both :func:`triplet_loss` and :func:`triplet_kinds`, so that a
+    triplet on the boundary is classified exactly as the loss treats it.
+    """
+    alpha = A.dtype.type(_margin(margin))
+    d_ap, d_an = A - P, A - Ng
+    dp, dn = np.sum(d_ap * d_ap, axis=1), np.sum(d_an * d_an, axis=1)
+    return d_ap, d_an, dp, dn, (dp - dn) + alpha
+
+
 def triplet_loss(A, P, Ng, margin=0.2, reduction="mean"):
     """FaceNet triplet loss on squared distances, hinged at 0.
 
@@ -315,9 +344,7 @@ def triplet_loss(A, P, Ng, margin=0.2, reduction="mean"):
     """
     _check_reduction(reduction)
     A, P, Ng = _triplet_inputs(A, P, Ng)
-    alpha = A.dtype.type(_margin(margin))
-    d_ap, d_an = A - P, A - Ng
-    arg = np.sum(d_ap * d_ap, axis=1) - np.sum(d_an * d_an, axis=1) + alpha
+    d_ap, d_an, _, _, arg = _triplet_terms(A, P, Ng, margin)
     active = (arg > 0).astype(A.dtype)[:, None]
     dA, dP, dN = 2 * active * (Ng - P), -2 * active * d_ap, 2 * active * d_an
     total = np.sum(np.maximum(arg, A.dtype.type(0)))
@@ -328,11 +355,15 @@ def triplet_loss(A, P, Ng, margin=0.2, reduction="mean"):
 
 
 def triplet_kinds(A, P, Ng, margin=0.2):
-    """Classify triplets as FaceNet does: ``"hard"``, ``"semi-hard"`` or ``"easy"``.
+    """Classify triplets as ``"hard"``, ``"semi-hard"`` or ``"easy"``.
 
     With :math:`d_p = \\lVert a - p\\rVert^2` and :math:`d_n = \\lVert a - n\\rVert^2`:
     hard if :math:`d_n < d_p`; semi-hard if :math:`d_p \\le d_n < d_p + \\alpha`; easy
-    (zero loss, zero gradient) if :math:`d_n \\ge d_p + \\alpha`.
+    (zero loss, zero gradient) if :math:`d_n \\ge d_p + \\alpha`. FaceNet defines the
+    semi-hard and the hardest negatives; the three-way split is later usage. The test
+    is made on the same computed hinge argument :math:`d_p - d_n + \\alpha` as in
+    :func:`triplet_loss` (easy exactly when it is :math:`\\le 0`), so rounding cannot
+    make a triplet "easy" here and active there.
 
     Parameters
     ----------
@@ -344,9 +375,8 @@ def triplet_kinds(A, P, Ng, margin=0.2):
     kinds : ndarray of str, shape (N,)
     """
     A, P, Ng = _triplet_inputs(A, P, Ng)
-    alpha = _margin(margin)
-    dp, dn = np.sum((A - P) ** 2, axis=1), np.sum((A - Ng) ** 2, axis=1)
-    return np.where(dn < dp, "hard", np.where(dn < dp + alpha, "semi-hard", "easy"))
+    _, _, dp, dn, arg = _triplet_terms(A, P, Ng, margin)
+    return np.where(arg <= 0, "easy", np.where(dn < dp, "hard", "semi-hard"))
 
 
 # --- center loss -----------------------------------------------------------------------

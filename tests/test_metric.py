@@ -2,7 +2,9 @@
 points), the contrastive loss per pair and in matrix form (equal to each other and to a
 double loop), the triplet loss and its hard/semi-hard/easy split, the center loss and
 Algorithm 1's center update; finite-difference checks over random shapes with random
-upstream weights, away from hinge kinks; extreme inputs; float32; error messages."""
+upstream weights, away from hinge kinks (and from d = m, where the squared hinge is C^1 but
+its second derivative jumps, which a central difference straddling it would see); the
+accuracy gap of the Gram-matrix form; extreme inputs; float32; error messages."""
 
 import re
 
@@ -88,7 +90,9 @@ def test_contrastive_gradient_and_matrix_form(seed, N, D, K, margin, reduction):
     y = rng.integers(0, K, N)
     Dm = M.pairwise_distances(F)
     assume(min_offdiag(Dm) > 1e-2)
-    assume(np.min(np.abs(Dm - margin) + np.eye(N)) > 1e-3)  # away from the hinge kink
+    # no kink at d = m (the squared hinge is C^1 there), but its second derivative jumps, and a
+    # central difference straddling d = m is off by O(h): keep the step on one side
+    assume(np.min(np.abs(Dm - margin) + np.eye(N)) > 1e-3)
     loss, dF = M.contrastive_loss(F, y, margin, reduction)
     loss_m, dF_m = M.contrastive_loss_matrix(F, y, margin, reduction)
     pairs = N * (N - 1) / 2 if reduction == "mean" else 1
@@ -108,6 +112,43 @@ def test_contrastive_coincident_dissimilar_pair_and_hinge_edge():
     assert loss == pytest.approx(8.0)
     assert np.allclose(dF, [[-4.0, 0.0], [0.0, 0.0], [4.0, 0.0]])
     assert np.array_equal(M.contrastive_loss_matrix(F, [0, 1, 0], 2.0, "sum")[1], dF)
+
+
+def test_contrastive_squared_hinge_is_c1_at_the_margin():
+    # one dissimilar pair at distance exactly m: one-sided difference quotients of the loss
+    # along the pair's direction both tend to the returned gradient, 0 (no kink)
+    F = np.array([[0.0, 0.0], [1.5, 0.0]])
+    loss, dF = M.contrastive_loss(F, [0, 1], margin=1.5, reduction="sum")
+    assert loss == 0 and not dF.any()
+    for h in (1e-3, 1e-5):
+        for sign in (1, -1):
+            G = F.copy()
+            G[1, 0] += sign * h
+            slope = (M.contrastive_loss(G, [0, 1], 1.5, "sum")[0] - loss) / h
+            assert abs(slope) <= 1.01 * h  # = h for sign -1 (loss h^2), 0 for sign +1
+
+
+def test_matrix_form_loses_accuracy_pairwise_form_does_not():
+    # close dissimilar pairs far from the origin: the Gram form cancels squared norms
+    y = np.array([0, 1, 0, 1, 2, 2])
+    err_pair, err_matrix = [], []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        F = (60 * rng.standard_normal((6, 3))).astype(np.float32)
+        F[1] = F[0] + (0.03 * rng.standard_normal(3)).astype(np.float32)
+        ref = M.contrastive_loss(F.astype(np.float64), y, 1.0, "sum")[1]  # same inputs, float64
+        for fn, errs in ((M.contrastive_loss, err_pair), (M.contrastive_loss_matrix, err_matrix)):
+            dF = fn(F, y, 1.0, "sum")[1]
+            assert dF.dtype == np.float32
+            errs.append(relative_error(dF.astype(np.float64), ref))
+    assert max(err_pair) < 1e-6            # measured max 5e-8: float32 rounding
+    assert np.median(err_matrix) > 1e-4     # measured median 5e-4, up to 6e-3
+    # float64 is not immune: norms 1e7, pair 0.1 apart -- every digit of d^2 cancels
+    F = np.array([[1e7, 1e7], [1e7 + 0.1, 1e7]])
+    loss, dF = M.contrastive_loss(F, [0, 1], 1.0, "sum")
+    assert loss == pytest.approx(0.81, rel=1e-6) and np.allclose(dF, [[1.8, 0], [-1.8, 0]], rtol=1e-6)
+    loss_m, dF_m = M.contrastive_loss_matrix(F, [0, 1], 1.0, "sum")
+    assert loss_m == 1.0 and not dF_m.any()  # the pair looks coincident
 
 
 def test_contrastive_extreme_and_float32():
@@ -146,6 +187,29 @@ def test_triplet_gradients(seed, N, D, margin, reduction):
     assert max(errs) < 1e-7 or (loss == 0 and not dA.any())
     kinds = M.triplet_kinds(A, P, Ng, margin)
     assert np.array_equal(kinds != "easy", arg > 0)
+
+
+def test_triplet_kinds_agree_with_the_loss_on_the_boundary():
+    # negatives placed at d_n = d_p + alpha in exact arithmetic; rounding puts the computed
+    # hinge argument on either side of 0, and kinds must follow the loss every time
+    rng = np.random.default_rng(3)
+    A, P = rng.standard_normal((400, 2)), rng.standard_normal((400, 2))
+    alpha = 0.17
+    u = rng.standard_normal((400, 2))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    Ng = A + np.sqrt(np.sum((A - P) ** 2, 1) + alpha)[:, None] * u
+    _, dA, _, _ = M.triplet_loss(A, P, Ng, alpha, "sum")
+    active = np.any(dA != 0, axis=1)
+    kinds = M.triplet_kinds(A, P, Ng, alpha)
+    assert 0 < active.sum() < 400           # both sides of the boundary occur
+    assert np.array_equal(kinds != "easy", active)
+    assert set(kinds[active]) == {"semi-hard"}
+    # exactly on it: d_p = 1, d_n = 1.25 = 1 + 0.25 in binary, arg = 0 -> easy and inactive
+    one = np.zeros((1, 1))
+    assert M.triplet_kinds(one, [[1.0]], [[-np.sqrt(1.25)]], 0.25)[0] == (
+        "easy" if M.triplet_loss(one, [[1.0]], [[-np.sqrt(1.25)]], 0.25)[0] == 0 else "semi-hard")
+    assert M.triplet_kinds(one, [[1.0]], [[1.5]], 1.25)[0] == "easy"  # 2.25 - 1 = 1.25 exactly
+    assert M.triplet_loss(one, [[1.0]], [[1.5]], 1.25, "sum")[0] == 0
 
 
 def test_triplet_kinds_and_float32():
