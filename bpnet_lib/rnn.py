@@ -27,6 +27,7 @@ __all__ = [
     "rnn_forward",
     "rnn_backward",
     "rnn_step_jacobians",
+    "jacobian_product_norms",
 ]
 
 
@@ -324,3 +325,36 @@ def rnn_step_jacobians(cache):
     """
     Hs, Wh = cache.Hs, cache.Wh
     return (1 - Hs * Hs)[..., :, None] * Wh.T
+
+
+def jacobian_product_norms(cache):
+    """Spectral norms of :math:`\\partial h_T/\\partial h_t` for every distance and sample.
+
+    .. math::
+        \\nu_{d,n} = \\big\\lVert J_T J_{T-1} \\cdots J_{T-d+1} \\big\\rVert_2
+        = \\Big\\lVert \\frac{\\partial h_T}{\\partial h_{T-d}} \\Big\\rVert_2 ,
+        \\qquad d = 0, 1, \\dots, T,
+
+    for sample :math:`n`, with the one-step Jacobians of :func:`rnn_step_jacobians`
+    (:math:`\\nu_0 = 1`, the identity). This is how strongly the state :math:`d` steps back
+    can still move the last one, and how much of a gradient arriving at :math:`h_T` reaches it.
+
+    Parameters
+    ----------
+    cache : RNNCache
+        From :func:`rnn_forward`.
+
+    Returns
+    -------
+    norms : ndarray, shape (T + 1, N)
+        ``norms[d, n]`` is :math:`\\nu_{d,n}`; float64.
+    """
+    J = rnn_step_jacobians(cache)
+    N, T, H, _ = J.shape
+    product = np.broadcast_to(np.eye(H), (N, H, H)).copy()
+    norms = np.empty((T + 1, N))
+    norms[0] = 1.0
+    for d in range(1, T + 1):  # multiply on the right: J_T, then J_T J_{T-1}, ...
+        product = product @ J[:, T - d]
+        norms[d] = np.linalg.norm(product, 2, axis=(1, 2))
+    return norms

@@ -26,6 +26,7 @@ __all__ = [
     "init_explorer",
     "backward_pass_explorer",
     "conv_geometry_explorer",
+    "rnn_gradient_explorer",
 ]
 
 
@@ -500,3 +501,63 @@ def conv_geometry_explorer(H=7, W=7, kh=3, kw=3, stride=2, padding=1, out_pos=(1
         plt.close(fig)
 
     return widgets.interactive(draw, **controls)
+
+
+def rnn_gradient_explorer(rho=1.0, input_scale=0.15, T=60, H=32, N=16, seed=0):
+    r"""How far back a gradient reaches in a tanh RNN, as the recurrent weights grow.
+
+    Every frame runs :func:`bpnet_lib.rnn.rnn_forward` on ``N`` random sequences with
+    :math:`W_h = \rho\,Q` (:math:`Q` a fixed random orthogonal matrix, so that every singular
+    value of :math:`W_h` is :math:`\rho`) and input weights of scale ``input_scale``, and draws
+    the mean of :func:`bpnet_lib.rnn.jacobian_product_norms` against the distance
+    :math:`T - t` with the bound :math:`\rho^{T-t}`, by
+    :func:`bpnet_lib.plotting.plot_gradient_norms`. Larger inputs push the units towards
+    saturation, where :math:`1 - h^2` is small.
+
+    Parameters
+    ----------
+    rho : float, default 1.0
+        Initial scale of the recurrent matrix (its largest singular value).
+    input_scale : float, default 0.15
+        Initial standard deviation of the entries of :math:`W_x`.
+    T : int, default 60
+        Initial sequence length.
+    H, N : int, default 32 and 16
+        Hidden units and number of sequences.
+    seed : int, default 0
+        Seeds :math:`Q`, :math:`W_x`'s directions and the inputs.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (it is the last expression of a cell) to get the explorer.
+    """
+    from . import rnn
+
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((H, H)))
+    D, T_max = 4, 120
+    X = rng.standard_normal((N, T_max, D))
+    Wx_unit = rng.standard_normal((D, H))
+
+    def draw(rho, input_scale, T):
+        _, cache = rnn.rnn_forward(X[:, :T], np.zeros((N, H)), input_scale * Wx_unit, rho * Q,
+                                   np.zeros(H))
+        distance = np.arange(T + 1)
+        label = rf"$\rho = {rho:g}$"
+        fig = plotting.plot_gradient_norms(
+            distance, {label: rnn.jacobian_product_norms(cache).mean(axis=1)},
+            {label: rho ** distance.astype(float)},
+            ylabel=r"$\|\partial h_T / \partial h_t\|_2$ (mean)")
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(
+        draw,
+        rho=widgets.FloatSlider(value=rho, min=0.5, max=2.5, step=0.05, description="rho",
+                                continuous_update=False),
+        input_scale=widgets.FloatSlider(value=input_scale, min=0.0, max=2.0, step=0.05,
+                                        description="input scale", continuous_update=False),
+        T=widgets.IntSlider(value=T, min=5, max=T_max, step=5, description="T",
+                            continuous_update=False),
+    )

@@ -162,6 +162,29 @@ def test_step_jacobians_match_finite_differences_and_chain(seed, N, T, D, H):
     np.testing.assert_allclose(rnn.rnn_backward(dHs, cache)[1], row[:, 0], rtol=1e-10, atol=1e-13)
 
 
+@FAST
+@given(seed=seeds, N=sizes, T=sizes, D=sizes, H=sizes)
+def test_jacobian_product_norms_match_finite_differences(seed, N, T, D, H):
+    """nu_d = ||dh_T / dh_{T-d}||_2: restart the sequence at step T - d from the state there,
+    differentiate the last state by central differences, and take the spectral norm."""
+    rng = np.random.default_rng(seed)
+    X, h0, Wx, Wh, b = draw(rng, N, T, D, H, scale=0.9)
+    Hs, cache = rnn.rnn_forward(X, h0, Wx, Wh, b)
+    norms = rnn.jacobian_product_norms(cache)
+    assert norms.shape == (T + 1, N) and np.all(norms[0] == 1.0)
+    states = np.concatenate([h0[:, None], Hs], axis=1)          # h_0, ..., h_T
+    for d in range(1, T + 1):
+        start = states[:, T - d]
+        jac = np.empty((N, H, H))
+        for j in range(H):                                      # column j: d h_T / d (h_{T-d})_j
+            e = np.zeros((N, H))
+            e[:, j] = 1e-6
+            plus = rnn.rnn_forward(X[:, T - d:], start + e, Wx, Wh, b)[0][:, -1]
+            minus = rnn.rnn_forward(X[:, T - d:], start - e, Wx, Wh, b)[0][:, -1]
+            jac[:, :, j] = (plus - minus) / 2e-6
+        np.testing.assert_allclose(norms[d], np.linalg.norm(jac, 2, axis=(1, 2)), rtol=1e-6, atol=1e-9)
+
+
 def test_long_sequences_with_large_weights_stay_finite():
     rng = np.random.default_rng(0)
     X, h0, Wx, Wh, b = draw(rng, 4, 2000, 3, 16, scale=30.0)

@@ -108,3 +108,27 @@ def test_conv_geometry_explorer_follows_the_sizes(monkeypatch, capsys):
     n = len(calls)
     w.update()
     assert len(calls) == n and "does not fit" in capsys.readouterr().out
+
+
+def test_rnn_gradient_explorer_draws_norms_under_the_bound(monkeypatch):
+    import numpy as np
+
+    from bpnet_lib import plotting
+
+    drawn = []
+    real = plotting.plot_gradient_norms
+    monkeypatch.setattr(plotting, "plot_gradient_norms",
+                        lambda d, n, b, **kw: drawn.append((d, n, b)) or real(d, n, b, **kw))
+    w = widgets.rnn_gradient_explorer(rho=0.8, T=20, H=8, N=4)
+    w.update()
+    distance, norms, bounds = drawn[-1]
+    (label, nu), (_, bound) = next(iter(norms.items())), next(iter(bounds.items()))
+    assert label == r"$\rho = 0.8$" and distance.tolist() == list(range(21))
+    np.testing.assert_allclose(bound, 0.8 ** np.arange(21))
+    assert nu[0] == 1.0 and np.all(nu <= bound * (1 + 1e-10))     # the sigma_max bound holds
+    w.children[0].value = 2.0                                         # rho
+    w.children[2].value = 30                                          # T
+    w.update()
+    distance, norms, bounds = drawn[-1]
+    assert len(distance) == 31 and next(iter(norms)) == r"$\rho = 2$"
+    assert next(iter(norms.values()))[10] > 1                         # it grows at rho = 2
