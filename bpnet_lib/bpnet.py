@@ -4,18 +4,18 @@ Layer :math:`k` maps :math:`Y^{(k-1)}` (N, :math:`n_{k-1}`) to
 :math:`Z^{(k)} = [\mathbf{1}, Y^{(k-1)}]\, B^{(k)}` and :math:`Y^{(k)} = g^{(k)}(Z^{(k)})`,
 where :math:`B^{(k)}` has shape :math:`(n_{k-1} + 1, n_k)` and its first row is the bias.
 Backpropagation is three matrix products per layer, started by
-:math:`Z_G^{(l)} = Y^{(l)} - H` (softmax with cross-entropy, or identity with squared
+:math:`\mathrm{d}Z^{(l)} = Y^{(l)} - H` (softmax with cross-entropy, or identity with squared
 error):
 
 .. math::
 
-   B_G^{(k)} = [\mathbf{1}, Y^{(k-1)}]^\top Z_G^{(k)}, \qquad
-   Y_G^{(k-1)} = Z_G^{(k)}\, B^{(k)}_{2:}{}^{\top}, \qquad
-   Z_G^{(k-1)} = Y_G^{(k-1)} \odot g^{(k-1)\prime}(Z^{(k-1)}),
+   \mathrm{d}B^{(k)} = [\mathbf{1}, Y^{(k-1)}]^\top \mathrm{d}Z^{(k)}, \qquad
+   \mathrm{d}Y^{(k-1)} = \mathrm{d}Z^{(k)}\, (B^{(k)}_{2:})^{\top}, \qquad
+   \mathrm{d}Z^{(k-1)} = \mathrm{d}Y^{(k-1)} \odot g^{(k-1)\prime}(Z^{(k-1)}),
 
 where :math:`B^{(k)}_{2:}` is :math:`B^{(k)}` without its first row: the column of ones is a
 constant, so no gradient flows into it. Gradients are stored with the shape of what they
-belong to (:math:`B_G^{(k)}` has the shape of :math:`B^{(k)}`). :class:`BPNet` converts to
+belong to (:math:`\mathrm{d}B^{(k)}` has the shape of :math:`B^{(k)}`). :class:`BPNet` converts to
 and from a :class:`~bpnet_lib.network.Sequential` of ``Linear`` and activation layers
 (:math:`B = [b; W]`), so the two formulations can be compared number for number.
 """
@@ -48,8 +48,8 @@ _LAYER_OF = {"relu": _net.ReLU, "sigmoid": _net.Sigmoid, "tanh": _net.Tanh, "elu
 def drop_bias_row(B: np.ndarray) -> np.ndarray:
     """:math:`B^{(k)}` without its first (bias) row: the rows that multiply :math:`Y^{(k-1)}`.
 
-    The backward recursion uses it as :math:`Y_G^{(k-1)} = Z_G^{(k)} B_{2:}^{\\top}`, which
-    equals :math:`Z_G^{(k)} B^{\\top}` with its first column (the ones column's gradient)
+    The backward recursion uses it as :math:`\\mathrm{d}Y^{(k-1)} = \\mathrm{d}Z^{(k)} B_{2:}^{\\top}`, which
+    equals :math:`\mathrm{d}Z^{(k)} B^{\\top}` with its first column (the ones column's gradient)
     removed.
     """
     return B[1:]
@@ -61,15 +61,18 @@ def _activate(name: str, Z: np.ndarray) -> np.ndarray:
     return _ELEMENTWISE[name][0](Z)
 
 
-def _activation_backward(name: str, Y_G: np.ndarray, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    r"""``Z_G`` from ``Y_G``: times :math:`g'(Z)` element-wise, or the softmax's Jacobian row by row.
+def _activation_backward(name: str, dY: np.ndarray, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    r"""``dZ`` from ``dY``: times :math:`g'(Z)` element-wise, or the softmax's Jacobian row by row.
 
-    For the softmax, :math:`z_G = J^\top y_G` with :math:`J = \operatorname{diag}(y) - y y^\top`
-    symmetric, i.e. :math:`y \odot (y_G - (y_G \cdot y)\mathbf{1})`, done for every row at once.
+    For the softmax, :math:`\mathrm{d}\mathbf{z} = (\partial\mathbf{y}/\partial\mathbf{z})^\top
+    \mathrm{d}\mathbf{y}` with the symmetric Jacobian :math:`\partial\mathbf{y}/\partial\mathbf{z}
+    = \operatorname{diag}(\mathbf{y}) - \mathbf{y}\mathbf{y}^\top`, i.e.
+    :math:`\mathbf{y} \odot (\mathrm{d}\mathbf{y} - (\mathrm{d}\mathbf{y}^\top\mathbf{y})\mathbf{1})`,
+    done for every row at once.
     """
     if name == "softmax":
-        return Y * (Y_G - np.sum(Y_G * Y, axis=-1, keepdims=True))
-    return Y_G * _ELEMENTWISE[name][1](Z)
+        return Y * (dY - np.sum(dY * Y, axis=-1, keepdims=True))
+    return dY * _ELEMENTWISE[name][1](Z)
 
 
 def _ones_column(Y: np.ndarray) -> np.ndarray:
@@ -107,11 +110,11 @@ class BPNet:
     Y, Z : list of ndarray
         After :meth:`forward`: ``Y[k]`` is :math:`Y^{(k)}` (``Y[0]`` is X, without the ones
         column) and ``Z[k]`` is :math:`Z^{(k)}` (``Z[0]`` is None).
-    B_G, Y_G, Z_G : list of ndarray
-        After :meth:`backward`: ``B_G[k-1]`` is :math:`B_G^{(k)}`, ``Y_G[k]`` is
-        :math:`\partial J/\partial Y^{(k)}` (``Y_G[0]`` is the gradient with respect to X;
-        ``Y_G[l]`` is None for cross-entropy, whose :math:`-H / Y^{(l)}` is never formed)
-        and ``Z_G[k]`` is :math:`\partial J/\partial Z^{(k)}` (``Z_G[0]`` is None).
+    dB, dY, dZ : list of ndarray
+        After :meth:`backward`: ``dB[k-1]`` is :math:`\mathrm{d}B^{(k)}`, ``dY[k]`` is
+        :math:`\partial J/\partial Y^{(k)}` (``dY[0]`` is the gradient with respect to X;
+        ``dY[l]`` is None for cross-entropy, whose :math:`-H / Y^{(l)}` is never formed)
+        and ``dZ[k]`` is :math:`\partial J/\partial Z^{(k)}` (``dZ[0]`` is None).
     """
 
     def __init__(self, widths, activations, loss="cross_entropy", reduction="sum", rng=None,
@@ -158,8 +161,8 @@ class BPNet:
             np.vstack([np.zeros((1, m), dtype=dtype), initialiser(n, m, rng, dtype=dtype)])
             for n, m in zip(self.widths[:-1], self.widths[1:])
         ]
-        self.B_G = [np.zeros_like(B) for B in self.B]
-        self.Y = self.Z = self.Y_G = self.Z_G = None
+        self.dB = [np.zeros_like(B) for B in self.B]
+        self.Y = self.Z = self.dY = self.dZ = None
 
     @property
     def num_layers(self) -> int:
@@ -213,7 +216,7 @@ class BPNet:
             if np.any(H < 0) or not np.allclose(sums, 1, rtol=0, atol=1e-6):
                 raise ValueError(
                     "H: expected rows of probabilities (>= 0, each summing to 1) for "
-                    "cross-entropy; Z_G = Y - H relies on the rows summing to 1, got row sums "
+                    "cross-entropy; dZ = Y - H relies on the rows summing to 1, got row sums "
                     f"in [{sums.min():.6g}, {sums.max():.6g}]"
                 )
         return H.astype(self.Y[-1].dtype, copy=False)
@@ -248,23 +251,23 @@ class BPNet:
     # --- backward -----------------------------------------------------------------
 
     def _output_gradient(self, H: np.ndarray) -> np.ndarray:
-        r""":math:`Z_G^{(l)}`: :math:`Y - H` for softmax + CE and identity + MSE, else by the chain rule."""
+        r""":math:`\mathrm{d}Z^{(l)}`: :math:`Y - H` for softmax + CE and identity + MSE, else by the chain rule."""
         Y, g = self.Y[-1], self.activations[-1]
         if self.loss_name == "cross_entropy" or g == "identity":
             return Y - H
         return _activation_backward(g, Y - H, self.Z[-1], Y)
 
     def backward(self, H) -> list:
-        r"""Matrix-form backpropagation; returns ``[B_G^(1), ..., B_G^(l)]``.
+        r"""Matrix-form backpropagation; returns ``[dB^(1), ..., dB^(l)]``.
 
-        Starting from :math:`Z_G^{(l)}` (divided by N if ``reduction="mean"``), for
+        Starting from :math:`\mathrm{d}Z^{(l)}` (divided by N if ``reduction="mean"``), for
         :math:`k = l, \dots, 1`:
 
         .. math::
 
-           B_G^{(k)} = [\mathbf{1}, Y^{(k-1)}]^\top Z_G^{(k)}, \quad
-           Y_G^{(k-1)} = Z_G^{(k)} B^{(k)}_{2:}{}^\top, \quad
-           Z_G^{(k-1)} = Y_G^{(k-1)} \odot g^{(k-1)\prime}(Z^{(k-1)}).
+           \mathrm{d}B^{(k)} = [\mathbf{1}, Y^{(k-1)}]^\top \mathrm{d}Z^{(k)}, \quad
+           \mathrm{d}Y^{(k-1)} = \mathrm{d}Z^{(k)} (B^{(k)}_{2:})^\top, \quad
+           \mathrm{d}Z^{(k-1)} = \mathrm{d}Y^{(k-1)} \odot g^{(k-1)\prime}(Z^{(k-1)}).
 
         Parameters
         ----------
@@ -273,37 +276,37 @@ class BPNet:
         Returns
         -------
         list of ndarray
-            :math:`B_G^{(k)}`, each with the shape of :math:`B^{(k)}` (also kept in
-            ``self.B_G``, with the intermediate gradients in ``self.Y_G`` and ``self.Z_G``).
+            :math:`\mathrm{d}B^{(k)}`, each with the shape of :math:`B^{(k)}` (also kept in
+            ``self.dB``, with the intermediate gradients in ``self.dY`` and ``self.dZ``).
         """
         self._require_forward("backward")
         H = self._targets(H)
         l = self.num_layers
-        Z_G = self._output_gradient(H)
+        dZ = self._output_gradient(H)
         if self.reduction == "mean":
-            Z_G = Z_G / H.shape[0]
-        B_G, Y_G, Z_Gs = [None] * l, [None] * (l + 1), [None] * (l + 1)
-        Z_Gs[l] = Z_G
+            dZ = dZ / H.shape[0]
+        dB, dY, dZs = [None] * l, [None] * (l + 1), [None] * (l + 1)
+        dZs[l] = dZ
         for k in range(l, 0, -1):
-            B_G[k - 1] = _ones_column(self.Y[k - 1]).T @ Z_G
-            Y_G[k - 1] = Z_G @ drop_bias_row(self.B[k - 1]).T
+            dB[k - 1] = _ones_column(self.Y[k - 1]).T @ dZ
+            dY[k - 1] = dZ @ drop_bias_row(self.B[k - 1]).T
             if k > 1:
-                Z_G = _activation_backward(
-                    self.activations[k - 2], Y_G[k - 1], self.Z[k - 1], self.Y[k - 1]
+                dZ = _activation_backward(
+                    self.activations[k - 2], dY[k - 1], self.Z[k - 1], self.Y[k - 1]
                 )
-                Z_Gs[k - 1] = Z_G
-        if self.loss_name == "mse":  # dJ/dY^(l) = Y - H; for cross-entropy -H / Y is not formed
-            Y_G[l] = (self.Y[l] - H) / (H.shape[0] if self.reduction == "mean" else 1)
-        self.B_G, self.Y_G, self.Z_G = B_G, Y_G, Z_Gs
-        return list(B_G)
+                dZs[k - 1] = dZ
+        if self.loss_name == "mse":  # dJ/\mathrm{d}Y^(l) = Y - H; for cross-entropy -H / Y is not formed
+            dY[l] = (self.Y[l] - H) / (H.shape[0] if self.reduction == "mean" else 1)
+        self.dB, self.dY, self.dZ = dB, dY, dZs
+        return list(dB)
 
     def loss_and_grads(self, X, H):
-        """Forward, loss and backward in one call: returns ``(J, [B_G^(1), ..., B_G^(l)])``."""
+        """Forward, loss and backward in one call: returns ``(J, [dB^(1), ..., dB^(l)])``."""
         self.forward(X)
         return self.loss(H), self.backward(H)
 
     def backward_sample(self, x, h) -> list:
-        r"""Per-sample backpropagation with column vectors; returns ``[B_G^(1), ..., B_G^(l)]``.
+        r"""Per-sample backpropagation with column vectors; returns ``[dB^(1), ..., dB^(l)]``.
 
         For one sample, with :math:`\hat y^{(k-1)} = [1; y^{(k-1)}]` a column,
         :math:`z^{(k)} = B^{(k)\top} \hat y^{(k-1)}`. The gradients are stored as columns
@@ -312,12 +315,13 @@ class BPNet:
 
         .. math::
 
-           B_G^{(k)} = \hat y^{(k-1)} z_G^{(k)\top}, \quad
-           y_G^{(k-1)} = B^{(k)}_{2:}\, z_G^{(k)}, \quad
-           z_G^{(k-1)} = y_G^{(k-1)} \odot g^{(k-1)\prime}(z^{(k-1)}),
+           \mathrm{d}B^{(k)} = \hat y^{(k-1)} \mathrm{d}z^{(k)\top}, \quad
+           \mathrm{d}y^{(k-1)} = B^{(k)}_{2:}\, \mathrm{d}z^{(k)}, \quad
+           \mathrm{d}z^{(k-1)} = \mathrm{d}y^{(k-1)} \odot g^{(k-1)\prime}(z^{(k-1)}),
 
-        started by :math:`z_G^{(l)} = y^{(l)} - h`. These are the transposes of the notes'
-        row-vector formulas :math:`y_G = z_G B^\top` and :math:`B_G = z_G^\top \hat y^\top`.
+        started by :math:`\mathrm{d}z^{(l)} = y^{(l)} - h`. These are the transposes of the notes'
+        row-vector (Jacobian-layout) formulas :math:`\mathbf{y}_G = \mathbf{z}_G (B_{2:})^\top` and
+        :math:`B_G = \mathbf{z}_G^\top \hat{\mathbf{y}}^\top` of note 000.
         The result is the gradient of this sample's :math:`J_i` alone (no division by N),
         so summing it over the samples gives :meth:`backward` with ``reduction="sum"``.
         The network's stored forward state is not touched.
@@ -347,18 +351,18 @@ class BPNet:
             ys.append(_activate(g, zs[-1].T).T)  # softmax acts along the vector
         y, g = ys[-1], self.activations[-1]
         if self.loss_name == "cross_entropy" or g == "identity":
-            z_G = y - h
+            dz = y - h
         else:
-            z_G = _activation_backward(g, (y - h).T, zs[-1].T, y.T).T
+            dz = _activation_backward(g, (y - h).T, zs[-1].T, y.T).T
         l = self.num_layers
-        B_G = [None] * l
+        dB = [None] * l
         for k in range(l, 0, -1):
             y_hat = np.vstack([np.ones((1, 1), dtype=ys[k - 1].dtype), ys[k - 1]])
-            B_G[k - 1] = y_hat @ z_G.T
+            dB[k - 1] = y_hat @ dz.T
             if k > 1:
-                y_G = drop_bias_row(self.B[k - 1]) @ z_G
-                z_G = _activation_backward(self.activations[k - 2], y_G.T, zs[k - 1].T, ys[k - 1].T).T
-        return B_G
+                dy = drop_bias_row(self.B[k - 1]) @ dz
+                dz = _activation_backward(self.activations[k - 2], dy.T, zs[k - 1].T, ys[k - 1].T).T
+        return dB
 
     # --- the optimiser's view ------------------------------------------------------
 
@@ -367,8 +371,8 @@ class BPNet:
         return {f"B{k}": B for k, B in enumerate(self.B, start=1)}
 
     def grads(self) -> dict:
-        """``{"B1": B_G^(1), ...}`` from the last :meth:`backward`, keys as in :meth:`params`."""
-        return {f"B{k}": G for k, G in enumerate(self.B_G, start=1)}
+        """``{"B1": \mathrm{d}B^(1), ...}`` from the last :meth:`backward`, keys as in :meth:`params`."""
+        return {f"B{k}": G for k, G in enumerate(self.dB, start=1)}
 
     def num_parameters(self) -> int:
         return int(sum(B.size for B in self.B))
@@ -417,7 +421,7 @@ class BPNet:
         widths = [Ws[0].shape[0]] + [W.shape[1] for W in Ws]
         net = cls(widths, acts, loss=loss, reduction=reduction, rng=0, dtype=Ws[0].dtype)
         net.B = [np.vstack([b[None, :], W]).copy() for W, b in zip(Ws, bs)]
-        net.B_G = [np.zeros_like(B) for B in net.B]
+        net.dB = [np.zeros_like(B) for B in net.B]
         return net
 
     def to_sequential(self) -> "_net.Sequential":

@@ -132,7 +132,7 @@ def glorot_normal(fan_in, fan_out, rng, dtype=np.float64):
 
     The forward pass keeps :math:`\operatorname{Var}(z) = \operatorname{Var}(y)` when
     :math:`n_{\text{in}}\operatorname{Var}(w) = 1`; the backward pass, where
-    :math:`y_G = B z_G` sums over :math:`n_{\text{out}}` terms, keeps the gradient's variance
+    :math:`\mathrm{d}\mathbf{y} = W\,\mathrm{d}\mathbf{z}` sums over :math:`n_{\text{out}}` terms, keeps the gradient's variance
     when :math:`n_{\text{out}}\operatorname{Var}(w) = 1`. The harmonic compromise
     :math:`\operatorname{Var}(w) = 1/\bar n` with :math:`\bar n = (n_{\text{in}} +
     n_{\text{out}})/2` is Glorot and Bengio's. Parameters and return as in

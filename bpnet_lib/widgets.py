@@ -389,21 +389,21 @@ def init_explorer(activations=("relu",), inits=("lecun", "he"), depth=20, scale=
     )
 
 
-def backward_pass_explorer(Z_G, B_G, step=1):
+def backward_pass_explorer(dZ, dB, step=1):
     r"""Step through one backward pass layer by layer, from the output towards the input.
 
     Every frame is :func:`bpnet_lib.plotting.plot_backward_pass` after ``step`` layers: the
-    heat maps of :math:`Z_G^{(k)}` and :math:`\partial J/\partial B^{(k)}` appear one layer at
+    heat maps of :math:`\mathrm{d}Z^{(k)}` and :math:`\partial J/\partial B^{(k)}` appear one layer at
     a time, in the order backpropagation computes them.
 
     Parameters
     ----------
-    Z_G : sequence of ndarray, length l
-        ``Z_G[k-1]`` is :math:`Z_G^{(k)}`, shape :math:`(N, n_k)`, e.g. ``net.Z_G[1:]`` of a
+    dZ : sequence of ndarray, length l
+        ``dZ[k-1]`` is :math:`\mathrm{d}Z^{(k)}`, shape :math:`(N, n_k)`, e.g. ``net.dZ[1:]`` of a
         :class:`bpnet_lib.bpnet.BPNet` after ``backward``.
-    B_G : sequence of ndarray, length l
-        ``B_G[k-1]`` is :math:`\partial J/\partial B^{(k)}`, shape :math:`(n_{k-1}+1, n_k)`,
-        e.g. ``net.B_G``.
+    dB : sequence of ndarray, length l
+        ``dB[k-1]`` is :math:`\partial J/\partial B^{(k)}`, shape :math:`(n_{k-1}+1, n_k)`,
+        e.g. ``net.dB``.
     step : int, default 1
         The initial number of layers done.
 
@@ -412,10 +412,10 @@ def backward_pass_explorer(Z_G, B_G, step=1):
     ipywidgets.interactive
         Display it (it is the last expression of a cell) to get the explorer.
     """
-    L = len(Z_G)
+    L = len(dZ)
 
     def draw(step):
-        fig = plotting.plot_backward_pass(Z_G, B_G, step=step)
+        fig = plotting.plot_backward_pass(dZ, dB, step=step)
         plt.show()
         plt.close(fig)
 

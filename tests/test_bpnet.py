@@ -52,8 +52,8 @@ def gradients_resolvable(net, X, H, h=1e-5, tol=1e-7):
     net.forward(X)
     J = abs(float(net.loss(H)))
     noise = np.finfo(np.float64).eps * max(J, 1.0) / h
-    B_G = net.backward(H)
-    return all(np.linalg.norm(g) > noise / tol for g in [net.Y_G[0], *B_G])
+    dB = net.backward(H)
+    return all(np.linalg.norm(g) > noise / tol for g in [net.dY[0], *dB])
 
 
 def check_net(net, X, H, rng, wrt_X=True):
@@ -61,10 +61,10 @@ def check_net(net, X, H, rng, wrt_X=True):
     c = rng.uniform(0.5, 2.0) * rng.choice([-1, 1])
     J = lambda *_: c * (net.forward(X), net.loss(H))[1]  # noqa: E731
     net.forward(X)
-    B_G = net.backward(H)
-    args, grads = list(net.B), [c * G for G in B_G]
+    dB = net.backward(H)
+    args, grads = list(net.B), [c * G for G in dB]
     if wrt_X:
-        args, grads = [X] + args, [c * net.Y_G[0]] + grads
+        args, grads = [X] + args, [c * net.dY[0]] + grads
     return check_gradients(J, args, grads)
 
 
@@ -102,13 +102,13 @@ def test_per_sample_gradients_sum_to_the_matrix_form(seed, N, spec):
     rng = np.random.default_rng(seed)
     net = make_net(rng, widths, acts, loss, reduction)
     X, H = rng.standard_normal((N, widths[0])), targets(rng, net, N)
-    J, B_G = net.loss_and_grads(X, H)
+    J, dB = net.loss_and_grads(X, H)
     summed = [np.zeros_like(B) for B in net.B]
     for n in range(N):
         for S, G in zip(summed, net.backward_sample(X[n], H[n])):
             S += G
     scale = N if reduction == "mean" else 1
-    for S, G in zip(summed, B_G):
+    for S, G in zip(summed, dB):
         np.testing.assert_allclose(S, scale * G, rtol=1e-12, atol=1e-12)
 
 
@@ -116,7 +116,7 @@ def test_per_sample_gradients_sum_to_the_matrix_form(seed, N, spec):
 @pytest.mark.parametrize("out", ["identity", "sigmoid", "tanh", "softmax", "relu", "elu"])
 def test_every_activation_in_every_position(hidden, out):
     """Each g^(k) as a hidden layer and as the output (MSE); a softmax anywhere uses its
-    Jacobian-vector product y * (y_G - (y_G . y))."""
+    Jacobian-vector product y * (dy - (dy . y))."""
     for seed in range(100):  # the first seed whose pre-activations keep clear of 0
         rng = np.random.default_rng(seed)
         net = make_net(rng, [3, 4, 3], [hidden, out], "mse", "mean")
@@ -124,9 +124,9 @@ def test_every_activation_in_every_position(hidden, out):
         if away_from_kinks(net, X):
             break
     assert max(check_net(net, X, H, rng)) < 1e-7
-    J, B_G = net.loss_and_grads(X, H)
+    J, dB = net.loss_and_grads(X, H)
     per_sample = [net.backward_sample(X[n], H[n]) for n in range(5)]
-    for k, G in enumerate(B_G):
+    for k, G in enumerate(dB):
         np.testing.assert_allclose(sum(p[k] for p in per_sample) / 5, G, rtol=1e-12, atol=1e-14)
 
 
@@ -134,11 +134,11 @@ def test_per_sample_is_the_outer_product_of_columns():
     rng = np.random.default_rng(0)
     net = make_net(rng, [3, 4], ["identity"], "mse", "sum")
     x, h = rng.standard_normal(3), rng.standard_normal(4)
-    (B_G,) = net.backward_sample(x, h)
+    (dB,) = net.backward_sample(x, h)
     y_hat = np.concatenate([[1.0], x])[:, None]  # column [1; x]
-    z_G = (net.B[0].T @ y_hat) - h[:, None]  # column y - h (identity output)
-    np.testing.assert_allclose(B_G, y_hat @ z_G.T)  # not z_G y_hat^T: that is B's transpose
-    assert B_G.shape == net.B[0].shape
+    dz = (net.B[0].T @ y_hat) - h[:, None]  # column y - h (identity output)
+    np.testing.assert_allclose(dB, y_hat @ dz.T)  # not dz y_hat^T: that is B's transpose
+    assert dB.shape == net.B[0].shape
 
 
 @pytest.mark.parametrize("loss, out", [("cross_entropy", "softmax"), ("mse", "identity")])
@@ -148,10 +148,10 @@ def test_output_gradient_is_Y_minus_H(loss, out):
     X, y = rng.standard_normal((6, 3)), rng.integers(0, 4, 6)
     net.loss_and_grads(X, y)
     H = np.eye(4)[y]
-    np.testing.assert_allclose(net.Z_G[-1], net.Y[-1] - H, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(net.dZ[-1], net.Y[-1] - H, rtol=0, atol=1e-15)
     net.reduction = "mean"
     net.backward(y)
-    np.testing.assert_allclose(net.Z_G[-1], (net.Y[-1] - H) / 6, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(net.dZ[-1], (net.Y[-1] - H) / 6, rtol=0, atol=1e-15)
 
 
 # --- the ones column --------------------------------------------------------------------
@@ -163,9 +163,9 @@ def test_ones_column_receives_no_gradient():
     X, y = rng.standard_normal((7, 3)), rng.integers(0, 2, 7)
     net.loss_and_grads(X, y)
     for k in range(1, 4):
-        full = net.Z_G[k] @ net.B[k - 1].T  # gradient w.r.t. [1, Y^(k-1)], ones column first
-        np.testing.assert_allclose(net.Y_G[k - 1], full[:, 1:], rtol=1e-14, atol=1e-15)
-        np.testing.assert_allclose(net.B_G[k - 1][0], net.Z_G[k].sum(axis=0))  # bias row
+        full = net.dZ[k] @ net.B[k - 1].T  # gradient w.r.t. [1, Y^(k-1)], ones column first
+        np.testing.assert_allclose(net.dY[k - 1], full[:, 1:], rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(net.dB[k - 1][0], net.dZ[k].sum(axis=0))  # bias row
     check_net(net, X, y, rng)
 
 
@@ -197,7 +197,7 @@ def test_agrees_with_sequential(seed, N, spec):
     X = rng.standard_normal((N, widths[0]))
     y = rng.integers(0, widths[-1], N)
     H = y if loss == "cross_entropy" else rng.standard_normal((N, widths[-1]))
-    J, B_G = net.loss_and_grads(X, H)
+    J, dB = net.loss_and_grads(X, H)
 
     seq = net.to_sequential()
     S = seq.forward(X)
@@ -205,9 +205,9 @@ def test_agrees_with_sequential(seed, N, spec):
     L, dS = loss_fn(S, H, reduction=reduction)
     dX = seq.backward(dS)
     np.testing.assert_allclose(L, J, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(dX, net.Y_G[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dX, net.dY[0], rtol=1e-12, atol=1e-12)
     linears = [layer for layer in seq if isinstance(layer, nn.Linear)]
-    for lin, G in zip(linears, B_G):
+    for lin, G in zip(linears, dB):
         np.testing.assert_allclose(np.vstack([lin.db, lin.dW]), G, rtol=1e-12, atol=1e-12)
 
     back = bp.BPNet.from_sequential(seq, loss=loss, reduction=reduction)
@@ -252,9 +252,9 @@ def test_cross_entropy_is_stable_for_huge_logits():
     net = bp.BPNet([2, 3], ["softmax"], rng=0)
     net.B[0] = np.array([[0.0, 0, 0], [1e4, -1e4, 0], [0, 0, 0]])
     X = np.array([[1.0, 0.0], [-1.0, 0.0]])
-    J, (B_G,) = net.loss_and_grads(X, [1, 1])  # log Y^(l) would be log 0 = -inf
+    J, (dB,) = net.loss_and_grads(X, [1, 1])  # log Y^(l) would be log 0 = -inf
     np.testing.assert_allclose(J, 2e4, rtol=1e-12)
-    assert np.all(np.isfinite(B_G))
+    assert np.all(np.isfinite(dB))
 
 
 def test_trains_with_sgd_on_xor():

@@ -251,9 +251,9 @@ def _backprop_state(widths=(2, 3, 2), N=1, seed=0):
 def test_plot_backprop_graph_draws_every_unit_arrow_value_and_message():
     net, J = _backprop_state()
     widths, l = net.widths, net.num_layers
-    bias_messages = [float(net.Z_G[k + 1][0] @ net.B[k][0]) for k in range(l)]
+    bias_messages = [float(net.dZ[k + 1][0] @ net.B[k][0]) for k in range(l)]
     fig = plotting.plot_backprop_graph(
-        widths, [net.Y[k][0] for k in range(l + 1)], [net.Y_G[0][0], net.Z_G[1][0], net.Z_G[2][0]],
+        widths, [net.Y[k][0] for k in range(l + 1)], [net.dY[0][0], net.dZ[1][0], net.dZ[2][0]],
         names=["x", "z^{(1)}", "z^{(2)}"], bias_messages=bias_messages, loss=(J, "J"),
         highlight=[[(0, 0), (1, 2), (2, 1), (3, 0)]])
     ax = fig.axes[0]
@@ -264,7 +264,7 @@ def test_plot_backprop_graph_draws_every_unit_arrow_value_and_message():
     coloured = [a for a in _arrows(ax) if a.arrow_patch.get_linewidth() > 2]
     assert len(coloured) == 3
     texts = [t.get_text() for t in ax.texts]
-    for value in (*net.Y[1][0], *net.Z_G[2][0], *net.Y_G[0][0], J, *bias_messages):
+    for value in (*net.Y[1][0], *net.dZ[2][0], *net.dY[0][0], J, *bias_messages):
         assert f"{value:+.2f}" in texts
     assert "$z^{(1)}_{3}$" in texts and "$J$" in texts
     plt.close(fig)
@@ -284,11 +284,11 @@ def test_plot_backprop_graph_rejects_bad_input():
 @pytest.mark.parametrize("step", [1, 2, 3])
 def test_plot_backward_pass_reveals_layers_from_the_output(step):
     net, _ = _backprop_state(widths=(4, 5, 3, 2), N=6, seed=1)
-    fig = plotting.plot_backward_pass(net.Z_G[1:], net.B_G, step=step)
+    fig = plotting.plot_backward_pass(net.dZ[1:], net.dB, step=step)
     axes = np.array(fig.axes).reshape(2, 3)
     for k in range(1, 4):
         done = k > 3 - step
-        for row, M in enumerate([net.Z_G[k], net.B_G[k - 1]]):
+        for row, M in enumerate([net.dZ[k], net.dB[k - 1]]):
             ax = axes[row, k - 1]
             assert ax.images[0].get_array().shape == M.shape
             assert ("not yet" in ax.get_title()) is not done
@@ -299,13 +299,13 @@ def test_plot_backward_pass_reveals_layers_from_the_output(step):
 
 
 def test_plot_backward_pass_rejects_bad_input():
-    Z_G, B_G = [np.zeros((2, 3))], [np.zeros((4, 3))]
+    dZ, dB = [np.zeros((2, 3))], [np.zeros((4, 3))]
     with pytest.raises(ValueError, match="step"):
-        plotting.plot_backward_pass(Z_G, B_G, step=2)
+        plotting.plot_backward_pass(dZ, dB, step=2)
     with pytest.raises(ValueError, match="same positive length"):
-        plotting.plot_backward_pass(Z_G, [])
+        plotting.plot_backward_pass(dZ, [])
     with pytest.raises(ValueError, match="same number of columns"):
-        plotting.plot_backward_pass(Z_G, [np.zeros((4, 2))])
+        plotting.plot_backward_pass(dZ, [np.zeros((4, 2))])
     plt.close("all")
 
 

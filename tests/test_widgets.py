@@ -73,10 +73,10 @@ def test_backward_pass_explorer_draws_the_chosen_step(monkeypatch):
     steps = []
     real = plotting.plot_backward_pass
     monkeypatch.setattr(plotting, "plot_backward_pass",
-                        lambda Z_G, B_G, step=None: steps.append(step) or real(Z_G, B_G, step=step))
-    Z_G = [np.ones((2, 3)), np.ones((2, 2))]
-    B_G = [np.ones((4, 3)), np.ones((4, 2))]
-    w = widgets.backward_pass_explorer(Z_G, B_G)
+                        lambda dZ, dB, step=None: steps.append(step) or real(dZ, dB, step=step))
+    dZ = [np.ones((2, 3)), np.ones((2, 2))]
+    dB = [np.ones((4, 3)), np.ones((4, 2))]
+    w = widgets.backward_pass_explorer(dZ, dB)
     w.update()
     assert steps[-1] == 1
     w.children[0].value = 2

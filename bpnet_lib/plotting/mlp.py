@@ -242,7 +242,7 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
         example :math:`x`, :math:`y^{(1)}`, ..., :math:`y^{(l)}`).
     messages : sequence of array_like or None, length l + 1
         ``messages[k]`` has :math:`n_k` entries, written below the units of layer k (for
-        example :math:`\partial J/\partial x` and :math:`z_G^{(1)}, \dots, z_G^{(l)}`);
+        example :math:`\partial J/\partial x` and :math:`\mathrm{d}z^{(1)}, \dots, \mathrm{d}z^{(l)}`);
         ``None`` leaves a layer without messages.
     names : sequence of str, length l + 1, optional
         The symbol of each layer in LaTeX without dollars, e.g. ``"x"``, ``"z^{(1)}"``;
@@ -368,11 +368,11 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
     return fig
 
 
-def plot_backward_pass(Z_G, B_G, step=None, axes=None, fmt="{:+.2f}"):
-    r"""One backward pass as heatmaps, layer by layer: :math:`Z_G^{(k)}` above, the weight gradient below.
+def plot_backward_pass(dZ, dB, step=None, axes=None, fmt="{:+.2f}"):
+    r"""One backward pass as heatmaps, layer by layer: :math:`\mathrm{d}Z^{(k)}` above, the weight gradient below.
 
     Column k shows the two arrays that the backward pass computes at layer k: the gradient
-    with respect to the pre-activations, :math:`Z_G^{(k)} = \partial J/\partial Z^{(k)}`
+    with respect to the pre-activations, :math:`\mathrm{d}Z^{(k)} = \partial J/\partial Z^{(k)}`
     (one row per sample), and the gradient with respect to the weights,
     :math:`\partial J/\partial B^{(k)}` laid out like :math:`B^{(k)}` (its first row, the
     bias row, is set off by a line). The pass runs from the last column to the first;
@@ -380,10 +380,10 @@ def plot_backward_pass(Z_G, B_G, step=None, axes=None, fmt="{:+.2f}"):
 
     Parameters
     ----------
-    Z_G : sequence of ndarray, length l
-        ``Z_G[k-1]`` is :math:`Z_G^{(k)}`, shape :math:`(N, n_k)`.
-    B_G : sequence of ndarray, length l
-        ``B_G[k-1]`` is :math:`\partial J/\partial B^{(k)}`, shape :math:`(n_{k-1} + 1, n_k)`.
+    dZ : sequence of ndarray, length l
+        ``dZ[k-1]`` is :math:`\mathrm{d}Z^{(k)}`, shape :math:`(N, n_k)`.
+    dB : sequence of ndarray, length l
+        ``dB[k-1]`` is :math:`\partial J/\partial B^{(k)}`, shape :math:`(n_{k-1} + 1, n_k)`.
     step : int, optional
         How many layers the backward pass has done, from 1 (only layer l) to l (all, the
         default).
@@ -396,16 +396,16 @@ def plot_backward_pass(Z_G, B_G, step=None, axes=None, fmt="{:+.2f}"):
     -------
     fig : matplotlib.figure.Figure
     """
-    L = len(Z_G)
-    if len(B_G) != L or L < 1:
+    L = len(dZ)
+    if len(dB) != L or L < 1:
         raise ValueError(
-            f"Z_G, B_G: expected two lists of the same positive length l, got {len(Z_G)} and "
-            f"{len(B_G)}"
+            f"dZ, dB: expected two lists of the same positive length l, got {len(dZ)} and "
+            f"{len(dB)}"
         )
-    for k, (M, G) in enumerate(zip(Z_G, B_G), start=1):
+    for k, (M, G) in enumerate(zip(dZ, dB), start=1):
         if np.ndim(M) != 2 or np.ndim(G) != 2 or np.shape(M)[1] != np.shape(G)[1]:
             raise ValueError(
-                f"Z_G[{k - 1}], B_G[{k - 1}]: expected 2-D arrays (N, n_{k}) and "
+                f"dZ[{k - 1}], dB[{k - 1}]: expected 2-D arrays (N, n_{k}) and "
                 f"(n_{k - 1} + 1, n_{k}) with the same number of columns, got shapes "
                 f"{np.shape(M)} and {np.shape(G)}"
             )
@@ -420,8 +420,8 @@ def plot_backward_pass(Z_G, B_G, step=None, axes=None, fmt="{:+.2f}"):
         fig = axes[0, 0].figure
     for k in range(1, L + 1):
         done = k > L - step
-        for row, (M, title) in enumerate([(Z_G[k - 1], rf"$Z_G^{{({k})}}$"),
-                                           (B_G[k - 1], rf"$\partial J/\partial B^{{({k})}}$")]):
+        for row, (M, title) in enumerate([(dZ[k - 1], rf"$\mathrm{{d}}Z^{{({k})}}$"),
+                                           (dB[k - 1], rf"$\partial J/\partial B^{{({k})}}$")]):
             ax = axes[row, k - 1]
             M = np.asarray(M, dtype=float)
             ax.set_xticks(range(M.shape[1]))
