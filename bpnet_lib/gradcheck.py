@@ -1,7 +1,7 @@
 """Finite-difference gradient checking: the referee for every backward pass.
 
 The derivative of ``f`` along one entry of ``x`` is approximately
-``(f(x + h e_i) - f(x - h e_i)) / (2 h)``, with an error of order ``h**2``.
+``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``, with an error of order ``eps**2``.
 Doing this for every entry gives a numerical gradient that is slow but hard to
 get wrong, so an analytic gradient is trusted only once the two agree to a
 small :func:`relative_error`. For array-valued functions we check the
@@ -37,7 +37,7 @@ def _check_point(x, name: str) -> np.ndarray:
     if x.dtype != np.float64:
         raise ValueError(
             f"{name}: expected a float64 array, got dtype {x.dtype}; finite differences "
-            f"need float64, because with h = 1e-5 a float32 difference f(x+h) - f(x-h) "
+            f"need float64, because with eps = 1e-5 a float32 difference f(x+eps) - f(x-eps) "
             f"keeps only two or three significant digits"
         )
     if not x.flags.writeable:
@@ -48,16 +48,16 @@ def _check_point(x, name: str) -> np.ndarray:
     return x
 
 
-def _check_step(h) -> float:
-    """Return the step ``h`` as a float, requiring it to be positive and finite."""
+def _check_step(eps) -> float:
+    """Return the step ``eps`` as a float, requiring it to be positive and finite."""
     if (
-        isinstance(h, bool)
-        or not isinstance(h, numbers.Real)
-        or not np.isfinite(h)
-        or h <= 0
+        isinstance(eps, bool)
+        or not isinstance(eps, numbers.Real)
+        or not np.isfinite(eps)
+        or eps <= 0
     ):
-        raise ValueError(f"h: expected a positive finite step such as 1e-5, got {h!r}")
-    return float(h)
+        raise ValueError(f"eps: expected a positive finite step such as 1e-5, got {eps!r}")
+    return float(eps)
 
 
 def _scalar_value(value, name: str) -> float:
@@ -68,10 +68,10 @@ def _scalar_value(value, name: str) -> float:
     return float(arr.reshape(()))
 
 
-def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def numerical_gradient(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     r"""Gradient of a scalar function by central differences.
 
-    Each entry of ``x`` is moved to ``x_i + h`` and ``x_i - h`` *in place*, and
+    Each entry of ``x`` is moved to ``x_i + eps`` and ``x_i - eps`` *in place*, and
     ``f(x)`` is called with the perturbed array itself; the original value is
     put back afterwards, bit for bit, even when ``f`` raises. So ``f`` may
     either use its argument (``lambda x: np.sum(x**3)``) or ignore it and close
@@ -84,9 +84,10 @@ def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
         ``f(x)`` returns a scalar (a number or an array with one entry).
     x : ndarray of float64, any shape S
         The point. It must be writeable; it is restored before returning.
-    h : float, optional
-        The step. ``1e-5`` balances the truncation error (order ``h**2``)
-        against rounding error (order ``eps / h``) in float64.
+    eps : float, optional
+        The step. ``1e-5`` balances the truncation error (order ``eps**2``)
+        against rounding error (order ``eps_mach / eps``, with the machine epsilon
+        ``eps_mach`` = 2.2e-16) in float64.
 
     Returns
     -------
@@ -96,29 +97,29 @@ def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
         .. math::
 
            \frac{\partial f}{\partial x_i} \approx
-           \frac{f(x + h e_i) - f(x - h e_i)}{2h}.
+           \frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon}.
 
     Raises
     ------
     ValueError
-        If ``x`` is not a writeable, finite float64 ndarray, if ``h`` is not
+        If ``x`` is not a writeable, finite float64 ndarray, if ``eps`` is not
         positive, or if ``f`` returns more than one number.
     """
     x = _check_point(x, "x")
-    h = _check_step(h)
+    eps = _check_step(eps)
     grad = np.zeros(x.shape, dtype=np.float64)
     it = np.nditer(x, flags=["multi_index", "zerosize_ok"], op_flags=["readonly"])
     while not it.finished:
         i = it.multi_index
         old = x[i].copy()
         try:
-            x[i] = old + h
+            x[i] = old + eps
             f_plus = _scalar_value(f(x), "f(x)")
-            x[i] = old - h
+            x[i] = old - eps
             f_minus = _scalar_value(f(x), "f(x)")
         finally:
             x[i] = old
-        grad[i] = (f_plus - f_minus) / (2.0 * h)
+        grad[i] = (f_plus - f_minus) / (2.0 * eps)
         it.iternext()
     return grad
 
@@ -128,7 +129,7 @@ def _output(f, x: np.ndarray, name: str) -> np.ndarray:
     return np.array(as_float_array(f(x), name), dtype=np.float64, copy=True)
 
 
-def numerical_gradient_array(f, x: np.ndarray, dout, h: float = 1e-5) -> np.ndarray:
+def numerical_gradient_array(f, x: np.ndarray, dout, eps: float = 1e-5) -> np.ndarray:
     r"""Vector-Jacobian product of an array function by central differences.
 
     This is what a backward pass computes: given the upstream gradient
@@ -145,7 +146,7 @@ def numerical_gradient_array(f, x: np.ndarray, dout, h: float = 1e-5) -> np.ndar
         The point; writeable, restored before returning.
     dout : array_like, shape T
         Upstream gradient, the same shape as ``f(x)``.
-    h : float, optional
+    eps : float, optional
         The step.
 
     Returns
@@ -155,16 +156,16 @@ def numerical_gradient_array(f, x: np.ndarray, dout, h: float = 1e-5) -> np.ndar
         .. math::
 
            dx_i \approx \sum_j \mathrm{dout}_j\,
-           \frac{f_j(x + h e_i) - f_j(x - h e_i)}{2h}.
+           \frac{f_j(x + \epsilon e_i) - f_j(x - \epsilon e_i)}{2\epsilon}.
 
     Raises
     ------
     ValueError
-        If ``x`` is not a writeable, finite float64 ndarray, if ``h`` is not
+        If ``x`` is not a writeable, finite float64 ndarray, if ``eps`` is not
         positive, or if ``dout`` does not have the shape of ``f(x)``.
     """
     x = _check_point(x, "x")
-    h = _check_step(h)
+    eps = _check_step(eps)
     dout = np.asarray(as_float_array(dout, "dout"), dtype=np.float64)
     out_shape = _output(f, x, "f(x)").shape
     if dout.shape != out_shape:
@@ -177,9 +178,9 @@ def numerical_gradient_array(f, x: np.ndarray, dout, h: float = 1e-5) -> np.ndar
         i = it.multi_index
         old = x[i].copy()
         try:
-            x[i] = old + h
+            x[i] = old + eps
             out_plus = _output(f, x, "f(x)")
-            x[i] = old - h
+            x[i] = old - eps
             out_minus = _output(f, x, "f(x)")
         finally:
             x[i] = old
@@ -188,7 +189,7 @@ def numerical_gradient_array(f, x: np.ndarray, dout, h: float = 1e-5) -> np.ndar
                 f"f(x): expected the same output shape {out_shape} at every perturbed "
                 f"point, got shapes {out_plus.shape} and {out_minus.shape}"
             )
-        grad[i] = np.sum((out_plus - out_minus) * dout) / (2.0 * h)
+        grad[i] = np.sum((out_plus - out_minus) * dout) / (2.0 * eps)
         it.iternext()
     return grad
 
@@ -241,7 +242,7 @@ def relative_error(a, b) -> float:
     return _relative_error(a, b)
 
 
-def check_gradients(fun, args, grads, dout=None, h=1e-5, tol=1e-7, rng=None) -> list[float]:
+def check_gradients(fun, args, grads, dout=None, eps=1e-5, tol=1e-7, rng=None) -> list[float]:
     r"""Check analytic gradients of ``fun`` against finite differences.
 
     For a random upstream gradient ``dout`` the analytic gradient of
@@ -268,7 +269,7 @@ def check_gradients(fun, args, grads, dout=None, h=1e-5, tol=1e-7, rng=None) -> 
         The analytic gradients of ``L`` with respect to ``args``, in order.
     dout : array_like, shape T, optional
         The upstream gradient. Default: random, as described above.
-    h : float, optional
+    eps : float, optional
         Finite-difference step.
     tol : float, optional
         The largest relative error accepted for each argument.
@@ -299,7 +300,7 @@ def check_gradients(fun, args, grads, dout=None, h=1e-5, tol=1e-7, rng=None) -> 
     args = list(args)
     for k, arg in enumerate(args):
         _check_point(arg, f"args[{k}]")
-    h = _check_step(h)
+    eps = _check_step(eps)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol: expected a non-negative number such as 1e-7, got {tol!r}")
     out = np.asarray(as_float_array(fun(*args), "fun(*args)"), dtype=np.float64)
@@ -339,7 +340,7 @@ def check_gradients(fun, args, grads, dout=None, h=1e-5, tol=1e-7, rng=None) -> 
 
     errors, failures = [], []
     for k, (arg, grad) in enumerate(zip(args, analytic)):
-        numerical = numerical_gradient_array(lambda _: fun(*args), arg, dout, h=h)
+        numerical = numerical_gradient_array(lambda _: fun(*args), arg, dout, eps=eps)
         err = _relative_error(grad, numerical)
         errors.append(err)
         if not err <= tol:  # also catches NaN

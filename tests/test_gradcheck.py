@@ -197,8 +197,8 @@ def test_x_must_be_float64(fn):
 
 @pytest.mark.parametrize("h", [0, -1e-5, np.inf, "1e-5", True])
 def test_step_must_be_positive(h):
-    with pytest.raises(ValueError, match=r"h: expected a positive finite step such as 1e-5, got"):
-        numerical_gradient(np.sum, np.ones(2), h=h)
+    with pytest.raises(ValueError, match=r"eps: expected a positive finite step such as 1e-5, got"):
+        numerical_gradient(np.sum, np.ones(2), eps=h)
 
 
 # --------------------------------------------------------------- relative_error
@@ -403,7 +403,7 @@ def test_check_gradients_validation():
         check_gradients(fun, (x, W.astype(np.float32)), [x, W], dout=dout)
     with pytest.raises(ValueError, match=r"tol: expected a non-negative number such as 1e-7, got -1"):
         check_gradients(fun, (x, W), [x, W], dout=dout, tol=-1)
-    with pytest.raises(ValueError, match=r"h: expected a positive finite step"):
-        check_gradients(fun, (x, W), [x, W], dout=dout, h=0.0)
+    with pytest.raises(ValueError, match=r"eps: expected a positive finite step"):
+        check_gradients(fun, (x, W), [x, W], dout=dout, eps=0.0)
     with pytest.raises(ValueError, match=r"grads\[0\]: expected finite values, got 6 NaN and 0 infinite entries"):
         check_gradients(fun, (x, W), [np.full((2, 3), np.nan), W], dout=dout)
