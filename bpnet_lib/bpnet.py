@@ -46,10 +46,11 @@ _LAYER_OF = {"relu": _net.ReLU, "sigmoid": _net.Sigmoid, "tanh": _net.Tanh, "elu
 
 
 def drop_bias_row(B: np.ndarray) -> np.ndarray:
-    """:math:`B^{(k)}` without its first (bias) row: the rows that multiply :math:`Y^{(k-1)}`.
+    r""":math:`B^{(k)}` without its first (bias) row: the rows that multiply :math:`Y^{(k-1)}`.
 
-    The backward recursion uses it as :math:`\\mathrm{d}Y^{(k-1)} = \\mathrm{d}Z^{(k)} B_{2:}^{\\top}`, which
-    equals :math:`\mathrm{d}Z^{(k)} B^{\\top}` with its first column (the ones column's gradient)
+    The backward recursion uses it as
+    :math:`\mathrm{d}Y^{(k-1)} = \mathrm{d}Z^{(k)} (B^{(k)}_{2:})^{\top}`, which equals
+    :math:`\mathrm{d}Z^{(k)} (B^{(k)})^{\top}` with its first column (the ones column's gradient)
     removed.
     """
     return B[1:]
@@ -295,7 +296,7 @@ class BPNet:
                     self.activations[k - 2], dY[k - 1], self.Z[k - 1], self.Y[k - 1]
                 )
                 dZs[k - 1] = dZ
-        if self.loss_name == "mse":  # dJ/\mathrm{d}Y^(l) = Y - H; for cross-entropy -H / Y is not formed
+        if self.loss_name == "mse":  # dY^(l) = Y - H; for cross-entropy, -H / Y is never formed
             dY[l] = (self.Y[l] - H) / (H.shape[0] if self.reduction == "mean" else 1)
         self.dB, self.dY, self.dZ = dB, dY, dZs
         return list(dB)
@@ -371,7 +372,7 @@ class BPNet:
         return {f"B{k}": B for k, B in enumerate(self.B, start=1)}
 
     def grads(self) -> dict:
-        """``{"B1": \mathrm{d}B^(1), ...}`` from the last :meth:`backward`, keys as in :meth:`params`."""
+        """``{"B1": dB^(1), ...}`` from the last :meth:`backward`, keys as in :meth:`params`."""
         return {f"B{k}": G for k, G in enumerate(self.dB, start=1)}
 
     def num_parameters(self) -> int:

@@ -527,3 +527,53 @@ def test_margin_figures_draw_psi_curves_and_weight_rays():
         plotting.plot_angular_features([(np.zeros((15, 3)), W)], y)
     with pytest.raises(ValueError, match=re.escape("quantile: expected a number in (0, 1], got 0")):
         plotting.plot_angular_features([(np.zeros((15, 2)), W)], y, quantile=0)
+
+
+def _worked_graph():
+    """J = sigma(x y + max(x, z) + w) at (3, -2, 1, 3), the backprop chapter's graph."""
+    nodes = {"x": ("$x$", (0, 1.3)), "y": ("$y$", (0, 2.6)), "z": ("$z$", (0, 0)),
+             "w": ("$w$", (0, -1.3)), "u": (r"$\times$", (2.6, 1.95)), "v": ("max", (2.6, 0.65)),
+             "r": ("$+$", (5.2, 0.65)), "J": (r"$\sigma$", (7.4, 0.65))}
+    edges = [("y", "u"), ("x", "u"), ("x", "v"), ("z", "v"), ("u", "r"), ("v", "r"), ("w", "r"),
+             ("r", "J")]
+    values = dict(x=3, y=-2, z=1, w=3, u=-6, v=3, r=0, J=0.5)
+    grads = dict(x=-0.25, y=0.75, z=0.0, w=0.25, u=0.25, v=0.25, r=0.25, J=1)
+    return nodes, edges, values, grads, {("x", "u"): -0.5, ("x", "v"): 0.25}
+
+
+def test_plot_scalar_graph_writes_values_and_gradients_on_every_wire():
+    nodes, edges, values, grads, fan_out = _worked_graph()
+    fig = plotting.plot_scalar_graph(nodes, edges, values, grads, fan_out,
+                                     names={"u": "$u$", "J": "$J$"})
+    ax = fig.axes[0]
+    assert len([p for p in ax.patches if isinstance(p, Circle)]) == len(nodes)
+    assert len(_arrows(ax)) == len(edges)
+    texts = [t.get_text() for t in ax.texts]
+    blue = [t.get_text() for t in ax.texts if t.get_color() == "#1f5fbf"]
+    red = [t.get_text() for t in ax.texts if t.get_color() == "#c0392b"]
+    # each wire carries its tail's value and its message; inputs and the output get theirs
+    assert sorted(blue) == sorted(["\u22122", "3", "3", "1", "\u22126", "3", "3", "0",   # wires
+                                   "3", "\u22122", "1", "3", "0.5"])                  # ends
+    assert sorted(red) == sorted(["0.75", "\u22120.5", "0.25", "0", "0.25", "0.25", "0.25", "0.25",
+                                  "\u22120.25", "0.75", "0", "0.25", "1"])
+    assert "max" in texts and "$u$" in texts and "$J$" in texts
+    assert fig.patch.get_facecolor()[:3] == (1.0, 1.0, 1.0) and fig.patch.get_alpha() == 1.0
+    plt.close(fig)
+
+
+def test_plot_scalar_graph_rejects_bad_input():
+    import re
+
+    nodes, edges, values, grads, fan_out = _worked_graph()
+    with pytest.raises(ValueError, match="a fan-out"):
+        plotting.plot_scalar_graph(nodes, edges, values, grads)
+    with pytest.raises(ValueError, match=re.escape("leaving 'x' add up to 0.25, but grads['x'] is -0.25")):
+        plotting.plot_scalar_graph(nodes, edges, values, grads, {("x", "u"): 0.0, ("x", "v"): 0.25})
+    with pytest.raises(ValueError, match="names a node not in nodes"):
+        plotting.plot_scalar_graph(nodes, edges + [("q", "J")], values, grads, fan_out)
+    with pytest.raises(ValueError, match="distinct labels"):
+        plotting.plot_scalar_graph({**nodes, "w": ("$x$", (0, -1.3))}, edges, values, grads, fan_out)
+    with pytest.raises(ValueError, match=re.escape("grads: expected a number for every node, missing ['J']")):
+        plotting.plot_scalar_graph(nodes, edges, values, {k: g for k, g in grads.items() if k != "J"},
+                                   fan_out)
+    plt.close("all")

@@ -40,7 +40,13 @@ from .depth import (
 )
 from .margin import plot_angular_features, plot_margin_functions
 from .metric import plot_contrastive_pair_loss, plot_feature_clouds, plot_triplet_regions
-from .mlp import plot_backprop_graph, plot_backward_pass, plot_forward_pass, plot_mlp
+from .mlp import (
+    plot_backprop_graph,
+    plot_backward_pass,
+    plot_forward_pass,
+    plot_mlp,
+    plot_scalar_graph,
+)
 from .rnn import plot_gradient_norms, plot_unrolled_rnn
 from .training import (
     plot_confusion_matrix,
@@ -65,6 +71,7 @@ __all__ = [
     "plot_functions_and_derivatives",
     "activation_depth_profile",
     "plot_depth_profile",
+    "plot_scalar_graph",
     "plot_mlp",
     "plot_forward_pass",
     "plot_decision_regions",

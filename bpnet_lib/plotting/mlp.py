@@ -1,5 +1,6 @@
-"""Figures of a multilayer perceptron's structure and passes: the network diagram, the forward
-pass layer by layer, and the backward pass as a graph of messages and as heatmaps.
+"""Figures of a multilayer perceptron's structure and passes: a small graph of scalars with both
+passes written on its wires, the network diagram, the forward pass layer by layer, and the
+backward pass as a graph of messages and as heatmaps.
 """
 
 from __future__ import annotations
@@ -7,12 +8,162 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .calculus import plot_computational_graph
+
 __all__ = [
+    "plot_scalar_graph",
     "plot_mlp",
     "plot_forward_pass",
     "plot_backprop_graph",
     "plot_backward_pass",
 ]
+
+
+_VALUE_COLOUR, _GRAD_COLOUR = "#1f5fbf", "#c0392b"
+
+
+def _number(fmt, v):
+    """``v`` formatted, with -0 shown as 0 and a typographic minus sign."""
+    return fmt.format(float(v) + 0.0).replace("-", "\u2212")
+
+
+def plot_scalar_graph(nodes, edges, values, grads, edge_grads=None, names=None, ax=None,
+                      fmt="{:g}", node_radius=0.3):
+    r"""A graph of scalar operations with both passes of backpropagation written on its wires.
+
+    In the style of the circuit diagrams of CS231n: the nodes (inputs and operations such as
+    :math:`+`, :math:`\times`, max, :math:`\sigma`) and the arrows between them are drawn by
+    :func:`plot_computational_graph`; then every arrow, a wire that carries the value of its
+    tail into the operation at its head, gets two numbers. Above it, in blue, the forward
+    value of the tail; below it, in red, the gradient sent back along it, the head's
+    gradient :math:`\partial J/\partial(\text{head})` times the local derivative of the head
+    with respect to the tail. Beside each input (a node with no incoming arrow) its value and
+    total gradient are written in the same colours, and so beside the output (a node with no
+    outgoing arrow), whose gradient is 1. A node used by several operations (a fan-out)
+    receives one message per use, and its gradient is their sum: the function checks that.
+
+    Parameters
+    ----------
+    nodes : dict of str to (str, (float, float))
+        Node name to ``(label, (x, y))``: the text drawn in the circle (LaTeX allowed, e.g.
+        ``"$x$"``, ``r"$\times$"``, ``"max"``) and its position. Labels must be distinct.
+    edges : sequence of (str, str)
+        ``(tail, head)``: the value of ``tail`` is an input of the operation ``head``.
+    values : dict of str to float
+        The forward value of every node.
+    grads : dict of str to float
+        :math:`\partial J/\partial(\text{node})` for every node (1 at the output).
+    edge_grads : dict of (str, str) to float, optional
+        The gradient sent back along each edge. It may be omitted for an edge whose tail has
+        no other outgoing edge (it is then ``grads[tail]``); for a fan-out it must be given.
+        The messages on the edges leaving a node must add up to its gradient.
+    names : dict of str to str, optional
+        A name written in grey above a node, e.g. the letter the text uses for the value an
+        operation computes (``{"u": "$u$"}``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure (opaque white, so it reads on dark pages too) sized to the
+        graph when omitted.
+    fmt : str, default "{:g}"
+        Format of the numbers; minus signs are typeset as such.
+    node_radius : float, default 0.3
+        Radius of the node circles, in data units.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If labels repeat, an edge names an unknown node or repeats, a value or gradient is
+        missing, a fan-out edge has no message, or the messages leaving a node do not add up
+        to its gradient.
+    """
+    from matplotlib.lines import Line2D
+
+    nodes = {str(k): (str(lab), (float(p[0]), float(p[1]))) for k, (lab, p) in nodes.items()}
+    labels = [lab for lab, _ in nodes.values()]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"nodes: expected distinct labels (one circle each), got {labels}")
+    edges = [(str(u), str(v)) for u, v in edges]
+    for u, v in edges:
+        if u not in nodes or v not in nodes:
+            raise ValueError(f"edges: ({u!r}, {v!r}) names a node not in nodes {list(nodes)}")
+    if len(set(edges)) != len(edges):
+        raise ValueError("edges: expected each (tail, head) pair once")
+    for what, table in (("values", values), ("grads", grads)):
+        missing = [k for k in nodes if k not in table]
+        if missing:
+            raise ValueError(f"{what}: expected a number for every node, missing {missing}")
+    edge_grads = dict(edge_grads or {})
+    out_edges = {k: [e for e in edges if e[0] == k] for k in nodes}
+    has_input = {v for _, v in edges}
+    messages = {}
+    for k, leaving in out_edges.items():
+        for e in leaving:
+            if e in edge_grads:
+                messages[e] = float(edge_grads[e])
+            elif len(leaving) == 1:
+                messages[e] = float(grads[k])
+            else:
+                raise ValueError(
+                    f"edge_grads: node {k!r} is used {len(leaving)} times (a fan-out); expected "
+                    f"the gradient sent back along each of its edges, missing {e}"
+                )
+        if leaving:
+            total = sum(messages[e] for e in leaving)
+            if not np.isclose(total, float(grads[k]), rtol=1e-9, atol=1e-12):
+                raise ValueError(
+                    f"edge_grads: the messages on the edges leaving {k!r} add up to {total:g}, "
+                    f"but grads[{k!r}] is {float(grads[k]):g} (a fan-out sums its messages)"
+                )
+
+    xs = np.array([p[0] for _, p in nodes.values()])
+    ys = np.array([p[1] for _, p in nodes.values()])
+    xlim = (xs.min() - 1.0, xs.max() + 1.0)
+    ylim = (ys.min() - 0.9, ys.max() + 0.55)
+    if ax is None:
+        scale = 0.85
+        fig, ax = plt.subplots(figsize=(scale * (xlim[1] - xlim[0]), scale * (ylim[1] - ylim[0])))
+        fig.patch.set_facecolor("white")
+        fig.patch.set_alpha(1.0)
+    else:
+        fig = ax.figure
+    plot_computational_graph({lab: p for lab, p in nodes.values()},
+                             [(nodes[u][0], nodes[v][0], "") for u, v in edges],
+                             ax=ax, node_radius=node_radius)
+    box = dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9)
+    for u, v in edges:
+        mid = (np.array(nodes[u][1]) + np.array(nodes[v][1])) / 2
+        for text, colour, dy in ((_number(fmt, values[u]), _VALUE_COLOUR, 0.2),
+                                 (_number(fmt, messages[(u, v)]), _GRAD_COLOUR, -0.2)):
+            ax.text(mid[0], mid[1] + dy, text, ha="center", va="center", fontsize=10,
+                    color=colour, bbox=box, zorder=5)
+    for k, (lab, (x, y)) in nodes.items():
+        if names is not None and k in names:
+            ax.text(x, y + node_radius + 0.06, names[k], ha="center", va="bottom", fontsize=10,
+                    color="0.4", zorder=5)
+        if k in has_input and out_edges[k]:
+            if len(out_edges[k]) > 1:                  # an inner fan-out: its sum below it
+                ax.text(x, y - node_radius - 0.1, _number(fmt, grads[k]), ha="center", va="top",
+                        fontsize=10, color=_GRAD_COLOUR, bbox=box, zorder=5)
+            continue
+        side = 1 if k in has_input else -1             # output: right; input: left
+        tx = x + side * (node_radius + 0.12)
+        ha = "left" if side > 0 else "right"
+        ax.text(tx, y + 0.03, _number(fmt, values[k]), ha=ha, va="bottom", fontsize=10,
+                color=_VALUE_COLOUR, zorder=5)
+        ax.text(tx, y - 0.03, _number(fmt, grads[k]), ha=ha, va="top", fontsize=10,
+                color=_GRAD_COLOUR, zorder=5)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    handles = [Line2D([], [], color=_VALUE_COLOUR, marker="s", ls="none",
+                      label="forward value (above a wire)"),
+               Line2D([], [], color=_GRAD_COLOUR, marker="s", ls="none",
+                      label=r"gradient $\partial J/\partial(\cdot)$ sent back (below)")]
+    ax.legend(handles=handles, loc="lower center", ncol=2, fontsize=9, frameon=False,
+              bbox_to_anchor=(0.5, -0.02))
+    return fig
 
 
 def _shown_units(n, max_nodes):
