@@ -28,7 +28,7 @@ def _number(fmt, v):
 
 
 def plot_scalar_graph(nodes, edges, values, grads, edge_grads=None, names=None, ax=None,
-                      fmt="{:g}", node_radius=0.3):
+                      fmt="{:g}", node_radius=0.36):
     r"""A graph of scalar operations with both passes of backpropagation written on its wires.
 
     In the style of the circuit diagrams of CS231n: the nodes (inputs and operations such as
@@ -65,8 +65,8 @@ def plot_scalar_graph(nodes, edges, values, grads, edge_grads=None, names=None, 
         graph when omitted.
     fmt : str, default "{:g}"
         Format of the numbers; minus signs are typeset as such.
-    node_radius : float, default 0.3
-        Radius of the node circles, in data units.
+    node_radius : float, default 0.36
+        Radius of the node circles, in data units (room for a label such as "max").
 
     Returns
     -------
