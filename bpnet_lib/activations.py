@@ -267,7 +267,7 @@ def logsumexp(z, axis=-1, keepdims=False):
 
     .. math::
         \\operatorname{lse}(z) = \\log \\sum_k e^{z_k}
-        = m + \\log \\sum_k e^{z_k - m}, \\qquad m = \\max_k z_k
+        = z_{\\max} + \\log \\sum_k e^{z_k - z_{\\max}}, \\qquad z_{\\max} = \\max_k z_k
 
     After the shift every exponent is :math:`\\le 0` and the largest is exactly
     0, so the sum lies in :math:`[1, K]`: no overflow, and no log of 0. That
@@ -290,8 +290,8 @@ def logsumexp(z, axis=-1, keepdims=False):
     """
     z = as_float_array(z, "z")
     _check_axis_input(z, axis)
-    m = np.max(z, axis=axis, keepdims=True)
-    out = m + _log_sum_exp_shifted(z - m, axis)
+    z_max = np.max(z, axis=axis, keepdims=True)
+    out = z_max + _log_sum_exp_shifted(z - z_max, axis)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -300,7 +300,7 @@ def log_softmax(z, axis=-1):
 
     .. math::
         \\log \\operatorname{softmax}(z)_k = z_k - \\operatorname{lse}(z)
-        = (z_k - m) - \\log \\sum_j e^{z_j - m}
+        = (z_k - z_{\\max}) - \\log \\sum_j e^{z_j - z_{\\max}}
 
     For example ``log_softmax([1e4, 0])`` is exactly ``[0, -1e4]``, where the
     naive ``log(softmax(z))`` would give ``-inf``.
@@ -328,7 +328,7 @@ def softmax(z, axis=-1):
 
     .. math::
         \\operatorname{softmax}(z)_k = \\frac{e^{z_k}}{\\sum_j e^{z_j}}
-        = \\frac{e^{z_k - m}}{\\sum_j e^{z_j - m}}, \\qquad m = \\max_j z_j
+        = \\frac{e^{z_k - z_{\\max}}}{\\sum_j e^{z_j - z_{\\max}}}, \\qquad z_{\\max} = \\max_j z_j
 
     Parameters
     ----------
@@ -353,9 +353,10 @@ def softmax_jacobian(z):
 
     .. math::
         \\frac{\\partial p_i}{\\partial z_j} = p_i(\\delta_{ij} - p_j),
-        \\qquad J = \\operatorname{diag}(p) - p p^\\top, \\quad p = \\operatorname{softmax}(z)
+        \\qquad \\frac{\\partial p}{\\partial z} = \\operatorname{diag}(p) - p p^\\top,
+        \\quad p = \\operatorname{softmax}(z)
 
-    :math:`J` is symmetric and :math:`J\\mathbf{1} = 0` (shifting every score by
+    The Jacobian is symmetric and maps :math:`\\mathbf{1}` to 0 (shifting every score by
     the same amount does not change :math:`p`).
 
     Parameters
@@ -366,7 +367,7 @@ def softmax_jacobian(z):
     Returns
     -------
     ndarray, shape (K, K)
-        ``J[i, j]`` is :math:`\\partial p_i / \\partial z_j`.
+        Entry ``[i, j]`` is :math:`\\partial p_i / \\partial z_j`.
     """
     z = as_float_array(z, "z")
     if z.ndim != 1:

@@ -246,7 +246,7 @@ def check_gradients(fun, args, grads, dout=None, eps=1e-5, tol=1e-7, rng=None) -
     r"""Check analytic gradients of ``fun`` against finite differences.
 
     For a random upstream gradient ``dout`` the analytic gradient of
-    :math:`L = \sum \mathrm{dout} \odot \mathrm{fun}(\mathrm{args})` with
+    :math:`J = \sum \mathrm{dout} \odot \mathrm{fun}(\mathrm{args})` with
     respect to each argument is compared with :func:`numerical_gradient_array`.
     ``grads`` may be given in two ways:
 
@@ -266,11 +266,11 @@ def check_gradients(fun, args, grads, dout=None, eps=1e-5, tol=1e-7, rng=None) -
     args : sequence of ndarray of float64, shapes S_1, ..., S_k
         The inputs. Each is perturbed in place and restored.
     grads : callable or sequence of array_like, shapes S_1, ..., S_k
-        The analytic gradients of ``L`` with respect to ``args``, in order.
+        The analytic gradients of :math:`J` with respect to ``args``, in order.
     dout : array_like, shape T, optional
         The upstream gradient. Default: random, as described above.
     eps : float, optional
-        Finite-difference step.
+        Finite-difference step :math:`\epsilon`.
     tol : float, optional
         The largest relative error accepted for each argument.
     rng : numpy.random.Generator or int, optional

@@ -10,10 +10,15 @@ have mean 0, and every input has the same second moment, then each product has v
    \operatorname{Var}(z) = n\, \mathbb{E}[y^2]\, \operatorname{Var}(w)
    \;=\; n \operatorname{Var}(y) \operatorname{Var}(w) \quad\text{when } \mathbb{E}[y] = 0.
 
-Keeping :math:`\operatorname{Var}(z) = \operatorname{Var}(y)` layer after layer gives
-LeCun's choice :math:`\operatorname{Var}(w) = 1/n_{\text{in}}`. Asking the same of the
-gradients flowing backwards (where ``fan_out`` plays the role of ``n``) and compromising
-between the two gives Glorot and Bengio's :math:`2/(n_{\text{in}} + n_{\text{out}})`.
+Keeping :math:`\operatorname{Var}(z) = \operatorname{Var}(y)` layer after layer, for an
+activation that is close to the identity near 0 (tanh), gives LeCun's choice
+:math:`\operatorname{Var}(w) = 1/n_{\text{in}}`. Asking the same of the gradients flowing
+backwards (where ``fan_out`` plays the role of ``n``) and compromising between the two gives
+Glorot and Bengio's :math:`2/(n_{\text{in}} + n_{\text{out}})`, again for tanh-like units. The
+logistic sigmoid is :math:`\tfrac12 + z/4` near 0, a quarter of tanh's slope, so the same
+argument asks for weights four times larger in scale (sixteen times the variance), as
+Bengio (2012, *Practical recommendations for gradient-based training of deep
+architectures*) recommends; no scheme here does that, multiply a Glorot draw by 4.
 After a ReLU, half of the pre-activations are zeroed, so
 :math:`\mathbb{E}[y^2] = \tfrac12 \operatorname{Var}(z_{\text{prev}})` and the factor 2 of
 He et al., :math:`2/n_{\text{in}}`, restores the balance. A uniform distribution on

@@ -2,8 +2,8 @@
 
 Each ``xxx_forward(...)`` returns ``(out, cache)``: the output, and a small
 ``NamedTuple`` holding only what the backward needs. Each ``xxx_backward(dY, cache)``
-takes the upstream gradient :math:`\\partial L / \\partial Y` (same shape as the
-forward's output, checked) and returns the gradients of the forward's inputs, in
+takes the upstream gradient :math:`\\mathrm{d}Y = \\partial J / \\partial Y` of the
+network's loss :math:`J` (same shape as the forward's output, checked) and returns the gradients of the forward's inputs, in
 argument order. The affine layer saves its inputs; the sigmoid, tanh, ReLU and
 ELU save their *output* and write their derivative in terms of it; dropout saves
 its scaled keep-mask; maxout saves the position of each group's maximum. Layer
@@ -137,9 +137,12 @@ def affine_backward(dY, cache):
     """Backward pass of :func:`affine_forward`.
 
     .. math::
-        \\frac{\\partial L}{\\partial X} = \\frac{\\partial L}{\\partial Y} W^\\top, \\qquad
-        \\frac{\\partial L}{\\partial W} = X^\\top \\frac{\\partial L}{\\partial Y}, \\qquad
-        \\frac{\\partial L}{\\partial b} = \\mathbf{1}^\\top \\frac{\\partial L}{\\partial Y}
+        \\mathrm{d}X = \\mathrm{d}Y\\, W^\\top, \\qquad
+        \\mathrm{d}W = X^\\top \\mathrm{d}Y, \\qquad
+        \\mathrm{d}b^\\top = \\mathbf{1}^\\top \\mathrm{d}Y
+
+    where :math:`\\mathrm{d}A = \\partial J/\\partial A` has the shape of :math:`A`. This costs
+    :math:`2NDM` multiply-adds (the two products), twice the forward's :math:`NDM`.
 
     Parameters
     ----------
@@ -184,9 +187,11 @@ def relu_backward(dY, cache):
     """Backward pass of :func:`relu_forward`, with :math:`\\operatorname{relu}'(0) = 0`.
 
     .. math::
-        \\frac{\\partial L}{\\partial X} = \\frac{\\partial L}{\\partial Y} \\odot [Y > 0]
+        \\mathrm{d}X = \\mathrm{d}Y \\odot [Y > 0]
 
-    Since :math:`Y > 0` exactly when :math:`X > 0`, the output is all the mask needs.
+    Since :math:`Y > 0` exactly when :math:`X > 0`, the output is all the mask needs. The
+    ReLU has no derivative at 0; the value 0 used there is a subgradient (any value in
+    :math:`[0, 1]` is one).
 
     Parameters
     ----------
@@ -223,7 +228,7 @@ def sigmoid_backward(dY, cache):
     """Backward pass of :func:`sigmoid_forward`, in terms of the output.
 
     .. math::
-        \\frac{\\partial L}{\\partial X} = \\frac{\\partial L}{\\partial Y} \\odot Y \\odot (1 - Y)
+        \\mathrm{d}X = \\mathrm{d}Y \\odot Y \\odot (1 - Y)
 
     Parameters
     ----------
@@ -260,7 +265,7 @@ def tanh_backward(dY, cache):
     """Backward pass of :func:`tanh_forward`, in terms of the output.
 
     .. math::
-        \\frac{\\partial L}{\\partial X} = \\frac{\\partial L}{\\partial Y} \\odot (1 - Y \\odot Y)
+        \\mathrm{d}X = \\mathrm{d}Y \\odot (1 - Y \\odot Y)
 
     Parameters
     ----------
@@ -299,7 +304,7 @@ def elu_backward(dY, cache):
     """Backward pass of :func:`elu_forward`, in terms of the output.
 
     .. math::
-        \\frac{\\partial L}{\\partial X} = \\frac{\\partial L}{\\partial Y} \\odot
+        \\mathrm{d}X = \\mathrm{d}Y \\odot
         \\begin{cases} 1 & Y > 0 \\\\ Y + \\alpha & Y \\le 0 \\end{cases}
 
     For :math:`X \\le 0`, :math:`Y = \\alpha(e^X - 1)` so :math:`\\alpha e^X = Y + \\alpha`;
@@ -368,7 +373,8 @@ def dropout_forward(X, p_drop, rng, train=True):
     """Inverted dropout: zero each entry with probability ``p_drop``, scale the rest.
 
     .. math::
-        Y = X \\odot \\frac{M}{1 - p}, \\qquad M_{ij} \\sim \\operatorname{Bernoulli}(1 - p)
+        Y = X \\odot \\frac{M}{1 - p_{\\text{drop}}}, \\qquad
+        M_{ij} \\sim \\operatorname{Bernoulli}(1 - p_{\\text{drop}})
 
     Scaling at training time keeps :math:`\\mathbb{E}[Y] = X`, so at test time
     (``train=False``) the layer is the identity and needs no random numbers.
@@ -386,7 +392,7 @@ def dropout_forward(X, p_drop, rng, train=True):
     -------
     Y : ndarray, same shape as ``X``
     cache : DropoutCache
-        ``(mask, p_drop, shape)``, with ``mask`` = :math:`M / (1 - p)` in ``X``'s
+        ``(mask, p_drop, shape)``, with ``mask`` = :math:`M / (1 - p_{\\text{drop}})` in ``X``'s
         dtype, or ``None`` at test time.
     """
     X = as_float_array(X, "X")
@@ -411,7 +417,7 @@ def dropout_backward(dY, cache):
     """Backward pass of :func:`dropout_forward`: the same mask, the same scale.
 
     .. math::
-        \\frac{\\partial L}{\\partial X} = \\frac{\\partial L}{\\partial Y} \\odot \\frac{M}{1 - p}
+        \\mathrm{d}X = \\mathrm{d}Y \\odot \\frac{M}{1 - p_{\\text{drop}}}
 
     Parameters
     ----------
@@ -434,72 +440,71 @@ def dropout_backward(dY, cache):
 class MaxoutCache(NamedTuple):
     """What :func:`maxout_backward` needs: the arg-max of each group and the input's shape.
 
-    ``argmax`` (N, M) holds, for every sample and group, the position ``j`` in ``0..k-1``
-    of the (first) largest of the group's ``k`` inputs; ``shape`` is ``(N, M*k)``.
+    ``argmax`` (N, M) holds, for every sample and group, the position ``j`` in ``0..q-1``
+    of the (first) largest of the group's ``q`` inputs; ``shape`` is ``(N, M*q)``.
     """
 
     argmax: np.ndarray
     shape: tuple
-    k: int
+    q: int
 
 
-def _check_pieces(k) -> int:
-    """Return the group size ``k`` of a maxout layer as an int; it must be a positive integer."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k: expected a positive integer (inputs per maxout unit), got {k!r}")
-    return int(k)
+def _check_pieces(q) -> int:
+    """Return the group size ``q`` of a maxout layer as an int; it must be a positive integer."""
+    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or q < 1:
+        raise ValueError(f"q: expected a positive integer (pieces per maxout unit), got {q!r}")
+    return int(q)
 
 
-def maxout_forward(X, k):
-    """Maxout layer: the maximum of each group of ``k`` consecutive inputs.
+def maxout_forward(X, q):
+    """Maxout layer: the maximum of each group of ``q`` consecutive inputs (its pieces).
 
-    The ``M k`` columns of ``X`` are split into ``M`` groups of ``k`` consecutive columns,
-    group ``m`` being columns ``m k, ..., m k + k - 1``, and each output is the largest
+    The ``M q`` columns of ``X`` are split into ``M`` groups of ``q`` consecutive columns,
+    group ``m`` being columns ``m q, ..., m q + q - 1``, and each output is the largest
     entry of its group:
 
     .. math::
-        Y_{nm} = \\max_{0 \\le j < k} X_{n,\\, mk + j}
+        Y_{nm} = \\max_{0 \\le j < q} X_{n,\\, mq + j}
 
-    Preceded by an affine layer with ``M k`` outputs, this is the maxout unit of
-    Goodfellow et al. (2013), :math:`\\max_j (x^\\top w_j + b_j)`. With ``k = 1`` it is
-    the identity; with the pieces :math:`(z, 0)` it is the ReLU.
+    Preceded by an affine layer with ``M q`` outputs, this is the maxout unit of
+    Goodfellow et al. (2013), :math:`\\max_j (\\mathbf{x}^\\top \\mathbf{w}_j + b_j)`. With
+    ``q = 1`` it is the identity; with the pieces :math:`(0, z)` it is the ReLU.
 
     Parameters
     ----------
-    X : array_like, shape (N, M*k)
-        Pre-activations, ``k`` per output unit.
-    k : int
-        Number of inputs (linear pieces) per output unit; must divide ``X.shape[1]``.
+    X : array_like, shape (N, M*q)
+        Pre-activations, ``q`` per output unit.
+    q : int
+        Number of pieces (inputs) per output unit; must divide ``X.shape[1]``.
 
     Returns
     -------
     Y : ndarray, shape (N, M)
     cache : MaxoutCache
-        ``(argmax, shape, k)``; on ties ``argmax`` is the *first* largest entry
+        ``(argmax, shape, q)``; on ties ``argmax`` is the *first* largest entry
         (the convention of ``np.argmax``).
     """
     X = as_float_array(X, "X")
-    k = _check_pieces(k)
-    check_ndim(X, 2, "X", "(N, M*k)")
-    N, Mk = X.shape
-    if Mk % k != 0:
+    q = _check_pieces(q)
+    check_ndim(X, 2, "X", "(N, M*q)")
+    N, Mq = X.shape
+    if Mq % q != 0:
         raise ValueError(
-            f"X: expected a number of columns divisible by k = {k} (M groups of k "
-            f"consecutive inputs), got shape {X.shape}"
+            f"X: expected a number of columns divisible by q = {q} (M groups of q "
+            f"consecutive pieces), got shape {X.shape}"
         )
-    groups = X.reshape(N, Mk // k, k)
+    groups = X.reshape(N, Mq // q, q)
     argmax = np.argmax(groups, axis=2)
     Y = np.take_along_axis(groups, argmax[..., None], axis=2)[..., 0]
-    return Y, MaxoutCache(argmax, X.shape, k)
+    return Y, MaxoutCache(argmax, X.shape, q)
 
 
 def maxout_backward(dY, cache):
     """Backward pass of :func:`maxout_forward`: each group's gradient goes to its arg-max.
 
     .. math::
-        \\frac{\\partial L}{\\partial X_{n,\\, mk + j}} =
-        \\frac{\\partial L}{\\partial Y_{nm}}\\, [\\, j = j^*_{nm} ],
-        \\qquad j^*_{nm} = \\operatorname{arg\\,max}_{j} X_{n,\\, mk + j}
+        \\mathrm{d}X_{n,\\, mq + j} = \\mathrm{d}Y_{nm}\\, [\\, j = j^*_{nm} ],
+        \\qquad j^*_{nm} = \\operatorname{arg\\,max}_{j} X_{n,\\, mq + j}
 
     The maximum is not differentiable where two entries of a group tie; there any
     convex combination of their unit vectors is a subgradient. We send the whole
@@ -514,12 +519,12 @@ def maxout_backward(dY, cache):
 
     Returns
     -------
-    dX : ndarray, shape (N, M*k)
+    dX : ndarray, shape (N, M*q)
         Zero except at one entry per group.
     """
-    argmax, shape, k = cache
-    N, Mk = shape
-    dY = _upstream(dY, (N, Mk // k))
-    dX = np.zeros((N, Mk // k, k), dtype=dY.dtype)
+    argmax, shape, q = cache
+    N, Mq = shape
+    dY = _upstream(dY, (N, Mq // q))
+    dX = np.zeros((N, Mq // q, q), dtype=dY.dtype)
     np.put_along_axis(dX, argmax[..., None], dY[..., None], axis=2)
-    return dX.reshape(N, Mk)
+    return dX.reshape(N, Mq)

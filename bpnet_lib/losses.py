@@ -5,9 +5,11 @@ where ``dS`` has the shape of the score input and is the first upstream gradient
 handed to the network's last layer. Each loss is written in its numerically stable
 form (cross-entropy through log-softmax, the logistic losses through softplus), so
 scores of size :math:`10^4` give finite, correct losses and no warnings.
-``reduction="sum"`` returns the per-sample formulas summed over the batch, as the
-book writes them; ``reduction="mean"`` (the default) divides both the loss and the
-gradient by the batch size ``N``. Targets are cast to the dtype of the scores, so
+``reduction="sum"`` returns the per-sample losses :math:`L` summed over the batch,
+:math:`J = \\sum_n L(\\mathbf{s}_n, y_n)`, as the book writes them; ``reduction="mean"``
+(the default) returns :math:`\\bar J = J/N` and divides the gradient by the batch size
+``N`` too. The gradient ``dS`` is :math:`\\partial J/\\partial S` (or
+:math:`\\partial \\bar J/\\partial S`), shaped like the scores. Targets are cast to the dtype of the scores, so
 float32 scores give a float32 loss and gradient.
 """
 
@@ -73,8 +75,8 @@ def mse_loss(Y, H, reduction="mean"):
     """Squared-error loss between the network output ``Y`` and the target ``H``.
 
     .. math::
-        L = \\sum_{n=1}^{N} \\tfrac12 \\lVert Y_n - H_n \\rVert^2, \\qquad
-        \\frac{\\partial L}{\\partial Y} = Y - H
+        J = \\sum_{n=1}^{N} \\tfrac12 \\lVert Y_n - H_n \\rVert^2, \\qquad
+        \\frac{\\partial J}{\\partial Y} = Y - H
 
     (both divided by :math:`N` for ``reduction="mean"``).
 
@@ -132,15 +134,17 @@ def softmax_cross_entropy(Z, y, reduction="mean"):
     """Cross-entropy of the softmax of the logits ``Z`` against labels or probability rows.
 
     .. math::
-        L = -\\sum_{n=1}^{N} \\sum_{k=1}^{K} y_{nk} \\log p_{nk}, \\quad
-        p_n = \\operatorname{softmax}(Z_n), \\qquad
-        \\frac{\\partial L}{\\partial Z} = P - Y
+        J = -\\sum_{n=1}^{N} \\sum_{k=1}^{K} H_{nk} \\log p_{nk}, \\quad
+        \\mathbf{p}_n = \\operatorname{softmax}(Z_n), \\qquad
+        \\frac{\\partial J}{\\partial Z} = \\operatorname{softmax}(Z) - H
 
-    With integer labels, :math:`y_{nk}` is the one-hot row of label :math:`y_n`, so
-    :math:`L = -\\sum_n \\log p_{n, y_n}`. With probability rows the gradient is
-    computed as :math:`P \\odot (Y\\mathbf{1}) - Y`, which equals :math:`P - Y` since
-    each row sums to 1, and stays the exact gradient of the computed loss when a
-    row is off by rounding. The log-probabilities come from
+    (softmax row by row). With integer labels, :math:`H_{nk}` is the one-hot row of label
+    :math:`y_n`, so :math:`J = -\\sum_n \\log p_{n, y_n}`, and the true-class entry
+    :math:`p_{n,y_n} - 1` is computed as ``expm1`` of the log-probability, without
+    cancellation. With probability rows the gradient is computed as
+    :math:`\\operatorname{softmax}(Z) \\odot (H\\mathbf{1}\\mathbf{1}^\\top) - H`, which equals
+    :math:`\\operatorname{softmax}(Z) - H` since each row sums to 1, and stays the exact
+    gradient of the computed loss when a row is off by rounding. The log-probabilities come from
     :func:`bpnet_lib.activations.log_softmax`, never from ``log(softmax(Z))``.
 
     Parameters
@@ -168,9 +172,9 @@ def softmax_cross_entropy(Z, y, reduction="mean"):
         total = -np.sum(logp[rows, labels])
         dZ[rows, labels] = np.expm1(logp[rows, labels])  # p - 1 without cancellation
     elif np.ndim(y) == 2:
-        Y = _probability_rows(y, (N, K), Z.dtype)
-        total = -np.sum(Y * logp)
-        dZ = dZ * Y.sum(axis=1, keepdims=True) - Y  # = P - Y, exact for rows off by rounding
+        H = _probability_rows(y, (N, K), Z.dtype)
+        total = -np.sum(H * logp)
+        dZ = dZ * H.sum(axis=1, keepdims=True) - H  # = softmax(Z) - H, exact for rows off by rounding
     else:
         raise ValueError(
             f"y: expected integer labels of shape ({N},) or probability rows of shape "
@@ -183,9 +187,9 @@ def logistic_loss(s, y, reduction="mean"):
     """Binary cross-entropy of the sigmoid of scores ``s``, labels in {0, 1}.
 
     .. math::
-        L = -\\sum_n \\log\\left(\\sigma(s_n)^{y_n} (1 - \\sigma(s_n))^{1 - y_n}\\right)
+        J = -\\sum_n \\log\\left(\\sigma(s_n)^{y_n} (1 - \\sigma(s_n))^{1 - y_n}\\right)
           = \\sum_n \\left[\\log(1 + e^{-|s_n|}) + \\max(s_n, 0) - y_n s_n\\right],
-        \\qquad \\frac{\\partial L}{\\partial s} = \\sigma(s) - y
+        \\qquad \\frac{\\partial J}{\\partial s} = \\sigma(s) - y
 
     The second (softplus) form is the one computed: it never overflows, and for
     :math:`y \\in \\{0, 1\\}` the difference :math:`\\max(s, 0) - y s` is exact.
@@ -217,11 +221,11 @@ def logistic_loss(s, y, reduction="mean"):
 
 
 def logistic_pm1_loss(s, y, reduction="mean"):
-    """Logistic loss for labels in {-1, +1}: the softplus of minus the margin :math:`y s`.
+    """Logistic loss for labels in {-1, +1}: the softplus of minus the margin :math:`\\xi = y s`.
 
     .. math::
-        L = -\\sum_n \\log \\sigma(y_n s_n) = \\sum_n \\log(1 + e^{-y_n s_n}), \\qquad
-        \\frac{\\partial L}{\\partial s} = -y \\odot \\sigma(-y \\odot s)
+        J = -\\sum_n \\log \\sigma(y_n s_n) = \\sum_n \\log(1 + e^{-y_n s_n}), \\qquad
+        \\frac{\\partial J}{\\partial s} = -y \\odot \\sigma(-y \\odot s)
 
     Same loss as :func:`logistic_loss` with :math:`y_{01} = (y + 1)/2`.
 
@@ -249,14 +253,16 @@ def multiclass_hinge_loss(S, y, margin=1.0, reduction="mean"):
     """Multiclass hinge (SVM) loss, with its subgradient.
 
     .. math::
-        L = \\sum_n \\sum_{i \\ne y_n} \\max(0,\\, s_{ni} - s_{n y_n} + \\Delta), \\qquad
-        \\frac{\\partial L}{\\partial s_{ni}} =
+        J = \\sum_n \\sum_{i \\ne y_n} \\max(0,\\, s_{ni} - s_{n y_n} + \\Delta), \\qquad
+        \\frac{\\partial J}{\\partial s_{ni}} =
         \\begin{cases} [\\,s_{ni} - s_{n y_n} + \\Delta > 0\\,] & i \\ne y_n \\\\
         -\\sum_{j \\ne y_n} [\\,s_{nj} - s_{n y_n} + \\Delta > 0\\,] & i = y_n \\end{cases}
 
     Each violating class pushes its score down by 1 and the true class's score up
-    by 1. A class sitting exactly on the margin (:math:`s_i - s_y + \\Delta = 0`)
-    is a kink; we count it as *not* violating, so its subgradient entry is 0.
+    by 1. The formula is the gradient wherever no :math:`s_{ni} - s_{n y_n} + \\Delta` is 0.
+    A class sitting exactly on the margin (:math:`s_i - s_y + \\Delta = 0`) is a kink,
+    where the loss has no derivative; we count it as *not* violating, so its entry is 0,
+    which is a subgradient (the loss is convex in the scores).
 
     Parameters
     ----------

@@ -120,7 +120,9 @@ class Linear(Layer):
     b : ndarray, shape (M,)
         Zero at construction.
     dW, db : ndarray
-        Gradients from the last :meth:`backward` (zero before the first).
+        Gradients :math:`\mathrm{d}W = X^\top\mathrm{d}Y` and
+        :math:`\mathrm{d}\mathbf{b}^\top = \mathbf{1}^\top\mathrm{d}Y` from the last
+        :meth:`backward` (zero before the first), shaped like ``W`` and ``b``.
     """
 
     def __init__(self, in_features, out_features, rng=None, init="he", dtype=np.float64):
@@ -235,7 +237,7 @@ class Dropout(Layer):
     """Inverted dropout, over :func:`~bpnet_lib.layers.dropout_forward`.
 
     In training mode each entry is zeroed with probability ``p_drop`` and the rest scaled
-    by :math:`1/(1 - p)`; in evaluation mode (after :meth:`Layer.eval`) the layer is the identity.
+    by :math:`1/(1 - p_{\text{drop}})`; in evaluation mode (after :meth:`Layer.eval`) the layer is the identity.
 
     Parameters
     ----------

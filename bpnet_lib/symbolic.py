@@ -1,12 +1,14 @@
-"""Symbolic matrices for deriving gradients and proving them with SymPy.
+"""Symbolic matrices for deriving gradients and checking them with SymPy.
 
 A chapter writes a loss on small matrices of named real symbols
 (``W = matrix("W", 2, 3)``), lets SymPy differentiate it entry by entry, and
-proves that the result equals the closed form it derived by hand
-(``assert_equal(gradient(L, W), G @ X.T)``); then it turns the formula into a
+checks that the result equals the closed form it derived by hand
+(``assert_equal(gradient(J, W), X.T @ dY)``) -- a check on that instance; the
+proof for every size is the index derivation, or SymPy's own matrix calculus on
+``MatrixSymbol`` objects of symbolic size. Then it turns the formula into a
 NumPy function (:func:`to_numpy`) and checks it against what ``bpnet_lib``
 computes. Gradients keep the shape of the variable, the way backpropagation
-writes ``dL/dW``; Jacobians use the row-major ``vec``, the order of
+writes ``dW``; Jacobians use the row-major ``vec``, the order of
 ``ndarray.ravel()``. This is the only module of the library that imports SymPy.
 """
 
@@ -95,7 +97,7 @@ def vector(name: str, n: int) -> sympy.ImmutableMatrix:
 def tensor(name: str, shape) -> np.ndarray:
     """An array of real symbols of any order, ``name_{i,j,...}`` with 0-based indices.
 
-    For the images and kernels of a convolution, ``(N, C, H, W)`` and ``(F, C, kh, kw)``,
+    For the images and kernels of a convolution, ``(N, C, n_h, n_w)`` and ``(F, C, kh, kw)``,
     which :func:`matrix` cannot hold. The result is a NumPy array of dtype ``object``, so
     it slices, pads, flips and transposes like the arrays of the numeric library, and its
     entries compute like any SymPy expression. The indices are 0-based, as NumPy writes
@@ -184,17 +186,18 @@ def jacobian(f, x) -> sympy.Matrix:
 
     Returns
     -------
-    J : sympy.Matrix, shape (P*Q, R*C)
+    jac : sympy.Matrix, shape (P*Q, R*C)
 
         .. math::
 
-           J_{ab} = \frac{\partial\, \mathrm{vec}(f)_a}{\partial\, \mathrm{vec}(x)_b}.
+           \Big[\frac{\partial\, \mathrm{vec}(f)}{\partial\, \mathrm{vec}(x)}\Big]_{ab}
+           = \frac{\partial\, \mathrm{vec}(f)_a}{\partial\, \mathrm{vec}(x)_b}.
     """
     return sympy.Matrix(flatten(f)).jacobian(_symbols(x))
 
 
 def gradient(f, x):
-    r"""Gradient of a scalar ``f``, shaped like ``x`` (``dL/dX`` as backprop writes it).
+    r"""Gradient of a scalar ``f``, shaped like ``x`` (``dX`` as backprop writes it).
 
     Parameters
     ----------
@@ -233,11 +236,11 @@ def hessian(f, x) -> sympy.Matrix:
 
     Returns
     -------
-    H : sympy.Matrix, shape (n, n)
+    hess : sympy.Matrix, shape (n, n)
 
         .. math::
 
-           H_{ab} = \frac{\partial^2 f}{\partial\, \mathrm{vec}(x)_a\, \partial\, \mathrm{vec}(x)_b}.
+           \big[\nabla^2 f\big]_{ab} = \frac{\partial^2 f}{\partial\, \mathrm{vec}(x)_a\, \partial\, \mathrm{vec}(x)_b}.
     """
     f = _scalar(f)
     syms = _symbols(x)

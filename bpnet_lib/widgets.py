@@ -169,7 +169,9 @@ def activation_depth_explorer(activations=("sigmoid", "tanh", "relu"), depth=20,
     depth : int
         Initial number of layers (slider from 2 to 60).
     scale : float
-        Initial factor on the recommended weight standard deviation (slider from 1/4 to 4).
+        Initial factor on the weight standard deviation of
+        :func:`bpnet_lib.plotting.activation_depth_profile` (the recommended one for tanh and
+        ReLU, tanh's for the sigmoid; slider from 1/4 to 4).
     width, n_samples, seed : int
         As in :func:`bpnet_lib.plotting.activation_depth_profile`; fixed.
 

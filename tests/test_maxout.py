@@ -1,6 +1,6 @@
 """Tests for the maxout layer of bpnet_lib.layers: values against a plain loop, the
 gradient against finite differences with a random upstream gradient, ties, special
-cases (k = 1 is the identity, pieces (z, 0) give the ReLU), dtypes and error messages."""
+cases (q = 1 is the identity, pieces (z, 0) give the ReLU), dtypes and error messages."""
 
 import re
 
@@ -17,24 +17,24 @@ seeds = st.integers(0, 2**32 - 1)
 sizes = st.integers(1, 5)
 
 
-def well_separated(rng, N, M, k, gap=0.1):
-    """An (N, M*k) input whose entries are all at least ``gap`` apart (no near-ties).
+def well_separated(rng, N, M, q, gap=0.1):
+    """An (N, M*q) input whose entries are all at least ``gap`` apart (no near-ties).
 
-    Finite differences with step h move one entry by h; if two entries of a group were
-    closer than h the perturbation could change the arg-max, and the numerical gradient
+    Finite differences with step eps move one entry by eps; if two entries of a group were
+    closer than eps the perturbation could change the arg-max, and the numerical gradient
     would average two subgradients.
     """
-    values = gap * rng.permutation(N * M * k).astype(float) + 0.01 * rng.random(N * M * k)
-    return (values - values.mean()).reshape(N, M * k)
+    values = gap * rng.permutation(N * M * q).astype(float) + 0.01 * rng.random(N * M * q)
+    return (values - values.mean()).reshape(N, M * q)
 
 
-def loop_maxout(X, k):
+def loop_maxout(X, q):
     """The definition, one group at a time."""
-    N, Mk = X.shape
-    Y = np.empty((N, Mk // k))
+    N, Mq = X.shape
+    Y = np.empty((N, Mq // q))
     for n in range(N):
-        for m in range(Mk // k):
-            Y[n, m] = max(X[n, m * k + j] for j in range(k))
+        for m in range(Mq // q):
+            Y[n, m] = max(X[n, m * q + j] for j in range(q))
     return Y
 
 
@@ -42,25 +42,25 @@ def loop_maxout(X, k):
 
 
 @FAST
-@given(seed=seeds, N=sizes, M=sizes, k=st.integers(1, 4))
-def test_forward_matches_the_definition(seed, N, M, k):
+@given(seed=seeds, N=sizes, M=sizes, q=st.integers(1, 4))
+def test_forward_matches_the_definition(seed, N, M, q):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, M * k))
-    Y, cache = L.maxout_forward(X, k)
+    X = rng.standard_normal((N, M * q))
+    Y, cache = L.maxout_forward(X, q)
     assert Y.shape == (N, M)
-    np.testing.assert_array_equal(Y, loop_maxout(X, k))
-    assert cache.argmax.shape == (N, M) and cache.shape == (N, M * k) and cache.k == k
-    assert cache.argmax.min() >= 0 and cache.argmax.max() < k
+    np.testing.assert_array_equal(Y, loop_maxout(X, q))
+    assert cache.argmax.shape == (N, M) and cache.shape == (N, M * q) and cache.q == q
+    assert cache.argmax.min() >= 0 and cache.argmax.max() < q
 
 
 @FAST
-@given(seed=seeds, N=sizes, M=sizes, k=st.integers(1, 4))
-def test_backward_matches_finite_differences(seed, N, M, k):
+@given(seed=seeds, N=sizes, M=sizes, q=st.integers(1, 4))
+def test_backward_matches_finite_differences(seed, N, M, q):
     rng = np.random.default_rng(seed)
-    X = well_separated(rng, N, M, k)
-    _, cache = L.maxout_forward(X, k)
+    X = well_separated(rng, N, M, q)
+    _, cache = L.maxout_forward(X, q)
     check_gradients(
-        lambda X: L.maxout_forward(X, k)[0],
+        lambda X: L.maxout_forward(X, q)[0],
         [X],
         lambda d: [L.maxout_backward(d, cache)],
         rng=rng,
@@ -68,14 +68,14 @@ def test_backward_matches_finite_differences(seed, N, M, k):
 
 
 @FAST
-@given(seed=seeds, N=sizes, M=sizes, k=st.integers(2, 4))
-def test_backward_routes_each_gradient_to_the_argmax(seed, N, M, k):
+@given(seed=seeds, N=sizes, M=sizes, q=st.integers(2, 4))
+def test_backward_routes_each_gradient_to_the_argmax(seed, N, M, q):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, M * k))
+    X = rng.standard_normal((N, M * q))
     dY = rng.standard_normal((N, M))
-    _, cache = L.maxout_forward(X, k)
-    dX = L.maxout_backward(dY, cache).reshape(N, M, k)
-    groups = X.reshape(N, M, k)
+    _, cache = L.maxout_forward(X, q)
+    dX = L.maxout_backward(dY, cache).reshape(N, M, q)
+    groups = X.reshape(N, M, q)
     is_max = groups == groups.max(axis=2, keepdims=True)
     # exactly one nonzero slot per group, at a maximum, carrying the upstream gradient
     assert np.all(np.count_nonzero(dX, axis=2) <= 1)
@@ -84,7 +84,7 @@ def test_backward_routes_each_gradient_to_the_argmax(seed, N, M, k):
 
 
 def test_ties_send_the_gradient_to_the_first_argmax():
-    X = np.array([[1.0, 3.0, 3.0, 0.0, -2.0, -2.0, -2.0, -5.0]])  # M = 2 groups of k = 4
+    X = np.array([[1.0, 3.0, 3.0, 0.0, -2.0, -2.0, -2.0, -5.0]])  # M = 2 groups of q = 4
     Y, cache = L.maxout_forward(X, 4)
     np.testing.assert_array_equal(Y, [[3.0, -2.0]])
     np.testing.assert_array_equal(cache.argmax, [[1, 0]])
@@ -115,7 +115,7 @@ def test_pieces_z_and_zero_give_the_relu():
 
 def test_cache_layout():
     _, cache = L.maxout_forward(np.arange(12.0).reshape(2, 6), 3)
-    assert isinstance(cache, L.MaxoutCache) and cache._fields == ("argmax", "shape", "k")
+    assert isinstance(cache, L.MaxoutCache) and cache._fields == ("argmax", "shape", "q")
     np.testing.assert_array_equal(cache.argmax, [[2, 2], [2, 2]])
 
 
@@ -136,23 +136,23 @@ def test_dtypes():
 # --- errors ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("k", [0, -2, 2.0, 1.5, True, "2", None])
-def test_bad_k(k):
-    with pytest.raises(ValueError, match=r"k: expected a positive integer \(inputs per maxout unit\), got"):
-        L.maxout_forward(np.zeros((2, 4)), k)
+@pytest.mark.parametrize("q", [0, -2, 2.0, 1.5, True, "2", None])
+def test_bad_k(q):
+    with pytest.raises(ValueError, match=r"q: expected a positive integer \(pieces per maxout unit\), got"):
+        L.maxout_forward(np.zeros((2, 4)), q)
 
 
 def test_columns_must_split_into_groups():
     msg = re.escape(
-        "X: expected a number of columns divisible by k = 3 (M groups of k consecutive "
-        "inputs), got shape (2, 7)"
+        "X: expected a number of columns divisible by q = 3 (M groups of q consecutive "
+        "pieces), got shape (2, 7)"
     )
     with pytest.raises(ValueError, match=msg):
         L.maxout_forward(np.zeros((2, 7)), 3)
 
 
 def test_input_must_be_a_finite_matrix():
-    with pytest.raises(ValueError, match=re.escape("X: expected a 2-D array of shape (N, M*k), got shape (6,)")):
+    with pytest.raises(ValueError, match=re.escape("X: expected a 2-D array of shape (N, M*q), got shape (6,)")):
         L.maxout_forward(np.zeros(6), 2)
     X = np.zeros((2, 4))
     X[1, 2] = np.nan

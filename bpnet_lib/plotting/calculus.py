@@ -27,8 +27,8 @@ def plot_quadratic_model(f, grad, hess, point, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0
     The quadratic model is the second-order Taylor expansion
 
     .. math::
-        q(\mathbf{p} + \mathbf{d}) = f(\mathbf{p}) + \nabla f(\mathbf{p})\,\mathbf{d}
-        + \tfrac12\,\mathbf{d}^\top H(\mathbf{p})\,\mathbf{d},
+        f(\mathbf{x}_0 + \mathbf{d}) \approx f(\mathbf{x}_0) + \nabla f(\mathbf{x}_0)\,\mathbf{d}
+        + \tfrac12\,\mathbf{d}^\top \nabla^2 f(\mathbf{x}_0)\,\mathbf{d},
 
     drawn with dashed contours at the same levels as ``f`` inside a disc of the
     given ``radius`` around the point, so the reader sees where it is faithful.
@@ -42,7 +42,7 @@ def plot_quadratic_model(f, grad, hess, point, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0
     hess : callable
         ``hess(x, y)`` returning the Hessian, shape (2, 2), at one point.
     point : tuple of float
-        The expansion point ``(x0, y0)``.
+        The expansion point :math:`\mathbf{x}_0` = ``(x0, y0)``.
     xlim, ylim : tuple of float
         The plotting window.
     radius : float
@@ -94,16 +94,16 @@ def plot_quadratic_model(f, grad, hess, point, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0
 
 
 def plot_error_vs_step(steps, errors, reference_slopes=(), ax=None):
-    """Log-log plot of finite-difference errors against the step size ``h``.
+    """Log-log plot of finite-difference errors against the step :math:`\\epsilon`.
 
     Parameters
     ----------
     steps : ndarray, shape (S,)
-        Step sizes ``h``.
+        Steps :math:`\\epsilon` (the ``eps`` of :mod:`bpnet_lib.gradcheck`).
     errors : dict of str to ndarray, shape (S,)
         One curve per scheme, e.g. ``{"forward": ..., "central": ...}``.
     reference_slopes : sequence of (int, str)
-        Guide lines proportional to ``h**p``, each with a label, starting from the first
+        Guide lines proportional to ``eps**p``, each with a label, starting from the first
         curve's error at the largest step: the order of each scheme is read off the plot.
     ax : matplotlib.axes.Axes, optional
 
@@ -130,7 +130,7 @@ def plot_error_vs_step(steps, errors, reference_slopes=(), ax=None):
         ax.loglog(steps, guide, ":", color="gray")
         ax.text(steps[0], start, label, color="gray", va="bottom", ha="left")
     ax.invert_xaxis()
-    ax.set_xlabel("step size $h$ (smaller to the right)")
+    ax.set_xlabel(r"step $\epsilon$ (smaller to the right)")
     ax.set_ylabel("relative error")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()

@@ -76,17 +76,19 @@ def activation_depth_profile(activation, depth=20, width=128, n_samples=256, sca
     biases) and :math:`Y^{(k)} = g(Z^{(k)})` with the library's
     :func:`bpnet_lib.layers.affine_forward` and the activation's forward; the
     backward pass starts from a standard-normal upstream gradient
-    :math:`\mathrm{d}Y^{(l)}` (the loss :math:`L = \sum \mathrm{d}Y^{(l)} \odot Y^{(l)}`) and
+    :math:`\mathrm{d}Y^{(l)}` (the loss :math:`J = \sum \mathrm{d}Y^{(l)} \odot Y^{(l)}`) and
     runs the matching backwards. The input has i.i.d. standard-normal entries and
     the weights are drawn as
 
     .. math::
-        W^{(k)}_{ij} \sim \mathcal{N}\!\Big(0,\ \frac{(s\,\gamma)^2}{n}\Big),
+        W^{(k)}_{ij} \sim \mathcal{N}\!\Big(0,\ \frac{(\text{scale} \cdot \text{gain})^2}{n}\Big),
 
-    with ``n = width``, ``s = scale`` and the gain :math:`\gamma` = 1 for sigmoid and
-    tanh (LeCun's variance :math:`1/n`, Glorot's for a square layer) and :math:`\sqrt 2`
-    for ReLU and ELU (He's :math:`2/n`). Everything comes from one generator seeded by
-    ``seed``, so two activations with the same seed get the same weights up to the gain.
+    with ``n = width`` and the gain 1 for sigmoid and tanh and :math:`\sqrt 2` for ReLU
+    and ELU. For tanh that is LeCun's variance :math:`1/n` (and Glorot and Bengio's for
+    a square layer), for ReLU He's :math:`2/n`. The sigmoid gets tanh's variance so that
+    the two stacks share their weights; its recommended scale is 4 (Bengio 2012), since
+    its slope at 0 is 1/4. Everything comes from one generator seeded by ``seed``, so two
+    activations with the same seed get the same weights up to the gain.
 
     Parameters
     ----------
@@ -99,7 +101,8 @@ def activation_depth_profile(activation, depth=20, width=128, n_samples=256, sca
     n_samples : int
         Batch size ``N``.
     scale : float
-        Multiplies the standard deviation of every weight; 1 is the recommended one.
+        Multiplies the standard deviation of every weight; 1 is the recommended one for
+        tanh and ReLU (4 for the sigmoid, see above).
     seed : int
         Seed of ``np.random.default_rng``.
 
@@ -108,8 +111,8 @@ def activation_depth_profile(activation, depth=20, width=128, n_samples=256, sca
     dict
         ``"quantiles"``: ndarray, shape (depth, 3), the 5th, 50th and 95th percentiles of
         the entries of :math:`Y^{(k)}`; ``"grad_W"``: ndarray, shape (depth,), the root mean
-        square of :math:`\partial L / \partial W^{(k)}`; ``"grad_Z"``: ndarray, shape
-        (depth,), the Frobenius norm of :math:`\partial L / \partial Z^{(k)}`; ``"W_norm"``:
+        square of :math:`\mathrm{d}W^{(k)} = \partial J / \partial W^{(k)}`; ``"grad_Z"``:
+        ndarray, shape (depth,), the Frobenius norm of :math:`\mathrm{d}Z^{(k)}`; ``"W_norm"``:
         ndarray, shape (depth,), the spectral norm :math:`\lVert W^{(k)} \rVert_2`;
         ``"max_slope"``: float, :math:`\sup_z |g'(z)|`.
     """
@@ -185,7 +188,7 @@ def plot_depth_profile(profiles, axes=None):
     axes[0].axhline(0.0, color="gray", lw=0.8)
     axes[0].set_title("forward: activations $Y^{(k)}$ (median, 5–95%)")
     axes[0].set_ylabel("activation value")
-    axes[1].set_title(r"backward: RMS of $\partial L/\partial W^{(k)}$")
+    axes[1].set_title(r"backward: RMS of $\mathrm{d}W^{(k)}$")
     axes[1].set_ylabel("gradient size (log scale)")
     for ax in axes:
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
