@@ -16,11 +16,11 @@ What is measured, forward + backward (``conv2d_forward`` then ``conv2d_backward`
    each library's turn the script sleeps briefly and makes one untimed call, so that the
    *other* library's worker threads, which spin for a while after their last task, have
    gone to sleep and do not steal the two cores;
-3. memory: the whole im2col matrix (C kh kw x N H' W' entries, what a one-shot im2col
+3. memory: the whole im2col matrix (C kh kw x N n_h' n_w' entries, what a one-shot im2col
    would hold), the column buffer the library actually uses (one block of images, reused),
    and the peak traced by ``tracemalloc`` over a whole forward + backward pass, run in a
    fresh thread so that the per-thread scratch buffers are allocated, and counted, anew;
-4. achieved GFLOP/s (the three GEMMs, 3 x 2 F C kh kw N H' W' flops, over the whole
+4. achieved GFLOP/s (the three GEMMs, 3 x 2 F C kh kw N n_h' n_w' flops, over the whole
    forward + backward time) beside the GFLOP/s of NumPy's matmul alone on the forward's
    matrix shapes.
 
@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from bpnet_lib import conv as cv  # noqa: E402
 
 THREADS = 2
-SHAPES = [  # (N, C, H=W, F, k, s, p)
+SHAPES = [  # (N, C, n_h=n_w, F, k, s, p)
     (32, 3, 32, 16, 3, 1, 1),
     (64, 16, 16, 32, 3, 2, 1),
     (8, 64, 28, 64, 5, 1, 2),
@@ -57,18 +57,18 @@ NAIVE_TARGET = 20.0  # vectorised at least this many times faster than the naive
 
 
 def make_data(shape, dtype, seed=0):
-    N, C, H, F, k, s, p = shape
+    N, C, n_hw, F, k, s, p = shape
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, C, H, H)).astype(dtype)
-    K = (rng.standard_normal((F, C, k, k)) / np.sqrt(C * k * k)).astype(dtype)
+    X = rng.standard_normal((N, C, n_hw, n_hw)).astype(dtype)
+    W = (rng.standard_normal((F, C, k, k)) / np.sqrt(C * k * k)).astype(dtype)
     b = rng.standard_normal(F).astype(dtype)
-    Ho = cv.conv_output_size(H, k, s, p)
-    dY = rng.standard_normal((N, F, Ho, Ho)).astype(dtype)
-    return X, K, b, dY
+    out_hw = cv.conv_output_size(n_hw, k, s, p)
+    dY = rng.standard_normal((N, F, out_hw, out_hw)).astype(dtype)
+    return X, W, b, dY
 
 
-def numpy_pass(X, K, b, dY, s, p):
-    Y, cache = cv.conv2d_forward(X, K, b, s, p)
+def numpy_pass(X, W, b, dY, s, p):
+    Y, cache = cv.conv2d_forward(X, W, b, s, p)
     return cv.conv2d_backward(dY, cache)
 
 
@@ -88,45 +88,45 @@ def inner_count(seconds_per_call):
 
 
 def bench_naive(naive_batch):
-    N, C, H, F, k, s, p = SHAPES[0]
-    X, K, b, dY = make_data(SHAPES[0], np.float64)
-    fast = timed(lambda: numpy_pass(X, K, b, dY, s, p), 20)
+    N, C, n_hw, F, k, s, p = SHAPES[0]
+    X, W, b, dY = make_data(SHAPES[0], np.float64)
+    fast = timed(lambda: numpy_pass(X, W, b, dY, s, p), 20)
     n = N if naive_batch is None else naive_batch
     t0 = time.perf_counter()
-    Y, cache = cv.conv2d_forward_naive(X[:n], K, b, s, p)
+    Y, cache = cv.conv2d_forward_naive(X[:n], W, b, s, p)
     grads = cv.conv2d_backward_naive(dY[:n], cache)
     naive = (time.perf_counter() - t0) * N / n
-    for g, g_fast in zip(grads, cv.conv2d_backward(dY[:n], cv.conv2d_forward(X[:n], K, b, s, p)[1])):
+    for g, g_fast in zip(grads, cv.conv2d_backward(dY[:n], cv.conv2d_forward(X[:n], W, b, s, p)[1])):
         np.testing.assert_allclose(g, g_fast, rtol=1e-12, atol=1e-12)
     how = "one run on the whole batch" if n == N else f"one run on {n} of {N} images, time x {N / n:g}"
     return fast, naive, how
 
 
 def gemm_gflops(shape, dtype):
-    """NumPy's matmul alone on the forward GEMM's shapes: (F, C k k) @ (C k k, N H' W')."""
-    N, C, H, F, k, s, p = shape
-    Ho = cv.conv_output_size(H, k, s, p)
+    """NumPy's matmul alone on the forward GEMM's shapes: (F, C k k) @ (C k k, N n_h' n_w')."""
+    N, C, n_hw, F, k, s, p = shape
+    out_hw = cv.conv_output_size(n_hw, k, s, p)
     rng = np.random.default_rng(1)
     A = rng.standard_normal((F, C * k * k)).astype(dtype)
-    B = rng.standard_normal((C * k * k, N * Ho * Ho)).astype(dtype)
+    B = rng.standard_normal((C * k * k, N * out_hw * out_hw)).astype(dtype)
     t = timed(lambda: A @ B, 20)
     return 2 * A.shape[0] * A.shape[1] * B.shape[1] / t / 1e9
 
 
 def pass_memory(shape, dtype):
     """Bytes of the whole im2col matrix, of the library's column block, and the traced peak."""
-    N, C, H, F, k, s, p = shape
-    Ho = cv.conv_output_size(H, k, s, p)
-    X, K, b, dY = make_data(shape, dtype)
+    N, C, n_hw, F, k, s, p = shape
+    out_hw = cv.conv_output_size(n_hw, k, s, p)
+    X, W, b, dY = make_data(shape, dtype)
     itemsize = np.dtype(dtype).itemsize
-    whole = C * k * k * N * Ho * Ho * itemsize
-    block = cv._images_per_block(N, C * k * k, Ho * Ho, itemsize) * C * k * k * Ho * Ho * itemsize
+    whole = C * k * k * N * out_hw * out_hw * itemsize
+    block = cv._images_per_block(N, C * k * k, out_hw * out_hw, itemsize) * C * k * k * out_hw * out_hw * itemsize
     peak = []
 
     def measured():  # a new thread starts with no scratch buffers, so they are traced too
         tracemalloc.start()
         tracemalloc.reset_peak()
-        numpy_pass(X, K, b, dY, s, p)
+        numpy_pass(X, W, b, dY, s, p)
         peak.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
 
@@ -143,34 +143,34 @@ def bench_torch(repeats, pause):
     rows = []
     for dtype in (np.float64, np.float32):
         for shape in SHAPES:
-            N, C, H, F, k, s, p = shape
-            X, K, b, dY = make_data(shape, dtype)
-            tX, tK, tb = (torch.tensor(a, requires_grad=True) for a in (X, K, b))
+            N, C, n_hw, F, k, s, p = shape
+            X, W, b, dY = make_data(shape, dtype)
+            tX, tW, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
             tdY = torch.tensor(dY)
 
             def torch_pass():
-                tX.grad = tK.grad = tb.grad = None
-                torch.nn.functional.conv2d(tX, tK, tb, stride=s, padding=p).backward(tdY)
+                tX.grad = tW.grad = tb.grad = None
+                torch.nn.functional.conv2d(tX, tW, tb, stride=s, padding=p).backward(tdY)
 
-            ours = numpy_pass(X, K, b, dY, s, p)
+            ours = numpy_pass(X, W, b, dY, s, p)
             torch_pass()
             tol = 1e-9 if dtype == np.float64 else 2e-3
-            for g, t in zip(ours, (tX.grad, tK.grad, tb.grad)):
+            for g, t in zip(ours, (tX.grad, tW.grad, tb.grad)):
                 scale = np.abs(t.numpy()).max()
                 np.testing.assert_allclose(g, t.numpy(), rtol=tol, atol=tol * scale)
-            inner = inner_count(timed(lambda: numpy_pass(X, K, b, dY, s, p), 3))
+            inner = inner_count(timed(lambda: numpy_pass(X, W, b, dY, s, p), 3))
             t_np, t_torch = [], []
             for r in range(repeats):
                 order = ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy")
                 for lib in order:
                     time.sleep(pause)
                     if lib == "numpy":
-                        t_np.append(timed(lambda: numpy_pass(X, K, b, dY, s, p), inner))
+                        t_np.append(timed(lambda: numpy_pass(X, W, b, dY, s, p), inner))
                     else:
                         t_torch.append(timed(torch_pass, inner))
             ratio = float(np.median(np.array(t_np) / np.array(t_torch)))
-            Ho = cv.conv_output_size(H, k, s, p)
-            flops = 3 * 2 * F * C * k * k * N * Ho * Ho
+            out_hw = cv.conv_output_size(n_hw, k, s, p)
+            flops = 3 * 2 * F * C * k * k * N * out_hw * out_hw
             whole, block, peak = pass_memory(shape, dtype)
             rows.append(dict(
                 dtype=np.dtype(dtype).name, shape=shape, numpy_ms=1e3 * np.median(t_np),
@@ -182,14 +182,14 @@ def bench_torch(repeats, pause):
     return rows, torch.__version__
 
 
-HEADER = (f"{'dtype':8} {'(N, C, H=W, F, k, s, p)':26} {'numpy ms':>9} {'torch ms':>9} "
+HEADER = (f"{'dtype':8} {'(N, C, n_h=n_w, F, k, s, p)':28} {'numpy ms':>9} {'torch ms':>9} "
           f"{'ratio':>6} {'target':>7} {'ok':>3} {'GFLOP/s':>8} {'GEMM GFLOP/s':>13} "
           f"{'im2col bytes':>13} {'block bytes':>12} {'traced peak':>12}")
 
 
 def format_row(r):
     ok = "yes" if r["ratio"] <= r["target"] else "NO"
-    return (f"{r['dtype']:8} {str(r['shape']):26} {r['numpy_ms']:9.2f} {r['torch_ms']:9.2f} "
+    return (f"{r['dtype']:8} {str(r['shape']):28} {r['numpy_ms']:9.2f} {r['torch_ms']:9.2f} "
             f"{r['ratio']:6.2f} {'<= ' + format(r['target'], 'g'):>7} {ok:>3} {r['gflops']:8.1f} "
             f"{r['gemm_gflops']:13.1f} {r['whole_bytes']:13,d} {r['block_bytes']:12,d} {r['traced_peak']:12,d}")
 
@@ -219,7 +219,7 @@ def main():
     speedup = naive / fast
     naive_lines = [
         "",
-        "vectorised vs naive loops, float64, (N, C, H=W, F, k, s, p) = " + str(SHAPES[0]),
+        "vectorised vs naive loops, float64, (N, C, n_h=n_w, F, k, s, p) = " + str(SHAPES[0]),
         f"  vectorised {1e3 * fast:.2f} ms, naive {1e3 * naive:.0f} ms ({how}): "
         f"{speedup:.0f}x faster (target >= {NAIVE_TARGET:g}x: {'yes' if speedup >= NAIVE_TARGET else 'NO'})",
     ]
@@ -235,9 +235,9 @@ def main():
         lines += torch_lines + [format_row(r) for r in rows]
         lines += [
             "",
-            "GFLOP/s: the three GEMMs' 6 F C k k N H' W' flops over the whole forward + backward",
-            "time; GEMM GFLOP/s: NumPy's matmul alone on the forward's (F, C k k) @ (C k k, N H' W').",
-            "im2col bytes: the whole im2col matrix, C k k N H' W' x itemsize, which the library never",
+            "GFLOP/s: the three GEMMs' 6 F C k k N n_h' n_w' flops over the whole forward + backward",
+            "time; GEMM GFLOP/s: NumPy's matmul alone on the forward's (F, C k k) @ (C k k, N n_h' n_w').",
+            "im2col bytes: the whole im2col matrix, C k k N n_h' n_w' x itemsize, which the library never",
             "holds; block bytes: its column buffer, one block of images, reused; traced peak:",
             "tracemalloc's peak over one forward + backward (outputs, gradients and scratch included).",
         ]

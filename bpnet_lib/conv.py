@@ -9,14 +9,19 @@ shares, so the layer is a fully connected layer whose matrix is mostly zeros
 upstream gradient is sent back through the same windows. Two implementations are given.
 The naive one loops over output positions and reads like the formulas; the fast one
 copies every window into a column (:func:`im2col`), so that the forward is one matrix
-product, ``dK`` another and ``dX`` a third followed by :func:`col2im`, which adds every
+product, ``dW`` another and ``dX`` a third followed by :func:`col2im`, which adds every
 column back into the window it came from (``+=``: windows overlap). It does so for a block
 of images at a time, in buffers that stay in cache and are reused, and never builds the
 padded image: zeros are written where a window reads padding. For stride 1 the
 input gradient is a *full* correlation of ``dY`` with the kernel rotated by 180 degrees
-and with its two channel axes swapped (:func:`flip_kernel`); for stride ``s`` the same
-holds after ``s - 1`` zeros are inserted between the entries of ``dY`` (:func:`dilate`),
-not after each entry is repeated ``s`` times.
+and with its two channel axes swapped (:math:`\tilde W`, :func:`flip_kernel`); for stride
+``s`` the same holds after ``s - 1`` zeros are inserted between the entries of ``dY``
+(:math:`\operatorname{dil}_s`, :func:`dilate`), not after each entry is repeated ``s`` times.
+
+Names follow the book: images ``X`` of shape ``(N, C, n_h, n_w)``, kernels (the layer's
+weights) ``W`` of shape ``(F, C, kh, kw)``, one bias per filter ``b`` of shape ``(F,)``,
+outputs ``Y`` of shape ``(N, F, n_h', n_w')``; ``dX``, ``dW``, ``db`` and ``dY`` are the
+gradients of the final scalar loss, each with the shape of its array.
 """
 
 from __future__ import annotations
@@ -50,23 +55,23 @@ __all__ = [
 class Conv2dCache(NamedTuple):
     """What :func:`conv2d_backward` needs.
 
-    ``X`` (N, C, H, W) is the forward's input (the same array, not a copy), from which the
-    backward copies the windows again for ``dK``; ``K`` (F, C, kh, kw) the kernels (for
+    ``X`` (N, C, n_h, n_w) is the forward's input (the same array, not a copy), from which the
+    backward copies the windows again for ``dW``; ``W`` (F, C, kh, kw) the kernels (for
     ``dX``); the stride and the padding say where the windows lie. The cache keeps ``X``
     rather than the :func:`im2col` matrix, which is about ``kh kw / (s_h s_w)`` times larger.
     """
 
     X: np.ndarray
-    K: np.ndarray
+    W: np.ndarray
     stride: tuple
     padding: tuple
 
 
 class Conv2dNaiveCache(NamedTuple):
-    """What :func:`conv2d_backward_naive` needs: the input ``X``, ``K``, stride and padding."""
+    """What :func:`conv2d_backward_naive` needs: the input ``X``, ``W``, stride and padding."""
 
     X: np.ndarray
-    K: np.ndarray
+    W: np.ndarray
     stride: tuple
     padding: tuple
 
@@ -87,21 +92,24 @@ def _hyper(stride, padding) -> tuple[tuple[int, int], tuple[int, int]]:
 def _formula(axis: str, n: int, k: int, s: int, p: int) -> tuple[int, str]:
     """The output length along one axis and the sentence that shows how it was computed."""
     out = (n + 2 * p - k) // s + 1
-    L, kk = ("H", "kh") if axis == "height" else ("W", "kw")
+    L, kk = ("n_h", "kh") if axis == "height" else ("n_w", "kw")
     text = f"output {axis} ({L} + 2p - {kk})//s + 1 = ({n} + {2 * p} - {k})//{s} + 1 = {out}"
     return out, text
 
 
-def conv_output_size(H, k, stride=1, padding=0) -> int:
+def conv_output_size(n, k, stride=1, padding=0) -> int:
     r"""Length of a convolution's (or pooling's) output along one axis.
 
     .. math::
 
-       H' = \left\lfloor \frac{H + 2p - k}{s} \right\rfloor + 1
+       n' = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1
+
+    along the height with :math:`n = n_h`, :math:`k = k_h` (giving :math:`n_h'`), and along
+    the width with :math:`n_w`, :math:`k_w`.
 
     Parameters
     ----------
-    H, k, stride, padding : int
+    n, k, stride, padding : int
         Input length, kernel length, stride ``s >= 1``, zero padding ``p >= 0`` per side.
 
     Raises
@@ -109,19 +117,19 @@ def conv_output_size(H, k, stride=1, padding=0) -> int:
     ValueError
         If the result is not positive (the kernel does not fit in the padded input).
     """
-    for name, value in (("H", H), ("k", k), ("stride", stride), ("padding", padding)):
+    for name, value in (("n", n), ("k", k), ("stride", stride), ("padding", padding)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise ValueError(f"{name}: expected an int (one axis at a time), got {value!r}")
     (s, _), (p, _) = _hyper(int(stride), int(padding))
-    H, k = int(H), int(k)
-    out, text = _formula("height", H, k, s, p)
+    n, k = int(n), int(k)
+    out, text = _formula("height", n, k, s, p)
     if out < 1:
         raise ValueError(f"{text} must be positive")
     return out
 
 
 def _output_hw(x_shape, k, stride, padding, what: str) -> tuple[int, int]:
-    """(H', W') for an input of shape (N, C, H, W) and a window (kh, kw), or a ValueError."""
+    """(n_h', n_w') for an input of shape (N, C, n_h, n_w) and a window (kh, kw), or a ValueError."""
     out = []
     for axis, n, kk, s, p in zip(("height", "width"), x_shape[2:], k, stride, padding):
         o, text = _formula(axis, n, kk, s, p)
@@ -131,28 +139,28 @@ def _output_hw(x_shape, k, stride, padding, what: str) -> tuple[int, int]:
     return out[0], out[1]
 
 
-def _check_conv_args(X, K, b, stride, padding):
-    """Validated float arrays (one common dtype), stride, padding and (H', W')."""
-    X, K, b = as_float_array(X, "X"), as_float_array(K, "K"), as_float_array(b, "b")
-    check_ndim(X, 4, "X", "(N, C, H, W)")
-    check_ndim(K, 4, "K", "(F, C, kh, kw)")
+def _check_conv_args(X, W, b, stride, padding):
+    """Validated float arrays (one common dtype), stride, padding and (n_h', n_w')."""
+    X, W, b = as_float_array(X, "X"), as_float_array(W, "W"), as_float_array(b, "b")
+    check_ndim(X, 4, "X", "(N, C, n_h, n_w)")
+    check_ndim(W, 4, "W", "(F, C, kh, kw)")
     check_ndim(b, 1, "b", "(F,)")
-    if min(K.shape) < 1:
-        raise ValueError(f"K: expected at least one filter, channel and kernel row/column, got shape {K.shape}")
-    if K.shape[1] != X.shape[1]:
+    if min(W.shape) < 1:
+        raise ValueError(f"W: expected at least one filter, channel and kernel row/column, got shape {W.shape}")
+    if W.shape[1] != X.shape[1]:
         raise ValueError(
-            f"K: expected C = {X.shape[1]} input channels (axis 1) to match X of shape "
-            f"{X.shape}, got K of shape {K.shape}"
+            f"W: expected C = {X.shape[1]} input channels (axis 1) to match X of shape "
+            f"{X.shape}, got W of shape {W.shape}"
         )
-    if b.shape[0] != K.shape[0]:
+    if b.shape[0] != W.shape[0]:
         raise ValueError(
-            f"b: expected shape ({K.shape[0]},), one bias per filter of K of shape {K.shape}, "
+            f"b: expected shape ({W.shape[0]},), one bias per filter of W of shape {W.shape}, "
             f"got shape {b.shape}"
         )
     stride, padding = _hyper(stride, padding)
-    Ho, Wo = _output_hw(X.shape, K.shape[2:], stride, padding, f"K of shape {K.shape}")
-    dtype = np.result_type(X, K, b)
-    return X.astype(dtype, copy=False), K.astype(dtype, copy=False), b.astype(dtype, copy=False), stride, padding, Ho, Wo
+    out_h, out_w = _output_hw(X.shape, W.shape[2:], stride, padding, f"W of shape {W.shape}")
+    dtype = np.result_type(X, W, b)
+    return X.astype(dtype, copy=False), W.astype(dtype, copy=False), b.astype(dtype, copy=False), stride, padding, out_h, out_w
 
 
 def _window(start: int, count: int, step: int) -> slice:
@@ -161,7 +169,7 @@ def _window(start: int, count: int, step: int) -> slice:
 
 
 def _pad(X, padding):
-    """``X`` (N, C, H, W) with ``padding`` zero rows/columns on each side (no copy if 0)."""
+    """``X`` (N, C, n_h, n_w) with ``padding`` zero rows/columns on each side (no copy if 0)."""
     ph, pw = padding
     if ph == pw == 0:
         return X
@@ -222,35 +230,35 @@ def _inside(i: int, n_out: int, s: int, p: int, n_in: int):
 
 
 @functools.lru_cache(maxsize=256)
-def _offsets(kh, kw, Ho, Wo, H, W, stride, padding):
+def _offsets(kh, kw, out_h, out_w, n_h, n_w, stride, padding):
     """For every window offset ``(i, j)``: the output rows and columns whose entry ``(i, j)``
     lies in the image, the input rows and columns they read, and whether some outputs read
     padding there; offsets that only ever read padding have ``None`` slices. Cached: it
     depends on the sizes only, and both passes walk it once per block."""
-    rows = [_inside(i, Ho, stride[0], padding[0], H) for i in range(kh)]
-    cols = [_inside(j, Wo, stride[1], padding[1], W) for j in range(kw)]
+    rows = [_inside(i, out_h, stride[0], padding[0], n_h) for i in range(kh)]
+    cols = [_inside(j, out_w, stride[1], padding[1], n_w) for j in range(kw)]
     plan = []
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
             if r is None or c is None:
                 plan.append((i, j, None, None, None, None, True))
             else:
-                padded = r[0].start > 0 or r[0].stop < Ho or c[0].start > 0 or c[0].stop < Wo
+                padded = r[0].start > 0 or r[0].stop < out_h or c[0].start > 0 or c[0].stop < out_w
                 plan.append((i, j, r[0], c[0], r[1], c[1], padded))
     return tuple(plan)
 
 
 def _im2col_into(X, kh, kw, stride, padding, out):
-    """Windows of the zero-padded images ``X`` (N, C, H, W) into ``out`` (C, kh, kw, N, H', W').
+    """Windows of the zero-padded images ``X`` (N, C, n_h, n_w) into ``out`` (C, kh, kw, N, n_h', n_w').
 
     ``out[c, i, j, n, u', v'] = X[n, c, u' s_h + i - p_h, v' s_w + j - p_w]``, or 0 where
     that index is padding: the padded image itself is never built. ``out`` may be any view
     of that shape. Returns ``out``.
     """
-    (N, C, H, W), (Ho, Wo) = X.shape, out.shape[-2:]
-    X_t = X.transpose(1, 0, 2, 3)  # (C, N, H, W), a view
-    for i, j, u, v, r, c, padded in _offsets(kh, kw, Ho, Wo, H, W, stride, padding):
-        o = out[:, i, j]  # (C, N, H', W'): kh * kw strided copies, never a loop over pixels
+    (N, C, n_h, n_w), (out_h, out_w) = X.shape, out.shape[-2:]
+    X_t = X.transpose(1, 0, 2, 3)  # (C, N, n_h, n_w), a view
+    for i, j, u, v, r, c, padded in _offsets(kh, kw, out_h, out_w, n_h, n_w, stride, padding):
+        o = out[:, i, j]  # (C, N, n_h', n_w'): kh * kw strided copies, never a loop over pixels
         if padded:  # some outputs read padding at this offset: zero first
             o[...] = 0
         if u is not None:
@@ -259,26 +267,26 @@ def _im2col_into(X, kh, kw, stride, padding, out):
 
 
 def _add_windows(dX, d, stride, padding):
-    """Add each column of ``d`` (C, kh, kw, N, H', W') into its window of ``dX`` (N, C, H, W).
+    """Add each column of ``d`` (C, kh, kw, N, n_h', n_w') into its window of ``dX`` (N, C, n_h, n_w).
 
     The adjoint of :func:`_im2col_into`: entries whose window position is padding are
     dropped, so no padded array is built and cut back. ``d`` may be any view of that shape.
     """
-    (C, kh, kw, N, Ho, Wo), (H, W) = d.shape, dX.shape[2:]
-    dX_t = dX.transpose(1, 0, 2, 3)  # (C, N, H, W), a view
-    for i, j, u, v, r, c, _ in _offsets(kh, kw, Ho, Wo, H, W, stride, padding):
+    (C, kh, kw, N, out_h, out_w), (n_h, n_w) = d.shape, dX.shape[2:]
+    dX_t = dX.transpose(1, 0, 2, 3)  # (C, N, n_h, n_w), a view
+    for i, j, u, v, r, c, _ in _offsets(kh, kw, out_h, out_w, n_h, n_w, stride, padding):
         if u is not None:  # += : an input inside several windows collects from each
             dX_t[:, :, r, c] += d[:, i, j, :, u, v]
 
 
-def _block_columns(X, kh, kw, stride, padding, Ho, Wo):
-    """:func:`im2col` of the images ``X`` (m, C, H, W), in this thread's reusable buffer.
+def _block_columns(X, kh, kw, stride, padding, out_h, out_w):
+    """:func:`im2col` of the images ``X`` (m, C, n_h, n_w), in this thread's reusable buffer.
 
-    Returns the (C kh kw, m H' W') matrix; it is overwritten by the next call.
+    Returns the (C kh kw, m n_h' n_w') matrix; it is overwritten by the next call.
     """
     m, C = X.shape[:2]
-    out = _scratch("cols", (C, kh, kw, m, Ho, Wo), X.dtype)
-    return _im2col_into(X, kh, kw, stride, padding, out).reshape(C * kh * kw, m * Ho * Wo)
+    out = _scratch("cols", (C, kh, kw, m, out_h, out_w), X.dtype)
+    return _im2col_into(X, kh, kw, stride, padding, out).reshape(C * kh * kw, m * out_h * out_w)
 
 
 def _check_window(kh, kw):
@@ -296,31 +304,31 @@ def im2col(X, kh, kw, stride=1, padding=0):
 
     .. math::
 
-       \mathrm{cols}[(c\,k_h + i)\,k_w + j,\ (n H' + u') W' + v']
+       \mathrm{cols}[(c\,k_h + i)\,k_w + j,\ (n\,n_h' + u')\,n_w' + v']
        = X^{p}_{n, c,\ u' s_h + i,\ v' s_w + j},
 
-    so that :math:`Y = K_{\text{mat}}\,\mathrm{cols}` with ``K_mat = K.reshape(F, -1)``.
+    so that :math:`Y = W_{\text{mat}}\,\mathrm{cols}` with ``W_mat = W.reshape(F, -1)``.
     The result has ``C kh kw`` times as many entries as the output has per channel,
     in ``X``'s dtype.
 
     Parameters
     ----------
-    X : array_like, shape (N, C, H, W)
+    X : array_like, shape (N, C, n_h, n_w)
     kh, kw : int
         Window height and width.
     stride, padding : int or (int, int)
 
     Returns
     -------
-    cols : ndarray, shape (C kh kw, N H' W')
+    cols : ndarray, shape (C kh kw, N n_h' n_w')
     """
     X = as_float_array(X, "X")
-    check_ndim(X, 4, "X", "(N, C, H, W)")
+    check_ndim(X, 4, "X", "(N, C, n_h, n_w)")
     kh, kw = _check_window(kh, kw)
     stride, padding = _hyper(stride, padding)
-    Ho, Wo = _output_hw(X.shape, (kh, kw), stride, padding, f"a {kh} x {kw} window")
-    out = np.empty((X.shape[1], kh, kw, X.shape[0], Ho, Wo), dtype=X.dtype)
-    return _im2col_into(X, kh, kw, stride, padding, out).reshape(-1, X.shape[0] * Ho * Wo)
+    out_h, out_w = _output_hw(X.shape, (kh, kw), stride, padding, f"a {kh} x {kw} window")
+    out = np.empty((X.shape[1], kh, kw, X.shape[0], out_h, out_w), dtype=X.dtype)
+    return _im2col_into(X, kh, kw, stride, padding, out).reshape(-1, X.shape[0] * out_h * out_w)
 
 
 def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
@@ -329,7 +337,7 @@ def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
     .. math::
 
        X_{n,c,u,v} = \sum_{i,j,u',v' :\ u' s_h + i = u + p_h,\ v' s_w + j = v + p_w}
-       \mathrm{cols}[(c\,k_h + i)\,k_w + j,\ (n H' + u') W' + v']
+       \mathrm{cols}[(c\,k_h + i)\,k_w + j,\ (n\,n_h' + u')\,n_w' + v']
 
     Entries covered by several windows receive the sum of their copies; padding is cut
     off. ``col2im(im2col(X))`` is therefore ``X`` times the number of windows covering
@@ -337,94 +345,102 @@ def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
 
     Parameters
     ----------
-    cols : array_like, shape (C kh kw, N H' W')
-    input_shape : tuple (N, C, H, W)
+    cols : array_like, shape (C kh kw, N n_h' n_w')
+    input_shape : tuple (N, C, n_h, n_w)
     kh, kw : int
     stride, padding : int or (int, int)
 
     Returns
     -------
-    X : ndarray, shape (N, C, H, W)
+    X : ndarray, shape (N, C, n_h, n_w)
     """
     cols = as_float_array(cols, "cols")
     kh, kw = _check_window(kh, kw)
     stride, padding = _hyper(stride, padding)
     if len(input_shape) != 4:
-        raise ValueError(f"input_shape: expected (N, C, H, W), got {input_shape!r}")
-    N, C, H, W = (int(v) for v in input_shape)
-    Ho, Wo = _output_hw((N, C, H, W), (kh, kw), stride, padding, f"a {kh} x {kw} window")
-    if cols.shape != (C * kh * kw, N * Ho * Wo):
+        raise ValueError(f"input_shape: expected (N, C, n_h, n_w), got {input_shape!r}")
+    N, C, n_h, n_w = (int(v) for v in input_shape)
+    out_h, out_w = _output_hw((N, C, n_h, n_w), (kh, kw), stride, padding, f"a {kh} x {kw} window")
+    if cols.shape != (C * kh * kw, N * out_h * out_w):
         raise ValueError(
-            f"cols: expected shape (C kh kw, N H' W') = ({C * kh * kw}, {N * Ho * Wo}) for "
-            f"input_shape {(N, C, H, W)}, got shape {cols.shape}"
+            f"cols: expected shape (C kh kw, N n_h' n_w') = ({C * kh * kw}, {N * out_h * out_w}) for "
+            f"input_shape {(N, C, n_h, n_w)}, got shape {cols.shape}"
         )
-    dX = np.zeros((N, C, H, W), dtype=cols.dtype)
-    _add_windows(dX, cols.reshape(C, kh, kw, N, Ho, Wo), stride, padding)
+    dX = np.zeros((N, C, n_h, n_w), dtype=cols.dtype)
+    _add_windows(dX, cols.reshape(C, kh, kw, N, out_h, out_w), stride, padding)
     return dX
 
 
-def flip_kernel(K):
-    r"""The backward kernel :math:`\tilde K`: rotate each kernel by 180 degrees, swap F and C.
+def flip_kernel(W):
+    r"""The backward kernel :math:`\tilde W`: rotate each kernel by 180 degrees, swap F and C.
 
-    .. math:: \tilde K_{c, f, i, j} = K_{f, c,\ k_h - 1 - i,\ k_w - 1 - j}
+    .. math:: \tilde W_{c, f, i, j} = W_{f, c,\ k_h - 1 - i,\ k_w - 1 - j}
 
     Parameters
     ----------
-    K : array_like, shape (F, C, kh, kw)
+    W : array_like, shape (F, C, kh, kw)
 
     Returns
     -------
-    K_tilde : ndarray, shape (C, F, kh, kw)
+    W_tilde : ndarray, shape (C, F, kh, kw)
     """
-    K = as_float_array(K, "K")
-    check_ndim(K, 4, "K", "(F, C, kh, kw)")
-    return np.ascontiguousarray(K[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    W = as_float_array(W, "W")
+    check_ndim(W, 4, "W", "(F, C, kh, kw)")
+    return np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
 
 
 def dilate(A, stride=1):
-    r"""Insert ``s - 1`` zeros between neighbouring entries of the last two axes.
+    r"""The dilation :math:`\operatorname{dil}_s(A)`: ``s - 1`` zeros between neighbouring entries.
 
-    .. math:: D_{\dots, u s_h, v s_w} = A_{\dots, u, v}, \quad \text{zero elsewhere}
+    .. math::
+
+       \operatorname{dil}_s(A)_{\dots,\,u s_h,\,v s_w} = A_{\dots,u,v},
+       \quad \text{zero elsewhere,}
+
+    on the last two axes. Applied to the upstream gradient ``dY`` of a convolution with
+    stride ``s``, it places each entry where its window starts.
 
     Parameters
     ----------
-    A : array_like, shape (..., H', W')
+    A : array_like, shape (..., a_h, a_w)
+        For example ``dY``, shape (N, F, n_h', n_w').
     stride : int or (int, int)
+        ``s`` or ``(s_h, s_w)``.
 
     Returns
     -------
-    D : ndarray, shape (..., (H' - 1) s_h + 1, (W' - 1) s_w + 1)
+    dilated : ndarray, shape (..., (a_h - 1) s_h + 1, (a_w - 1) s_w + 1)
     """
     A = as_float_array(A, "A")
     (sh, sw), _ = _hyper(stride, 0)
-    Ho, Wo = A.shape[-2:]
-    D = np.zeros(A.shape[:-2] + ((Ho - 1) * sh + 1, (Wo - 1) * sw + 1), dtype=A.dtype)
-    D[..., ::sh, ::sw] = A
-    return D
+    a_h, a_w = A.shape[-2:]
+    dilated = np.zeros(A.shape[:-2] + ((a_h - 1) * sh + 1, (a_w - 1) * sw + 1), dtype=A.dtype)
+    dilated[..., ::sh, ::sw] = A
+    return dilated
 
 
 # --- fast: im2col + one GEMM per pass ---------------------------------------------------
 
 
-def conv2d_forward(X, K, b, stride=1, padding=0):
+def conv2d_forward(X, W, b, stride=1, padding=0):
     r"""Convolution layer (cross-correlation), vectorised with :func:`im2col`.
 
     .. math::
 
        Y_{n,f,u',v'} = b_f + \sum_{c=0}^{C-1} \sum_{i=0}^{k_h-1} \sum_{j=0}^{k_w-1}
-       K_{f,c,i,j}\, X^{p}_{n,c,\ u' s_h + i,\ v' s_w + j},
-       \qquad H' = \left\lfloor \frac{H + 2p_h - k_h}{s_h} \right\rfloor + 1
+       W_{f,c,i,j}\, X^{p}_{n,c,\ u' s_h + i,\ v' s_w + j},
+       \qquad n_h' = \left\lfloor \frac{n_h + 2p_h - k_h}{s_h} \right\rfloor + 1
 
-    (same for :math:`W'`), where :math:`X^p` is ``X`` with :math:`p_h` zero rows and
+    (same for :math:`n_w'`), where :math:`X^p` is ``X`` with :math:`p_h` zero rows and
     :math:`p_w` zero columns on each side. In matrix form, one GEMM:
-    ``Y_mat = K.reshape(F, C kh kw) @ im2col(X) + b``. The product is computed for a block
-    of images at a time (their columns take about 1 MiB), which gives the same numbers
-    without ever holding the whole :func:`im2col` matrix.
+    ``Y_mat = W.reshape(F, C kh kw) @ im2col(X) + b``. The product is computed for a block
+    of images at a time (as many as fit in about 2 MiB of columns, at least one), which gives
+    the same numbers without ever holding the whole :func:`im2col` matrix.
 
     Parameters
     ----------
-    X : array_like, shape (N, C, H, W)
-    K : array_like, shape (F, C, kh, kw)
+    X : array_like, shape (N, C, n_h, n_w)
+    W : array_like, shape (F, C, kh, kw)
     b : array_like, shape (F,)
         One bias per filter, shared by every position.
     stride, padding : int or (int, int), default 1 and 0
@@ -432,33 +448,33 @@ def conv2d_forward(X, K, b, stride=1, padding=0):
 
     Returns
     -------
-    Y : ndarray, shape (N, F, H', W')
+    Y : ndarray, shape (N, F, n_h', n_w')
         In the common dtype of the inputs (float32 stays float32).
     cache : Conv2dCache
-        ``(X, K, stride, padding)``: the input itself, not its columns.
+        ``(X, W, stride, padding)``: the input itself, not its columns.
 
     Raises
     ------
     ValueError
-        Non-4-D ``X`` or ``K``, a channel mismatch, ``b`` of the wrong length, NaN or
+        Non-4-D ``X`` or ``W``, a channel mismatch, ``b`` of the wrong length, NaN or
         infinity, or a stride/padding/kernel that leaves no output position.
     """
-    X, K, b, stride, padding, Ho, Wo = _check_conv_args(X, K, b, stride, padding)
-    (N, C), (F, _, kh, kw) = X.shape[:2], K.shape
-    K_mat, P = K.reshape(F, -1), Ho * Wo
+    X, W, b, stride, padding, out_h, out_w = _check_conv_args(X, W, b, stride, padding)
+    (N, C), (F, _, kh, kw) = X.shape[:2], W.shape
+    W_mat, P = W.reshape(F, -1), out_h * out_w
     m = _images_per_block(N, C * kh * kw, P, X.itemsize)
     Y = np.empty((N, F, P), dtype=X.dtype)
     for n in range(0, N, m):
         block = X[n:n + m]  # m images; the last block may hold fewer
         r = len(block)
-        X_cols = _block_columns(block, kh, kw, stride, padding, Ho, Wo)  # (C kh kw, r H' W')
+        X_cols = _block_columns(block, kh, kw, stride, padding, out_h, out_w)  # (C kh kw, r n_h' n_w')
         if P >= _PER_IMAGE_PIXELS:  # one product per image, straight into Y
-            np.matmul(K_mat, X_cols.reshape(-1, r, P).transpose(1, 0, 2), out=Y[n:n + m])
+            np.matmul(W_mat, X_cols.reshape(-1, r, P).transpose(1, 0, 2), out=Y[n:n + m])
             Y[n:n + m] += b[:, None]
         else:  # one product for the block, then laid out image by image
-            Y_mat = np.matmul(K_mat, X_cols, out=_scratch("Y_mat", (F, r * P), X.dtype))
+            Y_mat = np.matmul(W_mat, X_cols, out=_scratch("Y_mat", (F, r * P), X.dtype))
             np.add(Y_mat.reshape(F, r, P).transpose(1, 0, 2), b[:, None], out=Y[n:n + m])
-    return Y.reshape(N, F, Ho, Wo), Conv2dCache(X, K, stride, padding)
+    return Y.reshape(N, F, out_h, out_w), Conv2dCache(X, W, stride, padding)
 
 
 def _upstream(dY, shape):
@@ -471,207 +487,210 @@ def _upstream(dY, shape):
 def conv2d_backward(dY, cache):
     r"""Backward pass of :func:`conv2d_forward`: two GEMMs and a :func:`col2im`.
 
-    With :math:`G = \partial L / \partial Y` reshaped to ``(F, N H' W')``:
+    With :math:`\mathrm{d}Y_{\text{mat}}` the upstream gradient ``dY`` laid out as
+    ``(F, N n_h' n_w')``, like the product :math:`Y_{\text{mat}} = W_{\text{mat}}\,\mathrm{cols}`:
 
     .. math::
 
-       \frac{\partial L}{\partial K_{\text{mat}}} = G\, \mathrm{cols}^\top, \qquad
-       \frac{\partial L}{\partial X} = \mathrm{col2im}\!\left(K_{\text{mat}}^\top G\right),
-       \qquad \frac{\partial L}{\partial b_f} = \sum_{n,u',v'} G_{n,f,u',v'}.
+       \mathrm{d}W_{\text{mat}} = \mathrm{d}Y_{\text{mat}}\, \mathrm{cols}^\top, \qquad
+       \mathrm{d}X = \mathrm{col2im}\!\left(W_{\text{mat}}^\top \mathrm{d}Y_{\text{mat}}\right),
+       \qquad \mathrm{d}b_f = \sum_{n,u',v'} \mathrm{d}Y_{n,f,u',v'}.
 
     As in :func:`conv2d_forward`, the products run over a block of images at a time: the
-    block's columns are copied again from the input in the cache, ``dK`` adds up the
-    blocks' ``G cols^T``, and ``K_mat^T G`` is added into the windows of the block's slice
-    of ``dX``. Blocks change the order of the additions, not the result.
+    block's columns are copied again from the input in the cache, ``dW`` adds up the
+    blocks' ``dY_mat cols^T``, and ``W_mat^T dY_mat`` is added into the windows of the
+    block's slice of ``dX``. Blocks change the order of the additions, not the result.
 
     Parameters
     ----------
-    dY : array_like, shape (N, F, H', W')
+    dY : array_like, shape (N, F, n_h', n_w')
     cache : Conv2dCache
 
     Returns
     -------
-    dX : ndarray, shape (N, C, H, W)
-    dK : ndarray, shape (F, C, kh, kw)
+    dX : ndarray, shape (N, C, n_h, n_w)
+    dW : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,)
     """
-    X, K, stride, padding = cache
-    (N, C, H, W), (F, _, kh, kw) = X.shape, K.shape
-    Ho, Wo = _output_hw(X.shape, (kh, kw), stride, padding, "")
-    dY = _upstream(dY, (N, F, Ho, Wo)).astype(X.dtype, copy=False)
-    K_mat, P, rows = K.reshape(F, -1), Ho * Wo, C * kh * kw
+    X, W, stride, padding = cache
+    (N, C, n_h, n_w), (F, _, kh, kw) = X.shape, W.shape
+    out_h, out_w = _output_hw(X.shape, (kh, kw), stride, padding, "")
+    dY = _upstream(dY, (N, F, out_h, out_w)).astype(X.dtype, copy=False)
+    W_mat, P, rows = W.reshape(F, -1), out_h * out_w, C * kh * kw
     m = _images_per_block(N, rows, P, X.itemsize)
-    dK, dX = np.zeros((F, rows), dtype=X.dtype), np.zeros(X.shape, dtype=X.dtype)
+    dW, dX = np.zeros((F, rows), dtype=X.dtype), np.zeros(X.shape, dtype=X.dtype)
     for n in range(0, N, m):
-        block, G_n = X[n:n + m], dY[n:n + m].reshape(-1, F, P)  # G_n: (r, F, H' W')
+        block, dY_n = X[n:n + m], dY[n:n + m].reshape(-1, F, P)  # dY_n: (r, F, n_h' n_w')
         r = len(block)
-        X_cols = _block_columns(block, kh, kw, stride, padding, Ho, Wo)  # (C kh kw, r H' W')
+        X_cols = _block_columns(block, kh, kw, stride, padding, out_h, out_w)  # (C kh kw, r n_h' n_w')
         if P >= _PER_IMAGE_PIXELS:  # one product per image, reading dY in place
-            cols_n = X_cols.reshape(rows, r, P).transpose(1, 2, 0)  # (r, H' W', C kh kw)
-            dK += np.matmul(G_n, cols_n, out=_scratch("dK_n", (r, F, rows), X.dtype)).sum(axis=0)
-            d_cols = np.matmul(K_mat.T, G_n, out=_scratch("d_cols", (r, rows, P), X.dtype))
-            d_cols = d_cols.reshape(r, C, kh, kw, Ho, Wo).transpose(1, 2, 3, 0, 4, 5)
-        else:  # one product per block, on a copy of dY laid out as G
-            G_mat = _scratch("G_mat", (F, r, P), X.dtype)
-            G_mat[...] = G_n.transpose(1, 0, 2)
-            G_mat = G_mat.reshape(F, r * P)
-            dK += G_mat @ X_cols.T
-            d_cols = np.matmul(K_mat.T, G_mat, out=_scratch("d_cols", (rows, r * P), X.dtype))
-            d_cols = d_cols.reshape(C, kh, kw, r, Ho, Wo)
-        _add_windows(dX[n:n + m], d_cols, stride, padding)  # dX_n += col2im(K_mat^T G_n)
-    return dX, dK.reshape(K.shape), dY.sum(axis=(0, 2, 3))
+            cols_n = X_cols.reshape(rows, r, P).transpose(1, 2, 0)  # (r, n_h' n_w', C kh kw)
+            dW += np.matmul(dY_n, cols_n, out=_scratch("dW_n", (r, F, rows), X.dtype)).sum(axis=0)
+            d_cols = np.matmul(W_mat.T, dY_n, out=_scratch("d_cols", (r, rows, P), X.dtype))
+            d_cols = d_cols.reshape(r, C, kh, kw, out_h, out_w).transpose(1, 2, 3, 0, 4, 5)
+        else:  # one product per block, on a copy of dY laid out as dY_mat
+            dY_mat = _scratch("dY_mat", (F, r, P), X.dtype)
+            dY_mat[...] = dY_n.transpose(1, 0, 2)
+            dY_mat = dY_mat.reshape(F, r * P)
+            dW += dY_mat @ X_cols.T
+            d_cols = np.matmul(W_mat.T, dY_mat, out=_scratch("d_cols", (rows, r * P), X.dtype))
+            d_cols = d_cols.reshape(C, kh, kw, r, out_h, out_w)
+        _add_windows(dX[n:n + m], d_cols, stride, padding)  # dX_n += col2im(W_mat^T dY_n)
+    return dX, dW.reshape(W.shape), dY.sum(axis=(0, 2, 3))
 
 
 # --- naive: loops that read like the formulas -------------------------------------------
 
 
-def conv2d_forward_naive(X, K, b, stride=1, padding=0):
+def conv2d_forward_naive(X, W, b, stride=1, padding=0):
     r"""Convolution by explicit loops over output positions (for teaching; slow).
 
     Every output entry is one window of the padded input times one kernel, summed:
-    :math:`Y_{n,f,u',v'} = b_f + \sum_{c,i,j} K_{f,c,i,j} X^p_{n,c,u's_h+i,v's_w+j}`.
+    :math:`Y_{n,f,u',v'} = b_f + \sum_{c,i,j} W_{f,c,i,j} X^p_{n,c,u's_h+i,v's_w+j}`.
     Arguments, shapes and errors as in :func:`conv2d_forward`.
 
     Returns
     -------
-    Y : ndarray, shape (N, F, H', W')
+    Y : ndarray, shape (N, F, n_h', n_w')
     cache : Conv2dNaiveCache
-        ``(X, K, stride, padding)``.
+        ``(X, W, stride, padding)``.
     """
-    X, K, b, stride, padding, Ho, Wo = _check_conv_args(X, K, b, stride, padding)
-    (sh, sw), (kh, kw) = stride, K.shape[2:]
+    X, W, b, stride, padding, out_h, out_w = _check_conv_args(X, W, b, stride, padding)
+    (sh, sw), (kh, kw) = stride, W.shape[2:]
     Xp = _pad(X, padding)
-    N, F = X.shape[0], K.shape[0]
-    Y = np.empty((N, F, Ho, Wo), dtype=X.dtype)
+    N, F = X.shape[0], W.shape[0]
+    Y = np.empty((N, F, out_h, out_w), dtype=X.dtype)
     for n in range(N):
         for f in range(F):
-            for u in range(Ho):
-                for v in range(Wo):
+            for u in range(out_h):
+                for v in range(out_w):
                     window = Xp[n, :, u * sh:u * sh + kh, v * sw:v * sw + kw]  # (C, kh, kw)
-                    Y[n, f, u, v] = np.sum(K[f] * window) + b[f]
-    return Y, Conv2dNaiveCache(X, K, stride, padding)
+                    Y[n, f, u, v] = np.sum(W[f] * window) + b[f]
+    return Y, Conv2dNaiveCache(X, W, stride, padding)
 
 
 def conv2d_backward_naive(dY, cache):
     r"""Backward of :func:`conv2d_forward_naive` in the scatter form (any stride, padding).
 
     The forward read window :math:`(n, u', v')` of :math:`X^p` once per filter; the
-    backward sends :math:`g = \partial L / \partial Y_{n,f,u',v'}` back along the same
-    path. The three partial derivatives of :math:`Y_{n,f,u',v'}` give
+    backward sends the upstream entry :math:`\mathrm{d}Y_{n,f,u',v'}` (``grad`` in the code)
+    back along the same path. The three partial derivatives of :math:`Y_{n,f,u',v'}` give
 
     .. math::
 
-       \frac{\partial L}{\partial X^p_{n,:,u's_h+i,\,v's_w+j}} \mathrel{+}= g\, K_{f,:,i,j},
+       \mathrm{d}X^p_{n,:,u's_h+i,\,v's_w+j} \mathrel{+}= \mathrm{d}Y_{n,f,u',v'}\, W_{f,:,i,j},
        \qquad
-       \frac{\partial L}{\partial K_{f,:,i,j}} \mathrel{+}= g\, X^p_{n,:,u's_h+i,\,v's_w+j},
+       \mathrm{d}W_{f,:,i,j} \mathrel{+}= \mathrm{d}Y_{n,f,u',v'}\, X^p_{n,:,u's_h+i,\,v's_w+j},
        \qquad
-       \frac{\partial L}{\partial b_f} \mathrel{+}= g,
+       \mathrm{d}b_f \mathrel{+}= \mathrm{d}Y_{n,f,u',v'},
 
     accumulated (``+=``) because overlapping windows share inputs and every position
-    shares ``K`` and ``b``. The padding's gradient is then cut off.
+    shares ``W`` and ``b``. The padding's gradient is then cut off.
 
     Returns
     -------
-    dX : ndarray, shape (N, C, H, W)
-    dK : ndarray, shape (F, C, kh, kw)
+    dX : ndarray, shape (N, C, n_h, n_w)
+    dW : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,)
     """
-    X, K, (sh, sw), (ph, pw) = cache
-    (N, C, H, W), (F, _, kh, kw) = X.shape, K.shape
-    Ho, Wo = _output_hw(X.shape, (kh, kw), (sh, sw), (ph, pw), "")
-    dY = _upstream(dY, (N, F, Ho, Wo)).astype(X.dtype, copy=False)
+    X, W, (sh, sw), (ph, pw) = cache
+    (N, C, n_h, n_w), (F, _, kh, kw) = X.shape, W.shape
+    out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (ph, pw), "")
+    dY = _upstream(dY, (N, F, out_h, out_w)).astype(X.dtype, copy=False)
     Xp = _pad(X, (ph, pw))
-    dXp, dK, db = np.zeros_like(Xp), np.zeros_like(K), np.zeros(F, dtype=X.dtype)
+    dXp, dW, db = np.zeros_like(Xp), np.zeros_like(W), np.zeros(F, dtype=X.dtype)
     for n in range(N):
         for f in range(F):
-            for u in range(Ho):
-                for v in range(Wo):
-                    g = dY[n, f, u, v]
+            for u in range(out_h):
+                for v in range(out_w):
+                    grad = dY[n, f, u, v]
                     rows, columns = slice(u * sh, u * sh + kh), slice(v * sw, v * sw + kw)
-                    dXp[n, :, rows, columns] += g * K[f]
-                    dK[f] += g * Xp[n, :, rows, columns]
-                    db[f] += g
-    return dXp[:, :, ph:ph + H, pw:pw + W].copy(), dK, db
+                    dXp[n, :, rows, columns] += grad * W[f]
+                    dW[f] += grad * Xp[n, :, rows, columns]
+                    db[f] += grad
+    return dXp[:, :, ph:ph + n_h, pw:pw + n_w].copy(), dW, db
 
 
-def conv2d_backward_input_flipped(dY, K, input_shape, stride=1, padding=0):
+def conv2d_backward_input_flipped(dY, W, input_shape, stride=1, padding=0):
     r"""``dX`` as a forward convolution of ``dY`` with the flipped kernel (for teaching).
 
-    Insert :math:`s - 1` zeros between the entries of ``dY`` (:func:`dilate`), pad the
-    result with :math:`k - 1` zeros on each side (plus the rows/columns the forward's
-    floor left unused, which get no gradient), correlate it with
-    :math:`\tilde K` = :func:`flip_kernel` (``K`` rotated 180 degrees, F and C swapped),
-    and cut off the forward's padding:
+    Insert :math:`s - 1` zeros between the entries of ``dY`` (:math:`\operatorname{dil}_s`,
+    :func:`dilate`), pad the result with :math:`k_h - 1` zero rows and :math:`k_w - 1` zero
+    columns on each side (plus the :math:`r_h` rows and :math:`r_w` columns the forward's
+    floor left unused, which get no gradient), correlate it with :math:`\tilde W` =
+    :func:`flip_kernel` (``W`` rotated 180 degrees, F and C swapped), and cut off the
+    forward's padding:
 
     .. math::
 
-       \frac{\partial L}{\partial X^p_{n,c,u,v}}
-       = \sum_{f,i,j} \tilde K_{c,f,i,j}\ \widehat{G}_{n,f,u+i,v+j},
-       \qquad \widehat G = \mathrm{pad}_{k-1}\big(\mathrm{dilate}_s(\partial L/\partial Y)\big).
+       \mathrm{d}X^p_{n,c,u,v}
+       = \sum_{f,i,j} \tilde W_{c,f,i,j}\,
+       \operatorname{pad}\big(\operatorname{dil}_s(\mathrm{d}Y)\big)_{n,f,u+i,v+j}.
 
     For :math:`s = 1` this is the *full* correlation of the upstream gradient with
-    :math:`\tilde K`. Uses :func:`conv2d_forward_naive`, so it is slow.
+    :math:`\tilde W`. Uses :func:`conv2d_forward_naive`, so it is slow.
 
     Parameters
     ----------
-    dY : array_like, shape (N, F, H', W')
-    K : array_like, shape (F, C, kh, kw)
-    input_shape : tuple (N, C, H, W)
+    dY : array_like, shape (N, F, n_h', n_w')
+    W : array_like, shape (F, C, kh, kw)
+    input_shape : tuple (N, C, n_h, n_w)
     stride, padding : int or (int, int)
 
     Returns
     -------
-    dX : ndarray, shape (N, C, H, W)
+    dX : ndarray, shape (N, C, n_h, n_w)
     """
     stride, (ph, pw) = _hyper(stride, padding)
-    K = as_float_array(K, "K")
-    check_ndim(K, 4, "K", "(F, C, kh, kw)")
-    N, C, H, W = input_shape
-    F, _, kh, kw = K.shape
-    Ho, Wo = _output_hw(input_shape, (kh, kw), stride, (ph, pw), f"K of shape {K.shape}")
-    dY = _upstream(dY, (N, F, Ho, Wo))
-    D = dilate(dY, stride)  # (N, F, (H'-1)s+1, (W'-1)s+1)
-    extra_h = H + 2 * ph - kh - (Ho - 1) * stride[0]  # rows the floor left out
-    extra_w = W + 2 * pw - kw - (Wo - 1) * stride[1]
-    G = np.pad(D, ((0, 0), (0, 0), (kh - 1, kh - 1 + extra_h), (kw - 1, kw - 1 + extra_w)))
-    dXp, _ = conv2d_forward_naive(G, flip_kernel(K), np.zeros(C, dtype=D.dtype))
-    return dXp[:, :, ph:ph + H, pw:pw + W].copy()
+    W = as_float_array(W, "W")
+    check_ndim(W, 4, "W", "(F, C, kh, kw)")
+    N, C, n_h, n_w = input_shape
+    F, _, kh, kw = W.shape
+    out_h, out_w = _output_hw(input_shape, (kh, kw), stride, (ph, pw), f"W of shape {W.shape}")
+    dY = _upstream(dY, (N, F, out_h, out_w))
+    dilated = dilate(dY, stride)  # (N, F, (n_h'-1)s_h+1, (n_w'-1)s_w+1)
+    r_h = n_h + 2 * ph - kh - (out_h - 1) * stride[0]  # rows the floor left out
+    r_w = n_w + 2 * pw - kw - (out_w - 1) * stride[1]
+    padded = np.pad(dilated, ((0, 0), (0, 0), (kh - 1, kh - 1 + r_h), (kw - 1, kw - 1 + r_w)))
+    dXp, _ = conv2d_forward_naive(padded, flip_kernel(W), np.zeros(C, dtype=dilated.dtype))
+    return dXp[:, :, ph:ph + n_h, pw:pw + n_w].copy()
 
 
-def conv2d_as_matrix(K, input_shape, stride=1, padding=0):
-    r"""The convolution as one dense matrix: shared weights, mostly zeros.
+def conv2d_as_matrix(W, input_shape, stride=1, padding=0):
+    r"""The convolution as one dense matrix :math:`\mathcal{M}`: shared weights, mostly zeros.
 
-    Returns :math:`M` with ``Y.reshape(N, -1) = X.reshape(N, -1) @ M.T + repeat(b, H' W')``
-    for every ``X`` of shape ``(N, C, H, W)``: row ``(f, u', v')`` holds
-    :math:`K_{f,c,i,j}` in column ``(c, u' s_h + i - p_h, v' s_w + j - p_w)`` whenever that
+    Returns :math:`\mathcal{M}` with ``Y.reshape(N, -1) = X.reshape(N, -1) @ M.T + repeat(b, n_h' n_w')``
+    for every ``X`` of shape ``(N, C, n_h, n_w)``: row ``(f, u', v')`` holds
+    :math:`W_{f,c,i,j}` in column ``(c, u' s_h + i - p_h, v' s_w + j - p_w)`` whenever that
     pixel lies inside the image (taps on the padding are dropped), and zeros elsewhere.
     Each row has at most ``C kh kw`` nonzeros; every row of one filter holds the same
     numbers.
 
     Parameters
     ----------
-    K : array_like, shape (F, C, kh, kw)
-    input_shape : tuple (C, H, W) or (N, C, H, W)
+    W : array_like, shape (F, C, kh, kw)
+    input_shape : tuple (C, n_h, n_w) or (N, C, n_h, n_w)
     stride, padding : int or (int, int)
 
     Returns
     -------
-    M : ndarray, shape (F H' W', C H W)
+    M : ndarray, shape (F n_h' n_w', C n_h n_w)
+        :math:`\mathcal{M}`, the Jacobian of the flattened output by the flattened input.
     """
-    K = as_float_array(K, "K")
-    check_ndim(K, 4, "K", "(F, C, kh, kw)")
+    W = as_float_array(W, "W")
+    check_ndim(W, 4, "W", "(F, C, kh, kw)")
     (sh, sw), (ph, pw) = _hyper(stride, padding)
-    C, H, W = tuple(input_shape)[-3:]
-    F, Ck, kh, kw = K.shape
+    C, n_h, n_w = tuple(input_shape)[-3:]
+    F, Ck, kh, kw = W.shape
     if Ck != C:
-        raise ValueError(f"K: expected C = {C} input channels to match input_shape {tuple(input_shape)}, got K of shape {K.shape}")
-    Ho, Wo = _output_hw((1, C, H, W), (kh, kw), (sh, sw), (ph, pw), f"K of shape {K.shape}")
-    M = np.zeros((F, Ho, Wo, C, H, W), dtype=K.dtype)
-    for u in range(Ho):
-        for v in range(Wo):
+        raise ValueError(f"W: expected C = {C} input channels to match input_shape {tuple(input_shape)}, got W of shape {W.shape}")
+    out_h, out_w = _output_hw((1, C, n_h, n_w), (kh, kw), (sh, sw), (ph, pw), f"W of shape {W.shape}")
+    M = np.zeros((F, out_h, out_w, C, n_h, n_w), dtype=W.dtype)
+    for u in range(out_h):
+        for v in range(out_w):
             for i in range(kh):
                 for j in range(kw):
                     r, c = u * sh + i - ph, v * sw + j - pw
-                    if 0 <= r < H and 0 <= c < W:
-                        M[:, u, v, :, r, c] = K[:, :, i, j]
-    return M.reshape(F * Ho * Wo, C * H * W)
+                    if 0 <= r < n_h and 0 <= c < n_w:
+                        M[:, u, v, :, r, c] = W[:, :, i, j]
+    return M.reshape(F * out_h * out_w, C * n_h * n_w)

@@ -420,18 +420,20 @@ class Conv2D(Layer):
         As for :class:`Linear`, called as ``init(C kh kw, F, rng, dtype)``: the layer is
         a :class:`Linear` map from each :func:`~bpnet_lib.conv.im2col` column of
         ``C kh kw`` inputs to ``F`` outputs, and the ``(C kh kw, F)`` matrix drawn is
-        transposed and reshaped to ``K``. So He's variance is :math:`2 / (C k_h k_w)`,
+        transposed and reshaped to ``W``. So He's variance is :math:`2 / (C k_h k_w)`,
         each output summing that many products. (Glorot's ``fan_out`` is therefore
         ``F``; PyTorch uses ``F kh kw``.)
     dtype : numpy dtype, default float64
 
     Attributes
     ----------
-    K : ndarray, shape (F, C, kh, kw)
+    W : ndarray, shape (F, C, kh, kw)
+        The kernels, the layer's weights (initialised as above).
     b : ndarray, shape (F,)
         Zero at construction.
-    dK, db : ndarray
-        Gradients from the last :meth:`backward` (zero before the first).
+    dW, db : ndarray
+        Gradients from the last :meth:`backward` (zero before the first), with the shapes
+        of ``W`` and ``b``. ``params()`` and ``grads()`` use the keys ``"W"`` and ``"b"``.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None,
@@ -444,43 +446,43 @@ class Conv2D(Layer):
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
         fan_in = in_channels * kh * kw
-        W = np.asarray(initialiser(fan_in, out_channels, _init._rng(rng), dtype=dtype))
-        if W.shape != (fan_in, out_channels):
+        W_cols = np.asarray(initialiser(fan_in, out_channels, _init._rng(rng), dtype=dtype))
+        if W_cols.shape != (fan_in, out_channels):
             raise ValueError(
                 f"init: expected an initialiser returning shape ({fan_in}, {out_channels}), "
-                f"got shape {W.shape}"
+                f"got shape {W_cols.shape}"
             )
-        self.K = np.ascontiguousarray(W.T.reshape(out_channels, in_channels, kh, kw), dtype=dtype)
+        self.W = np.ascontiguousarray(W_cols.T.reshape(out_channels, in_channels, kh, kw), dtype=dtype)
         self.b = np.zeros(out_channels, dtype=dtype)
-        self.dK = np.zeros_like(self.K)
+        self.dW = np.zeros_like(self.W)
         self.db = np.zeros_like(self.b)
 
     def forward(self, X):
-        """``X`` (N, C, H, W) -> ``Y`` (N, F, H', W')."""
+        """``X`` (N, C, n_h, n_w) -> ``Y`` (N, F, n_h', n_w')."""
         X = as_float_array(X, "X")
-        check_ndim(X, 4, "X", "(N, C, H, W)")
-        if X.shape[1] != self.K.shape[1]:
+        check_ndim(X, 4, "X", "(N, C, n_h, n_w)")
+        if X.shape[1] != self.W.shape[1]:
             raise ValueError(
-                f"X: expected {self.K.shape[1]} channels (axis 1) for {self!r}, got shape {X.shape}"
+                f"X: expected {self.W.shape[1]} channels (axis 1) for {self!r}, got shape {X.shape}"
             )
-        Y, self._cache = _C.conv2d_forward(X, self.K, self.b, self.stride, self.padding)
+        Y, self._cache = _C.conv2d_forward(X, self.W, self.b, self.stride, self.padding)
         return Y
 
     def backward(self, dout):
-        """``dout`` (N, F, H', W') -> ``dX`` (N, C, H, W); stores ``dK`` and ``db``."""
-        dX, dK, db = _C.conv2d_backward(dout, self._saved())
-        self.dK[...] = dK
+        """``dout`` (N, F, n_h', n_w') -> ``dX`` (N, C, n_h, n_w); stores ``dW`` and ``db``."""
+        dX, dW, db = _C.conv2d_backward(dout, self._saved())
+        self.dW[...] = dW
         self.db[...] = db
         return dX
 
     def params(self) -> dict:
-        return {"K": self.K, "b": self.b}
+        return {"W": self.W, "b": self.b}
 
     def grads(self) -> dict:
-        return {"K": self.dK, "b": self.db}
+        return {"W": self.dW, "b": self.db}
 
     def __repr__(self) -> str:
-        F, C, kh, kw = self.K.shape
+        F, C, kh, kw = self.W.shape
         return (f"Conv2D({C}, {F}, kernel_size=({kh}, {kw}), stride={self.stride}, "
                 f"padding={self.padding})")
 
@@ -498,12 +500,12 @@ class _Pool2D(Layer):
         self.stride = self.size if stride is None else pair(stride, "stride")
 
     def forward(self, X):
-        """``X`` (N, C, H, W) -> ``Y`` (N, C, H', W')."""
+        """``X`` (N, C, n_h, n_w) -> ``Y`` (N, C, n_h', n_w')."""
         Y, self._cache = type(self)._forward(X, self.size, self.stride)
         return Y
 
     def backward(self, dout):
-        """``dout`` (N, C, H', W') -> ``dX`` (N, C, H, W)."""
+        """``dout`` (N, C, n_h', n_w') -> ``dX`` (N, C, n_h, n_w)."""
         return type(self)._backward(dout, self._saved())
 
     def __repr__(self) -> str:

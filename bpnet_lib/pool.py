@@ -42,7 +42,7 @@ __all__ = [
 class MaxPool2dCache(NamedTuple):
     """What :func:`maxpool2d_backward` needs.
 
-    ``argmax`` (N, C, H', W') is the winner of each window as a row-major offset
+    ``argmax`` (N, C, n_h', n_w') is the winner of each window as a row-major offset
     ``i kw + j`` inside the window; then the input's shape, the window, the stride and
     the input's dtype (the gradient's dtype).
     """
@@ -72,30 +72,30 @@ class PoolNaiveCache(NamedTuple):
 
 
 def _check_pool_args(X, size, stride):
-    """Float ``X`` (N, C, H, W), (kh, kw), (sh, sw) and (H', W'), or a ValueError."""
+    """Float ``X`` (N, C, n_h, n_w), (kh, kw), (sh, sw) and (n_h', n_w'), or a ValueError."""
     X = as_float_array(X, "X")
-    check_ndim(X, 4, "X", "(N, C, H, W)")
+    check_ndim(X, 4, "X", "(N, C, n_h, n_w)")
     size = pair(size, "size")
     stride = size if stride is None else pair(stride, "stride")
     if min(size) < 1:
         raise ValueError(f"size: expected a window of at least 1 x 1, got {size}")
     if min(stride) < 1:
         raise ValueError(f"stride: expected positive ints (an int or a pair (h, w)), got {stride}")
-    Ho, Wo = _output_hw(X.shape, size, stride, (0, 0), f"a pooling window of size {size}")
-    return X, size, stride, Ho, Wo
+    out_h, out_w = _output_hw(X.shape, size, stride, (0, 0), f"a pooling window of size {size}")
+    return X, size, stride, out_h, out_w
 
 
 def _windows(X, size, stride):
-    """A view of every window: shape (N, C, H', W', kh, kw), no copy."""
+    """A view of every window: shape (N, C, n_h', n_w', kh, kw), no copy."""
     return sliding_window_view(X, size, axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
 
 
-def _scatter(parts, input_shape, size, stride, Ho, Wo, dtype):
-    """Add ``parts(i, j)`` (N, C, H', W') into the window offset (i, j) of a zero dX."""
+def _scatter(parts, input_shape, size, stride, out_h, out_w, dtype):
+    """Add ``parts(i, j)`` (N, C, n_h', n_w') into the window offset (i, j) of a zero dX."""
     dX = np.zeros(input_shape, dtype=dtype)
     for i in range(size[0]):
         for j in range(size[1]):  # += : with overlapping windows an input collects from several
-            dX[:, :, _window(i, Ho, stride[0]), _window(j, Wo, stride[1])] += parts(i, j)
+            dX[:, :, _window(i, out_h, stride[0]), _window(j, out_w, stride[1])] += parts(i, j)
     return dX
 
 
@@ -108,11 +108,11 @@ def maxpool2d_forward(X, size=2, stride=None):
     .. math::
 
        Y_{n,c,u',v'} = \max_{0 \le i < k_h,\ 0 \le j < k_w} X_{n,c,\ u's_h + i,\ v's_w + j},
-       \qquad H' = \left\lfloor \frac{H - k_h}{s_h} \right\rfloor + 1
+       \qquad n_h' = \left\lfloor \frac{n_h - k_h}{s_h} \right\rfloor + 1
 
     Parameters
     ----------
-    X : array_like, shape (N, C, H, W)
+    X : array_like, shape (N, C, n_h, n_w)
     size : int or (int, int), default 2
         The window ``(kh, kw)``.
     stride : int or (int, int), optional
@@ -120,13 +120,13 @@ def maxpool2d_forward(X, size=2, stride=None):
 
     Returns
     -------
-    Y : ndarray, shape (N, C, H', W')
+    Y : ndarray, shape (N, C, n_h', n_w')
     cache : MaxPool2dCache
         The winner of each window: the *first* maximum in row-major window order
         (``np.argmax`` of the flattened window), so ties go to the top-left-most one.
     """
-    X, size, stride, Ho, Wo = _check_pool_args(X, size, stride)
-    flat = _windows(X, size, stride).reshape(X.shape[:2] + (Ho, Wo, size[0] * size[1]))
+    X, size, stride, out_h, out_w = _check_pool_args(X, size, stride)
+    flat = _windows(X, size, stride).reshape(X.shape[:2] + (out_h, out_w, size[0] * size[1]))
     argmax = flat.argmax(axis=-1)
     Y = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
     return Y, MaxPool2dCache(argmax, X.shape, size, stride, X.dtype)
@@ -137,28 +137,29 @@ def maxpool2d_backward(dY, cache):
 
     .. math::
 
-       \frac{\partial L}{\partial X_{n,c,u,v}} = \sum_{u',v'}
-       \frac{\partial L}{\partial Y_{n,c,u',v'}}\,
-       [\,(u, v) = (u's_h + i^*, v's_w + j^*)\,]
+       \mathrm{d}X_{n,c,u,v} = \sum_{u',v'} \mathrm{d}Y_{n,c,u',v'}\,
+       [\,(u, v) = (u's_h + i^*_{u'v'},\ v's_w + j^*_{u'v'})\,]
 
-    where :math:`(i^*, j^*)` is the recorded winner of window :math:`(u', v')`. The sum
-    (``+=``) matters when windows overlap (stride < size): an entry that wins several
-    windows receives all their gradients.
+    where :math:`(i^*_{u'v'}, j^*_{u'v'})` is the recorded winner of window
+    :math:`(u', v')`. The sum (``+=``) matters when windows overlap (stride < size): an
+    entry that wins several windows receives all their gradients. Where a window's maximum
+    is unique this is the gradient; at a tie the maximum is not differentiable and this is
+    the choice recorded by the forward (a subgradient).
 
     Parameters
     ----------
-    dY : array_like, shape (N, C, H', W')
+    dY : array_like, shape (N, C, n_h', n_w')
     cache : MaxPool2dCache
 
     Returns
     -------
-    dX : ndarray, shape (N, C, H, W)
+    dX : ndarray, shape (N, C, n_h, n_w)
     """
     argmax, shape, size, stride, dtype = cache
-    Ho, Wo = argmax.shape[2:]
+    out_h, out_w = argmax.shape[2:]
     dY = _upstream(dY, argmax.shape).astype(dtype, copy=False)
     kw = size[1]
-    return _scatter(lambda i, j: np.where(argmax == i * kw + j, dY, 0), shape, size, stride, Ho, Wo, dY.dtype)
+    return _scatter(lambda i, j: np.where(argmax == i * kw + j, dY, 0), shape, size, stride, out_h, out_w, dY.dtype)
 
 
 # --- average pooling ---------------------------------------------------------------------
@@ -176,10 +177,10 @@ def avgpool2d_forward(X, size=2, stride=None):
 
     Returns
     -------
-    Y : ndarray, shape (N, C, H', W')
+    Y : ndarray, shape (N, C, n_h', n_w')
     cache : AvgPool2dCache
     """
-    X, size, stride, Ho, Wo = _check_pool_args(X, size, stride)
+    X, size, stride, out_h, out_w = _check_pool_args(X, size, stride)
     Y = _windows(X, size, stride).mean(axis=(-2, -1))
     return Y, AvgPool2dCache(X.shape, size, stride, X.dtype)
 
@@ -189,22 +190,22 @@ def avgpool2d_backward(dY, cache):
 
     .. math::
 
-       \frac{\partial L}{\partial X_{n,c,u,v}} = \frac{1}{k_h k_w}
+       \mathrm{d}X_{n,c,u,v} = \frac{1}{k_h k_w}
        \sum_{(u', v') :\ (u, v) \in \text{window}(u', v')}
-       \frac{\partial L}{\partial Y_{n,c,u',v'}}
+       \mathrm{d}Y_{n,c,u',v'}
 
     Overlapping windows add up; entries in no window (left over by the floor in
-    :math:`H'`) get zero.
+    :math:`n_h'`) get zero.
 
     Returns
     -------
-    dX : ndarray, shape (N, C, H, W)
+    dX : ndarray, shape (N, C, n_h, n_w)
     """
     shape, size, stride, dtype = cache
-    Ho, Wo = _output_hw(shape, size, stride, (0, 0), "")
-    dY = _upstream(dY, shape[:2] + (Ho, Wo)).astype(dtype, copy=False)
+    out_h, out_w = _output_hw(shape, size, stride, (0, 0), "")
+    dY = _upstream(dY, shape[:2] + (out_h, out_w)).astype(dtype, copy=False)
     share = dY / (size[0] * size[1])
-    return _scatter(lambda i, j: share, shape, size, stride, Ho, Wo, dY.dtype)
+    return _scatter(lambda i, j: share, shape, size, stride, out_h, out_w, dY.dtype)
 
 
 # --- naive versions ------------------------------------------------------------------------
@@ -212,13 +213,13 @@ def avgpool2d_backward(dY, cache):
 
 def maxpool2d_forward_naive(X, size=2, stride=None):
     """Max pooling by a loop over windows (for teaching); see :func:`maxpool2d_forward`."""
-    X, (kh, kw), (sh, sw), Ho, Wo = _check_pool_args(X, size, stride)
+    X, (kh, kw), (sh, sw), out_h, out_w = _check_pool_args(X, size, stride)
     N, C = X.shape[:2]
-    Y = np.empty((N, C, Ho, Wo), dtype=X.dtype)
+    Y = np.empty((N, C, out_h, out_w), dtype=X.dtype)
     for n in range(N):
         for c in range(C):
-            for u in range(Ho):
-                for v in range(Wo):
+            for u in range(out_h):
+                for v in range(out_w):
                     Y[n, c, u, v] = X[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw].max()
     return Y, PoolNaiveCache(X, (kh, kw), (sh, sw))
 
@@ -228,17 +229,17 @@ def maxpool2d_backward_naive(dY, cache):
 
     Returns
     -------
-    dX : ndarray, shape (N, C, H, W)
+    dX : ndarray, shape (N, C, n_h, n_w)
     """
     X, (kh, kw), (sh, sw) = cache
     N, C = X.shape[:2]
-    Ho, Wo = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
-    dY = _upstream(dY, (N, C, Ho, Wo)).astype(X.dtype, copy=False)
+    out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
+    dY = _upstream(dY, (N, C, out_h, out_w)).astype(X.dtype, copy=False)
     dX = np.zeros_like(X)
     for n in range(N):
         for c in range(C):
-            for u in range(Ho):
-                for v in range(Wo):
+            for u in range(out_h):
+                for v in range(out_w):
                     window = X[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw]
                     i, j = np.unravel_index(np.argmax(window), window.shape)  # first max
                     dX[n, c, u * sh + i, v * sw + j] += dY[n, c, u, v]  # +=, not =
@@ -247,13 +248,13 @@ def maxpool2d_backward_naive(dY, cache):
 
 def avgpool2d_forward_naive(X, size=2, stride=None):
     """Average pooling by a loop over windows (for teaching); see :func:`avgpool2d_forward`."""
-    X, (kh, kw), (sh, sw), Ho, Wo = _check_pool_args(X, size, stride)
+    X, (kh, kw), (sh, sw), out_h, out_w = _check_pool_args(X, size, stride)
     N, C = X.shape[:2]
-    Y = np.empty((N, C, Ho, Wo), dtype=X.dtype)
+    Y = np.empty((N, C, out_h, out_w), dtype=X.dtype)
     for n in range(N):
         for c in range(C):
-            for u in range(Ho):
-                for v in range(Wo):
+            for u in range(out_h):
+                for v in range(out_w):
                     Y[n, c, u, v] = X[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw].mean()
     return Y, PoolNaiveCache(X, (kh, kw), (sh, sw))
 
@@ -263,16 +264,16 @@ def avgpool2d_backward_naive(dY, cache):
 
     Returns
     -------
-    dX : ndarray, shape (N, C, H, W)
+    dX : ndarray, shape (N, C, n_h, n_w)
     """
     X, (kh, kw), (sh, sw) = cache
     N, C = X.shape[:2]
-    Ho, Wo = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
-    dY = _upstream(dY, (N, C, Ho, Wo)).astype(X.dtype, copy=False)
+    out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
+    dY = _upstream(dY, (N, C, out_h, out_w)).astype(X.dtype, copy=False)
     dX = np.zeros_like(X)
     for n in range(N):
         for c in range(C):
-            for u in range(Ho):
-                for v in range(Wo):
+            for u in range(out_h):
+                for v in range(out_w):
                     dX[n, c, u * sh:u * sh + kh, v * sw:v * sw + kw] += dY[n, c, u, v] / (kh * kw)
     return dX

@@ -428,7 +428,7 @@ def backward_pass_explorer(dZ, dB, step=1):
     )
 
 
-def conv_geometry_explorer(H=7, W=7, kh=3, kw=3, stride=2, padding=1, out_pos=(1, 1),
+def conv_geometry_explorer(n_h=7, n_w=7, kh=3, kw=3, stride=2, padding=1, out_pos=(1, 1),
                            in_pos=(3, 3), forward=True, backward=False, max_size=12):
     r"""Choose a convolution's sizes, then an output and/or an input position to follow.
 
@@ -436,12 +436,12 @@ def conv_geometry_explorer(H=7, W=7, kh=3, kw=3, stride=2, padding=1, out_pos=(1
     the output position :math:`(u', v')` is highlighted with its receptive field; with
     "backward" ticked, the input position :math:`(u, v)` is highlighted with every output
     that reads it and the kernel entry it is read through, the terms its gradient collects.
-    The position sliders follow the sizes: their ranges shrink and grow with :math:`H'`,
-    :math:`W'`, :math:`H` and :math:`W`.
+    The position sliders follow the sizes: their ranges shrink and grow with :math:`n_h'`,
+    :math:`n_w'`, :math:`n_h` and :math:`n_w`.
 
     Parameters
     ----------
-    H, W, kh, kw : int
+    n_h, n_w, kh, kw : int
         Initial input and kernel sizes (sliders from 1 to ``max_size`` and from 1 to 7).
     stride, padding : int
         Initial stride (1 to 4) and padding (0 to 3), the same for both axes.
@@ -466,7 +466,7 @@ def conv_geometry_explorer(H=7, W=7, kh=3, kw=3, stride=2, padding=1, out_pos=(1
                                  description=description, continuous_update=False)
 
     controls = dict(
-        H=slider(H, 1, max_size, "H"), W=slider(W, 1, max_size, "W"),
+        n_h=slider(n_h, 1, max_size, "n_h"), n_w=slider(n_w, 1, max_size, "n_w"),
         kh=slider(kh, 1, 7, "kh"), kw=slider(kw, 1, 7, "kw"),
         stride=slider(stride, 1, 4, "stride"), padding=slider(padding, 0, 3, "padding"),
         out_row=slider(out_pos[0], 0, max_size + 6, "out row u'"),
@@ -479,25 +479,25 @@ def conv_geometry_explorer(H=7, W=7, kh=3, kw=3, stride=2, padding=1, out_pos=(1
 
     def sync(_=None):
         c = {k: w.value for k, w in controls.items()}
-        Ho = size(c["H"], c["kh"], c["stride"], c["padding"])
-        Wo = size(c["W"], c["kw"], c["stride"], c["padding"])
-        for name, top in (("out_row", Ho - 1), ("out_col", Wo - 1), ("in_row", c["H"] - 1),
-                          ("in_col", c["W"] - 1)):
+        out_h = size(c["n_h"], c["kh"], c["stride"], c["padding"])
+        out_w = size(c["n_w"], c["kw"], c["stride"], c["padding"])
+        for name, top in (("out_row", out_h - 1), ("out_col", out_w - 1), ("in_row", c["n_h"] - 1),
+                          ("in_col", c["n_w"] - 1)):
             controls[name].max = max(top, 0)
 
-    for name in ("H", "W", "kh", "kw", "stride", "padding"):
+    for name in ("n_h", "n_w", "kh", "kw", "stride", "padding"):
         controls[name].observe(sync, names="value")
     sync()
 
-    def draw(H, W, kh, kw, stride, padding, out_row, out_col, in_row, in_col, forward, backward):
-        Ho, Wo = size(H, kh, stride, padding), size(W, kw, stride, padding)
-        if Ho < 1 or Wo < 1:
-            print(f"The {kh} x {kw} kernel does not fit in the padded {H + 2 * padding} x "
-                  f"{W + 2 * padding} input: (H + 2p - k)//s + 1 = {Ho} x {Wo}.")
+    def draw(n_h, n_w, kh, kw, stride, padding, out_row, out_col, in_row, in_col, forward, backward):
+        out_h, out_w = size(n_h, kh, stride, padding), size(n_w, kw, stride, padding)
+        if out_h < 1 or out_w < 1:
+            print(f"The {kh} x {kw} kernel does not fit in the padded {n_h + 2 * padding} x "
+                  f"{n_w + 2 * padding} input: (n + 2p - k)//s + 1 = {out_h} x {out_w}.")
             return
-        out_pos = (min(out_row, Ho - 1), min(out_col, Wo - 1)) if forward else None
-        in_pos = (min(in_row, H - 1), min(in_col, W - 1)) if backward else None
-        fig = plotting.plot_conv_geometry(H, W, kh, kw, stride, padding, out_pos=out_pos,
+        out_pos = (min(out_row, out_h - 1), min(out_col, out_w - 1)) if forward else None
+        in_pos = (min(in_row, n_h - 1), min(in_col, n_w - 1)) if backward else None
+        fig = plotting.plot_conv_geometry(n_h, n_w, kh, kw, stride, padding, out_pos=out_pos,
                                           in_pos=in_pos)
         plt.show()
         plt.close(fig)

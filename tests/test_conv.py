@@ -29,29 +29,29 @@ def as_pair(v):
 
 @st.composite
 def conv_cases(draw, max_hw=8):
-    """Shapes that break symmetry: H != W, non-square kernels, kernels larger than the stride."""
+    """Shapes that break symmetry: n_h != n_w, non-square kernels, kernels larger than the stride."""
     N, C, F = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    H, W = draw(st.integers(1, max_hw)), draw(st.integers(1, max_hw))
+    n_h, n_w = draw(st.integers(1, max_hw)), draw(st.integers(1, max_hw))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     stride, padding = draw(hw_pairs), draw(pads)
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
-    assume(H + 2 * ph >= kh and W + 2 * pw >= kw)
-    return (N, C, H, W), (F, C, kh, kw), stride, padding
+    assume(n_h + 2 * ph >= kh and n_w + 2 * pw >= kw)
+    return (N, C, n_h, n_w), (F, C, kh, kw), stride, padding
 
 
-def draw_arrays(rng, x_shape, k_shape, dtype=np.float64):
+def draw_arrays(rng, x_shape, w_shape, dtype=np.float64):
     X = rng.standard_normal(x_shape).astype(dtype)
-    K = rng.standard_normal(k_shape).astype(dtype)
-    b = rng.standard_normal(k_shape[0]).astype(dtype)
-    return X, K, b
+    W = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    return X, W, b
 
 
-def reference_forward(X, K, b, stride, padding):
+def reference_forward(X, W, b, stride, padding):
     """A third implementation: einsum over a strided view of every window."""
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
     Xp = np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    win = sliding_window_view(Xp, K.shape[2:], axis=(2, 3))[:, :, ::sh, ::sw]
-    return np.einsum("ncuvij,fcij->nfuv", win, K) + b[:, None, None]
+    win = sliding_window_view(Xp, W.shape[2:], axis=(2, 3))[:, :, ::sh, ::sw]
+    return np.einsum("ncuvij,fcij->nfuv", win, W) + b[:, None, None]
 
 
 def resolvable(grads, J, h=1e-5, tol=1e-7):
@@ -79,31 +79,31 @@ def test_conv_output_size():
 @FAST
 @given(seed=seeds, case=conv_cases())
 def test_forward_fast_naive_einsum_and_matrix_agree(seed, case):
-    x_shape, k_shape, stride, padding = case
-    X, K, b = draw_arrays(np.random.default_rng(seed), x_shape, k_shape)
-    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
-    Yn, _ = cv.conv2d_forward_naive(X, K, b, stride, padding)
+    x_shape, w_shape, stride, padding = case
+    X, W, b = draw_arrays(np.random.default_rng(seed), x_shape, w_shape)
+    Y, cache = cv.conv2d_forward(X, W, b, stride, padding)
+    Yn, _ = cv.conv2d_forward_naive(X, W, b, stride, padding)
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
-    Ho, Wo = cv.conv_output_size(x_shape[2], k_shape[2], sh, ph), cv.conv_output_size(x_shape[3], k_shape[3], sw, pw)
-    assert Y.shape == (x_shape[0], k_shape[0], Ho, Wo) and Y.flags.c_contiguous
+    out_h, out_w = cv.conv_output_size(x_shape[2], w_shape[2], sh, ph), cv.conv_output_size(x_shape[3], w_shape[3], sw, pw)
+    assert Y.shape == (x_shape[0], w_shape[0], out_h, out_w) and Y.flags.c_contiguous
     np.testing.assert_allclose(Y, Yn, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(Y, reference_forward(X, K, b, stride, padding), rtol=1e-12, atol=1e-12)
-    M = cv.conv2d_as_matrix(K, x_shape, stride, padding)
-    Ymat = X.reshape(len(X), -1) @ M.T + np.repeat(b, Ho * Wo)
+    np.testing.assert_allclose(Y, reference_forward(X, W, b, stride, padding), rtol=1e-12, atol=1e-12)
+    M = cv.conv2d_as_matrix(W, x_shape, stride, padding)
+    Ymat = X.reshape(len(X), -1) @ M.T + np.repeat(b, out_h * out_w)
     np.testing.assert_allclose(Ymat, Y.reshape(len(X), -1), rtol=1e-12, atol=1e-12)
     assert cache.X is X  # the input itself: neither a padded copy nor its im2col matrix
 
 
 def test_conv_as_matrix_is_sparse_with_shared_weights():
     rng = np.random.default_rng(0)
-    K = rng.standard_normal((2, 3, 3, 2))
-    M = cv.conv2d_as_matrix(K, (3, 6, 5), stride=(2, 1), padding=(1, 0))
-    Ho, Wo = cv.conv_output_size(6, 3, 2, 1), cv.conv_output_size(5, 2, 1, 0)
-    assert M.shape == (2 * Ho * Wo, 3 * 6 * 5)
+    W = rng.standard_normal((2, 3, 3, 2))
+    M = cv.conv2d_as_matrix(W, (3, 6, 5), stride=(2, 1), padding=(1, 0))
+    out_h, out_w = cv.conv_output_size(6, 3, 2, 1), cv.conv_output_size(5, 2, 1, 0)
+    assert M.shape == (2 * out_h * out_w, 3 * 6 * 5)
     nonzeros = (M != 0).sum(axis=1)
     assert nonzeros.max() == 3 * 3 * 2 and nonzeros.min() < 3 * 3 * 2  # border rows lose taps
-    for f in range(2):  # every row of filter f holds only K[f]'s numbers
-        assert set(M[f * Ho * Wo:(f + 1) * Ho * Wo].ravel()) - {0.0} <= set(K[f].ravel())
+    for f in range(2):  # every row of filter f holds only W[f]'s numbers
+        assert set(M[f * out_h * out_w:(f + 1) * out_h * out_w].ravel()) - {0.0} <= set(W[f].ravel())
 
 
 # --- backward ----------------------------------------------------------------------------
@@ -112,17 +112,17 @@ def test_conv_as_matrix_is_sparse_with_shared_weights():
 @FAST
 @given(seed=seeds, case=conv_cases())
 def test_backward_against_finite_differences(seed, case):
-    x_shape, k_shape, stride, padding = case
+    x_shape, w_shape, stride, padding = case
     rng = np.random.default_rng(seed)
-    X, K, b = draw_arrays(rng, x_shape, k_shape)
-    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
+    X, W, b = draw_arrays(rng, x_shape, w_shape)
+    Y, cache = cv.conv2d_forward(X, W, b, stride, padding)
     dY = rng.standard_normal(Y.shape)
     grads = cv.conv2d_backward(dY, cache)
     assume(resolvable(grads, np.sum(dY * Y)))
-    assert [g.shape for g in grads] == [X.shape, K.shape, b.shape]
+    assert [g.shape for g in grads] == [X.shape, W.shape, b.shape]
     errors = check_gradients(
-        lambda X, K, b: cv.conv2d_forward(X, K, b, stride, padding)[0],
-        [X, K, b],
+        lambda X, W, b: cv.conv2d_forward(X, W, b, stride, padding)[0],
+        [X, W, b],
         grads,
         dout=dY,
     )
@@ -132,16 +132,16 @@ def test_backward_against_finite_differences(seed, case):
 @FAST
 @given(seed=seeds, case=conv_cases())
 def test_naive_and_flipped_backward_agree_with_fast(seed, case):
-    x_shape, k_shape, stride, padding = case
+    x_shape, w_shape, stride, padding = case
     rng = np.random.default_rng(seed)
-    X, K, b = draw_arrays(rng, x_shape, k_shape)
-    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
-    _, naive_cache = cv.conv2d_forward_naive(X, K, b, stride, padding)
+    X, W, b = draw_arrays(rng, x_shape, w_shape)
+    Y, cache = cv.conv2d_forward(X, W, b, stride, padding)
+    _, naive_cache = cv.conv2d_forward_naive(X, W, b, stride, padding)
     dY = rng.standard_normal(Y.shape)
     fast = cv.conv2d_backward(dY, cache)
     for g, gn in zip(fast, cv.conv2d_backward_naive(dY, naive_cache)):
         np.testing.assert_allclose(g, gn, rtol=1e-12, atol=1e-12)
-    dX = cv.conv2d_backward_input_flipped(dY, K, X.shape, stride, padding)
+    dX = cv.conv2d_backward_input_flipped(dY, W, X.shape, stride, padding)
     np.testing.assert_allclose(dX, fast[0], rtol=1e-12, atol=1e-12)
 
 
@@ -150,54 +150,54 @@ def test_naive_and_flipped_backward_agree_with_fast(seed, case):
 def test_blocks_of_images(monkeypatch, per_block, stride, padding):
     """Blocks of 1, 2 and 3 of 7 images (the last one short) or all 7 give the same result."""
     rng = np.random.default_rng(7)
-    X, K, b = draw_arrays(rng, (7, 2, 17, 30), (3, 2, 3, 2))
+    X, W, b = draw_arrays(rng, (7, 2, 17, 30), (3, 2, 3, 2))
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
-    Ho, Wo = cv.conv_output_size(17, 3, sh, ph), cv.conv_output_size(30, 2, sw, pw)
-    one_image = 2 * 3 * 2 * Ho * Wo * X.itemsize  # bytes of one image's columns
+    out_h, out_w = cv.conv_output_size(17, 3, sh, ph), cv.conv_output_size(30, 2, sw, pw)
+    one_image = 2 * 3 * 2 * out_h * out_w * X.itemsize  # bytes of one image's columns
     monkeypatch.setattr(cv, "_BLOCK_BYTES", per_block * one_image + one_image // 2)
-    assert cv._images_per_block(7, 2 * 3 * 2, Ho * Wo, X.itemsize) == per_block
-    Y, cache = cv.conv2d_forward(X, K, b, stride, padding)
-    np.testing.assert_allclose(Y, cv.conv2d_forward_naive(X, K, b, stride, padding)[0], rtol=1e-12, atol=1e-12)
+    assert cv._images_per_block(7, 2 * 3 * 2, out_h * out_w, X.itemsize) == per_block
+    Y, cache = cv.conv2d_forward(X, W, b, stride, padding)
+    np.testing.assert_allclose(Y, cv.conv2d_forward_naive(X, W, b, stride, padding)[0], rtol=1e-12, atol=1e-12)
     dY = rng.standard_normal(Y.shape)
     grads = cv.conv2d_backward(dY, cache)
-    for g, gn in zip(grads, cv.conv2d_backward_naive(dY, cv.conv2d_forward_naive(X, K, b, stride, padding)[1])):
+    for g, gn in zip(grads, cv.conv2d_backward_naive(dY, cv.conv2d_forward_naive(X, W, b, stride, padding)[1])):
         np.testing.assert_allclose(g, gn, rtol=1e-12, atol=1e-12)
-    fun = lambda K, b: cv.conv2d_forward(X, K, b, stride, padding)[0]  # noqa: E731
-    assert max(check_gradients(fun, [K, b], grads[1:], dout=dY)) < 1e-7
+    fun = lambda W, b: cv.conv2d_forward(X, W, b, stride, padding)[0]  # noqa: E731
+    assert max(check_gradients(fun, [W, b], grads[1:], dout=dY)) < 1e-7
 
 
 @SLOW
 @given(seed=seeds, case=conv_cases(max_hw=5))
 def test_naive_backward_against_finite_differences(seed, case):
-    x_shape, k_shape, stride, padding = case
+    x_shape, w_shape, stride, padding = case
     rng = np.random.default_rng(seed)
-    X, K, b = draw_arrays(rng, x_shape, k_shape)
-    Y, cache = cv.conv2d_forward_naive(X, K, b, stride, padding)
+    X, W, b = draw_arrays(rng, x_shape, w_shape)
+    Y, cache = cv.conv2d_forward_naive(X, W, b, stride, padding)
     dY = rng.standard_normal(Y.shape)
     grads = cv.conv2d_backward_naive(dY, cache)
     assume(resolvable(grads, np.sum(dY * Y)))
-    fun = lambda X, K, b: cv.conv2d_forward_naive(X, K, b, stride, padding)[0]  # noqa: E731
-    assert max(check_gradients(fun, [X, K, b], grads, dout=dY)) < 1e-7
-    dX = cv.conv2d_backward_input_flipped(dY, K, X.shape, stride, padding)
-    assert max(check_gradients(lambda X: fun(X, K, b), [X], [dX], dout=dY)) < 1e-7
+    fun = lambda X, W, b: cv.conv2d_forward_naive(X, W, b, stride, padding)[0]  # noqa: E731
+    assert max(check_gradients(fun, [X, W, b], grads, dout=dY)) < 1e-7
+    dX = cv.conv2d_backward_input_flipped(dY, W, X.shape, stride, padding)
+    assert max(check_gradients(lambda X: fun(X, W, b), [X], [dX], dout=dY)) < 1e-7
 
 
 def test_stride_one_dx_is_full_correlation_with_flipped_kernel():
     rng = np.random.default_rng(1)
-    X, K, b = draw_arrays(rng, (2, 3, 6, 7), (4, 3, 3, 2))
-    Y, cache = cv.conv2d_forward(X, K, b)
+    X, W, b = draw_arrays(rng, (2, 3, 6, 7), (4, 3, 3, 2))
+    Y, cache = cv.conv2d_forward(X, W, b)
     dY = rng.standard_normal(Y.shape)
     full = np.pad(dY, ((0, 0), (0, 0), (2, 2), (1, 1)))  # k - 1 zeros on each side
-    dX, _ = cv.conv2d_forward(full, cv.flip_kernel(K), np.zeros(3))
+    dX, _ = cv.conv2d_forward(full, cv.flip_kernel(W), np.zeros(3))
     np.testing.assert_allclose(dX, cv.conv2d_backward(dY, cache)[0], rtol=1e-12, atol=1e-12)
 
 
 def test_flip_kernel():
-    K = np.random.default_rng(2).standard_normal((4, 3, 3, 2))
-    Kt = cv.flip_kernel(K)
-    assert Kt.shape == (3, 4, 3, 2)
-    assert Kt[1, 2, 0, 0] == K[2, 1, 2, 1] and Kt[0, 3, 2, 1] == K[3, 0, 0, 0]
-    np.testing.assert_array_equal(cv.flip_kernel(Kt), K)
+    W = np.random.default_rng(2).standard_normal((4, 3, 3, 2))
+    Wt = cv.flip_kernel(W)
+    assert Wt.shape == (3, 4, 3, 2)
+    assert Wt[1, 2, 0, 0] == W[2, 1, 2, 1] and Wt[0, 3, 2, 1] == W[3, 0, 0, 0]
+    np.testing.assert_array_equal(cv.flip_kernel(Wt), W)
 
 
 def test_dilate():
@@ -214,16 +214,16 @@ def test_notes_replicated_upstream_gradient_is_wrong_under_stride(stride):
     each gradient repeated s x s times (equivalently dY[floor((u - i)/s)]). Finite
     differences disagree; inserting s - 1 zeros instead (dilate) is right."""
     rng = np.random.default_rng(3)
-    X, K, b = draw_arrays(rng, (1, 2, 9, 9), (2, 2, 3, 3))
-    Y, cache = cv.conv2d_forward(X, K, b, stride, padding=1)
+    X, W, b = draw_arrays(rng, (1, 2, 9, 9), (2, 2, 3, 3))
+    Y, cache = cv.conv2d_forward(X, W, b, stride, padding=1)
     dY = rng.standard_normal(Y.shape)
     dX = cv.conv2d_backward(dY, cache)[0]
-    fun = lambda X: cv.conv2d_forward(X, K, b, stride, 1)[0]  # noqa: E731
+    fun = lambda X: cv.conv2d_forward(X, W, b, stride, 1)[0]  # noqa: E731
     check_gradients(fun, [X], [dX], dout=dY)
 
-    def flipped_correlation(G):  # G cut or zero-filled to Hp - k + 1 = 9, then K~ (star) pad_{k-1}(G)
+    def flipped_correlation(G):  # G cut or zero-filled to n_h + 2p - k + 1 = 9, then W~ (star) pad_{k-1}(G)
         G = np.pad(G, ((0, 0), (0, 0), (0, 9), (0, 9)))[:, :, :9, :9]
-        dXp, _ = cv.conv2d_forward(np.pad(G, ((0, 0), (0, 0), (2, 2), (2, 2))), cv.flip_kernel(K), np.zeros(2))
+        dXp, _ = cv.conv2d_forward(np.pad(G, ((0, 0), (0, 0), (2, 2), (2, 2))), cv.flip_kernel(W), np.zeros(2))
         return dXp[:, :, 1:10, 1:10]  # cut the forward's padding
 
     np.testing.assert_allclose(flipped_correlation(cv.dilate(dY, stride)), dX, rtol=1e-12, atol=1e-12)
@@ -238,17 +238,17 @@ def test_notes_replicated_upstream_gradient_is_wrong_under_stride(stride):
 @FAST
 @given(seed=seeds, case=conv_cases())
 def test_im2col_layout_and_col2im_adjoint(seed, case):
-    (N, C, H, W), (_, _, kh, kw), stride, padding = case
+    (N, C, n_h, n_w), (_, _, kh, kw), stride, padding = case
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, C, H, W))
+    X = rng.standard_normal((N, C, n_h, n_w))
     cols = cv.im2col(X, kh, kw, stride, padding)
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
-    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    assert cols.shape == (C * kh * kw, N * Ho * Wo)
+    out_h, out_w = (n_h + 2 * ph - kh) // sh + 1, (n_w + 2 * pw - kw) // sw + 1
+    assert cols.shape == (C * kh * kw, N * out_h * out_w)
     Xp = np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    n, c, u, v = N - 1, C - 1, Ho - 1, Wo - 1  # the last entry: catches a kh/kw mix-up
+    n, c, u, v = N - 1, C - 1, out_h - 1, out_w - 1  # the last entry: catches a kh/kw mix-up
     i, j = kh - 1, kw - 1
-    assert cols[(c * kh + i) * kw + j, (n * Ho + u) * Wo + v] == Xp[n, c, u * sh + i, v * sw + j]
+    assert cols[(c * kh + i) * kw + j, (n * out_h + u) * out_w + v] == Xp[n, c, u * sh + i, v * sw + j]
     A = rng.standard_normal(cols.shape)
     back = cv.col2im(A, X.shape, kh, kw, stride, padding)
     assert back.shape == X.shape
@@ -261,15 +261,15 @@ def test_block_im2col_reads_padding_as_zero_in_a_dirty_buffer(seed, case, pad):
     """The fast passes' im2col never builds the padded image and reuses its buffer from call
     to call: every entry that reads padding must be written as 0, whatever the buffer held,
     including window offsets that only ever read padding (padding up to 5 on 1-5 pixels)."""
-    (N, C, H, W), (_, _, kh, kw), stride, _ = case
+    (N, C, n_h, n_w), (_, _, kh, kw), stride, _ = case
     (sh, sw), (ph, pw) = as_pair(stride), pad
-    assume(H + 2 * ph >= kh and W + 2 * pw >= kw)
-    X = np.random.default_rng(seed).standard_normal((N, C, H, W))
-    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    dirty = np.full((C, kh, kw, N, Ho, Wo), np.nan)
-    cols = cv._im2col_into(X, kh, kw, (sh, sw), (ph, pw), dirty).reshape(C * kh * kw, N * Ho * Wo)
+    assume(n_h + 2 * ph >= kh and n_w + 2 * pw >= kw)
+    X = np.random.default_rng(seed).standard_normal((N, C, n_h, n_w))
+    out_h, out_w = (n_h + 2 * ph - kh) // sh + 1, (n_w + 2 * pw - kw) // sw + 1
+    dirty = np.full((C, kh, kw, N, out_h, out_w), np.nan)
+    cols = cv._im2col_into(X, kh, kw, (sh, sw), (ph, pw), dirty).reshape(C * kh * kw, N * out_h * out_w)
     Xp = np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # the padded image, built here only
-    expected = sliding_window_view(Xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :Ho, :Wo]
+    expected = sliding_window_view(Xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :out_h, :out_w]
     np.testing.assert_array_equal(cols, expected.transpose(1, 4, 5, 0, 2, 3).reshape(cols.shape))
     d = np.random.default_rng(seed + 1).standard_normal(dirty.shape)
     dX = np.zeros_like(X)
@@ -288,33 +288,33 @@ def test_col2im_counts_overlaps():
 
 
 def test_output_size_error_names_shapes_and_formula():
-    X, K, b = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 7, 7)), np.zeros(4)
-    msg = ("output height (H + 2p - kh)//s + 1 = (5 + 0 - 7)//1 + 1 = -1 must be positive for "
-           "X of shape (2, 3, 5, 5) and K of shape (4, 3, 7, 7)")
+    X, W, b = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 7, 7)), np.zeros(4)
+    msg = ("output height (n_h + 2p - kh)//s + 1 = (5 + 0 - 7)//1 + 1 = -1 must be positive for "
+           "X of shape (2, 3, 5, 5) and W of shape (4, 3, 7, 7)")
     for forward in (cv.conv2d_forward, cv.conv2d_forward_naive):
         with pytest.raises(ValueError, match=re.escape(msg)):
-            forward(X, K, b)
-    with pytest.raises(ValueError, match=re.escape("output width (W + 2p - kw)//s + 1 = (5 + 2 - 9)//2 + 1 = 0")):
+            forward(X, W, b)
+    with pytest.raises(ValueError, match=re.escape("output width (n_w + 2p - kw)//s + 1 = (5 + 2 - 9)//2 + 1 = 0")):
         cv.conv2d_forward(np.zeros((1, 1, 9, 5)), np.zeros((1, 1, 3, 9)), np.zeros(1), stride=2, padding=1)
 
 
 @pytest.mark.parametrize(
-    "X, K, b, kwargs, message",
+    "X, W, b, kwargs, message",
     [
         (np.zeros((2, 3, 5, 5)), np.zeros((4, 2, 3, 3)), np.zeros(4), {}, "expected C = 3 input channels"),
         (np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(3), {}, "b: expected shape (4,)"),
-        (np.zeros((3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4), {}, "X: expected a 4-D array of shape (N, C, H, W)"),
-        (np.zeros((2, 3, 5, 5)), np.zeros((3, 3, 3)), np.zeros(4), {}, "K: expected a 4-D array"),
+        (np.zeros((3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4), {}, "X: expected a 4-D array of shape (N, C, n_h, n_w)"),
+        (np.zeros((2, 3, 5, 5)), np.zeros((3, 3, 3)), np.zeros(4), {}, "W: expected a 4-D array"),
         (np.full((1, 1, 3, 3), np.nan), np.zeros((1, 1, 2, 2)), np.zeros(1), {}, "X: expected finite values, got 9 NaN"),
         (np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), np.zeros(1), {"stride": 0}, "stride: expected positive ints"),
         (np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), np.zeros(1), {"padding": (1, -1)}, "padding: expected non-negative"),
         (np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), np.zeros(1), {"stride": (1, 2, 3)}, "stride: expected an int or a pair"),
     ],
 )
-def test_input_errors(X, K, b, kwargs, message):
+def test_input_errors(X, W, b, kwargs, message):
     for forward in (cv.conv2d_forward, cv.conv2d_forward_naive):
         with pytest.raises(ValueError, match=re.escape(message)):
-            forward(X, K, b, **kwargs)
+            forward(X, W, b, **kwargs)
 
 
 def test_backward_checks_upstream_shape():
@@ -327,16 +327,16 @@ def test_backward_checks_upstream_shape():
 
 
 def test_float32_stays_float32():
-    X, K, b = draw_arrays(np.random.default_rng(4), (2, 3, 7, 6), (4, 3, 3, 2), np.float32)
-    Y, cache = cv.conv2d_forward(X, K, b, stride=(2, 1), padding=1)
+    X, W, b = draw_arrays(np.random.default_rng(4), (2, 3, 7, 6), (4, 3, 3, 2), np.float32)
+    Y, cache = cv.conv2d_forward(X, W, b, stride=(2, 1), padding=1)
     assert Y.dtype == np.float32 and cache.X.dtype == np.float32
     assert cv.im2col(X, 3, 2).dtype == np.float32
     grads = cv.conv2d_backward(np.ones(Y.shape, dtype=np.float32), cache)
     assert all(g.dtype == np.float32 for g in grads)
-    Y64, _ = cv.conv2d_forward(X.astype(np.float64), K.astype(np.float64), b.astype(np.float64), (2, 1), 1)
+    Y64, _ = cv.conv2d_forward(X.astype(np.float64), W.astype(np.float64), b.astype(np.float64), (2, 1), 1)
     np.testing.assert_allclose(Y, Y64, rtol=1e-4, atol=1e-4)
-    assert cv.conv2d_forward_naive(X, K, b)[0].dtype == np.float32
-    assert cv.conv2d_forward(X, K.astype(np.float64), b)[0].dtype == np.float64  # mixed: promote
+    assert cv.conv2d_forward_naive(X, W, b)[0].dtype == np.float32
+    assert cv.conv2d_forward(X, W.astype(np.float64), b)[0].dtype == np.float64  # mixed: promote
     assert cv.conv2d_forward(np.ones((1, 1, 3, 3), dtype=int), np.ones((1, 1, 2, 2)), [0])[0].dtype == np.float64
 
 
@@ -345,12 +345,12 @@ def test_float32_stays_float32():
 
 def test_conv2d_layer_init_and_shapes():
     layer = nn.Conv2D(3, 64, (3, 5), stride=2, padding=(1, 2), rng=0)
-    assert layer.K.shape == (64, 3, 3, 5) and layer.b.shape == (64,) and not layer.b.any()
-    np.testing.assert_allclose(layer.K.var(), 2 / (3 * 3 * 5), rtol=0.1)  # He: fan_in = C kh kw
-    assert set(layer.params()) == set(layer.grads()) == {"K", "b"}
+    assert layer.W.shape == (64, 3, 3, 5) and layer.b.shape == (64,) and not layer.b.any()
+    np.testing.assert_allclose(layer.W.var(), 2 / (3 * 3 * 5), rtol=0.1)  # He: fan_in = C kh kw
+    assert set(layer.params()) == set(layer.grads()) == {"W", "b"}
     Y = layer.forward(np.random.default_rng(1).standard_normal((2, 3, 9, 8)))
     assert Y.shape == (2, 64, 5, 4)
-    assert nn.Conv2D(2, 3, 3, rng=0, dtype=np.float32).K.dtype == np.float32
+    assert nn.Conv2D(2, 3, 3, rng=0, dtype=np.float32).W.dtype == np.float32
     with pytest.raises(ValueError, match="expected 3 channels"):
         layer.forward(np.zeros((2, 4, 9, 8)))
     with pytest.raises(RuntimeError, match="before forward"):
@@ -386,7 +386,7 @@ def test_cnn_in_sequential_gradient_check():
     Y = model.forward(X)
     assert Y.shape == (2, 4)
     params = model.params()
-    assert list(params) == ["0.K", "0.b", "4.W", "4.b"]
+    assert list(params) == ["0.W", "0.b", "4.W", "4.b"]
     names = list(params)
 
     def grads(dout):

@@ -313,32 +313,32 @@ CONV_CASES = [(5, 4, 3, 2, 1, 0), (7, 7, 3, 3, 2, 1), (7, 6, 3, 2, 3, 0), (6, 5,
               (4, 4, 1, 1, 3, 0)]
 
 
-@pytest.mark.parametrize("H, W, kh, kw, stride, padding", CONV_CASES)
-def test_conv_geometry_matches_the_convolution_matrix(H, W, kh, kw, stride, padding):
+@pytest.mark.parametrize("n_h, n_w, kh, kw, stride, padding", CONV_CASES)
+def test_conv_geometry_matches_the_convolution_matrix(n_h, n_w, kh, kw, stride, padding):
     from bpnet_lib.conv import conv2d_as_matrix
 
-    K = np.arange(1.0, kh * kw + 1).reshape(1, 1, kh, kw)          # distinct entries
-    M = conv2d_as_matrix(K, (1, H, W), stride, padding)
-    Ho, Wo = plotting.conv_geometry(H, W, kh, kw, stride, padding)["out_shape"]
-    assert M.shape == (Ho * Wo, H * W)
-    for u in range(Ho):                 # the window of output (u, v) is row (u, v) of M
-        for v in range(Wo):
-            window = plotting.conv_geometry(H, W, kh, kw, stride, padding, out_pos=(u, v))["window"]
+    W = np.arange(1.0, kh * kw + 1).reshape(1, 1, kh, kw)          # distinct entries
+    M = conv2d_as_matrix(W, (1, n_h, n_w), stride, padding)
+    out_h, out_w = plotting.conv_geometry(n_h, n_w, kh, kw, stride, padding)["out_shape"]
+    assert M.shape == (out_h * out_w, n_h * n_w)
+    for u in range(out_h):                 # the window of output (u, v) is row (u, v) of M
+        for v in range(out_w):
+            window = plotting.conv_geometry(n_h, n_w, kh, kw, stride, padding, out_pos=(u, v))["window"]
             assert len(window) == kh * kw
-            inside = {r * W + c: K[0, 0, i, j] for r, c, i, j in window if 0 <= r < H and 0 <= c < W}
-            row = M[u * Wo + v]
+            inside = {r * n_w + c: W[0, 0, i, j] for r, c, i, j in window if 0 <= r < n_h and 0 <= c < n_w}
+            row = M[u * out_w + v]
             assert set(np.flatnonzero(row)) == set(inside)
             assert all(row[col] == value for col, value in inside.items())
-    for r in range(H):                  # the taps of input (r, c) are column (r, c) of M
-        for c in range(W):
-            taps = plotting.conv_geometry(H, W, kh, kw, stride, padding, in_pos=(r, c))["taps"]
-            column = M[:, r * W + c]
-            assert {u * Wo + v: K[0, 0, i, j] for u, v, i, j in taps} == \
+    for r in range(n_h):                  # the taps of input (r, c) are column (r, c) of M
+        for c in range(n_w):
+            taps = plotting.conv_geometry(n_h, n_w, kh, kw, stride, padding, in_pos=(r, c))["taps"]
+            column = M[:, r * n_w + c]
+            assert {u * out_w + v: W[0, 0, i, j] for u, v, i, j in taps} == \
                 {int(k): column[k] for k in np.flatnonzero(column)}
-    geo = plotting.conv_geometry(H, W, kh, kw, stride, padding)
-    unread = ~M.any(axis=0).reshape(H, W)
-    assert geo["unread_rows"] == [r for r in range(H) if unread[r].all()]
-    assert geo["unread_cols"] == [c for c in range(W) if unread[:, c].all()]
+    geo = plotting.conv_geometry(n_h, n_w, kh, kw, stride, padding)
+    unread = ~M.any(axis=0).reshape(n_h, n_w)
+    assert geo["unread_rows"] == [r for r in range(n_h) if unread[r].all()]
+    assert geo["unread_cols"] == [c for c in range(n_w) if unread[:, c].all()]
 
 
 def test_conv_geometry_rejects_bad_input():
@@ -355,17 +355,17 @@ def test_conv_geometry_rejects_bad_input():
 
 
 def test_plot_conv_geometry_draws_every_cell_and_both_highlights():
-    H, W, kh, kw, s, p = 7, 6, 3, 2, 2, 1
-    geo = plotting.conv_geometry(H, W, kh, kw, s, p, out_pos=(1, 2), in_pos=(2, 3))
-    Ho, Wo = geo["out_shape"]
-    fig = plotting.plot_conv_geometry(H, W, kh, kw, s, p, out_pos=(1, 2), in_pos=(2, 3))
+    n_h, n_w, kh, kw, s, p = 7, 6, 3, 2, 2, 1
+    geo = plotting.conv_geometry(n_h, n_w, kh, kw, s, p, out_pos=(1, 2), in_pos=(2, 3))
+    out_h, out_w = geo["out_shape"]
+    fig = plotting.plot_conv_geometry(n_h, n_w, kh, kw, s, p, out_pos=(1, 2), in_pos=(2, 3))
     ax = fig.axes[0]
     cells = [q for q in ax.patches if isinstance(q, Rectangle) and q.get_width() == 1]
-    assert len(cells) == (H + 2 * p) * (W + 2 * p) + kh * kw + Ho * Wo
+    assert len(cells) == (n_h + 2 * p) * (n_w + 2 * p) + kh * kw + out_h * out_w
     frame = [q for q in ax.patches if isinstance(q, Rectangle) and q.get_width() == kw]
     assert len(frame) == 1 and frame[0].get_height() == kh          # the receptive field
     texts = [t.get_text() for t in ax.texts]
-    assert sum(t == f"$K_{{{i}{j}}}$" for _, _, i, j in geo["taps"] for t in texts) == len(geo["taps"])
+    assert sum(t == f"$W_{{{i}{j}}}$" for _, _, i, j in geo["taps"] for t in texts) == len(geo["taps"])
     assert len(ax.get_legend().get_texts()) == 4                     # padding, fwd, bwd, both
     plt.close(fig)
     fig = plotting.plot_conv_geometry(7, 6, 3, 2, 3, 0)              # leftover row and columns
@@ -379,8 +379,8 @@ def test_plot_conv_matrix_colours_the_shared_weights():
 
     fig = plotting.plot_conv_matrix((2, 2, 2, 3), (2, 4, 5), stride=1, padding=1)
     shown = fig.axes[0].images[0].get_array()
-    K = np.arange(1.0, 25).reshape(2, 2, 2, 3)
-    assert np.array_equal(shown, conv2d_as_matrix(K, (2, 4, 5), 1, 1))
+    W = np.arange(1.0, 25).reshape(2, 2, 2, 3)
+    assert np.array_equal(shown, conv2d_as_matrix(W, (2, 4, 5), 1, 1))
     assert "24 distinct weights" in fig.axes[0].get_title()
     plt.close(fig)
 
@@ -408,13 +408,13 @@ def test_plot_pool_gradients_outlines_every_window_and_writes_every_value():
 
 
 def test_plot_kernels_one_row_per_set_with_a_symmetric_scale():
-    K = np.random.default_rng(0).standard_normal((5, 1, 3, 3))
-    fig = plotting.plot_kernels({"before": K, "after": 2 * K[:, 0]})
+    W = np.random.default_rng(0).standard_normal((5, 1, 3, 3))
+    fig = plotting.plot_kernels({"before": W, "after": 2 * W[:, 0]})
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 10
     lo, hi = shown[0].images[0].get_clim()
-    assert lo == -hi == -np.abs(K).max()
-    assert shown[5].images[0].get_clim()[1] == 2 * np.abs(K).max()
+    assert lo == -hi == -np.abs(W).max()
+    assert shown[5].images[0].get_clim()[1] == 2 * np.abs(W).max()
     plt.close(fig)
     with pytest.raises(ValueError, match="one input channel"):
         plotting.plot_kernels(np.zeros((4, 2, 3, 3)))

@@ -91,20 +91,20 @@ def test_conv_geometry_explorer_follows_the_sizes(monkeypatch, capsys):
     real = plotting.plot_conv_geometry
     monkeypatch.setattr(plotting, "plot_conv_geometry",
                         lambda *a, **k: calls.append((a, k)) or real(*a, **k))
-    w = widgets.conv_geometry_explorer(H=7, W=7, kh=3, kw=3, stride=2, padding=1,
+    w = widgets.conv_geometry_explorer(n_h=7, n_w=7, kh=3, kw=3, stride=2, padding=1,
                                        out_pos=(1, 1), in_pos=(3, 3), backward=True)
     c = {x.description: x for x in w.children[:-1]}
     w.update()
     assert calls[-1][0] == (7, 7, 3, 3, 2, 1)
     assert calls[-1][1] == dict(out_pos=(1, 1), in_pos=(3, 3))
-    assert c["out row u'"].max == 3 and c["in row u"].max == 6          # H' = 4, H = 7
-    c["stride"].value = 3                                                 # H' = 3
+    assert c["out row u'"].max == 3 and c["in row u"].max == 6          # n_h' = 4, n_h = 7
+    c["stride"].value = 3                                                 # n_h' = 3
     assert c["out row u'"].max == 2
     c["out row u'"].value = 2
     c["forward: receptive field"].value = False
     w.update()
     assert calls[-1][0] == (7, 7, 3, 3, 3, 1) and calls[-1][1]["out_pos"] is None
-    c["H"].value, c["padding"].value = 2, 0                               # kernel too tall
+    c["n_h"].value, c["padding"].value = 2, 0                               # kernel too tall
     n = len(calls)
     w.update()
     assert len(calls) == n and "does not fit" in capsys.readouterr().out

@@ -21,7 +21,7 @@ __all__ = [
 # --- convolution ------------------------------------------------------------------------
 
 
-def conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=None):
+def conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_pos=None):
     r"""Which input cells one output of a 2-D convolution reads, and which outputs one input feeds.
 
     Output :math:`(u', v')` reads the :math:`k_h\times k_w` window of the zero-padded input
@@ -35,7 +35,7 @@ def conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=None):
 
     Parameters
     ----------
-    H, W : int
+    n_h, n_w : int
         Input height and width (without padding).
     kh, kw : int
         Kernel height and width.
@@ -49,43 +49,43 @@ def conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=None):
     Returns
     -------
     dict
-        ``out_shape`` :math:`(H', W')`; ``window``, a list of ``(r, c, i, j)``: input cell
+        ``out_shape`` :math:`(n_h', n_w')`; ``window``, a list of ``(r, c, i, j)``: input cell
         ``(r, c)`` (negative or beyond the image on the padding) times kernel entry
         ``(i, j)``, for ``out_pos`` (empty without it); ``taps``, a list of
         ``(u', v', i, j)``: the outputs that read ``in_pos`` and the kernel entry they use
         (empty without it); ``unread_rows`` and ``unread_cols``, the input rows and columns
-        (``0..H-1``, ``0..W-1``) that no window covers.
+        (``0..n_h-1``, ``0..n_w-1``) that no window covers.
     """
     (sh, sw), (ph, pw) = _conv_pair(stride, "stride", 1), _conv_pair(padding, "padding", 0)
-    H, W, kh, kw = (int(v) for v in (H, W, kh, kw))
-    if min(H, W, kh, kw) < 1:
-        raise ValueError(f"H, W, kh, kw: expected positive ints, got {H}, {W}, {kh}, {kw}")
-    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    if Ho < 1 or Wo < 1:
+    n_h, n_w, kh, kw = (int(v) for v in (n_h, n_w, kh, kw))
+    if min(n_h, n_w, kh, kw) < 1:
+        raise ValueError(f"n_h, n_w, kh, kw: expected positive ints, got {n_h}, {n_w}, {kh}, {kw}")
+    out_h, out_w = (n_h + 2 * ph - kh) // sh + 1, (n_w + 2 * pw - kw) // sw + 1
+    if out_h < 1 or out_w < 1:
         raise ValueError(
-            f"expected the {kh} x {kw} kernel to fit in the padded {H + 2 * ph} x {W + 2 * pw} "
-            f"input, got output size (H + 2p - k)//s + 1 = {Ho} x {Wo}"
+            f"expected the {kh} x {kw} kernel to fit in the padded {n_h + 2 * ph} x {n_w + 2 * pw} "
+            f"input, got output size (n + 2p - k)//s + 1 = {out_h} x {out_w}"
         )
     window, taps = [], []
     if out_pos is not None:
         u, v = (int(t) for t in out_pos)
-        if not (0 <= u < Ho and 0 <= v < Wo):
-            raise ValueError(f"out_pos: expected a position in the {Ho} x {Wo} output, got {out_pos!r}")
+        if not (0 <= u < out_h and 0 <= v < out_w):
+            raise ValueError(f"out_pos: expected a position in the {out_h} x {out_w} output, got {out_pos!r}")
         window = [(u * sh + i - ph, v * sw + j - pw, i, j) for i in range(kh) for j in range(kw)]
     if in_pos is not None:
         r, c = (int(t) for t in in_pos)
-        if not (0 <= r < H and 0 <= c < W):
-            raise ValueError(f"in_pos: expected a position in the {H} x {W} input, got {in_pos!r}")
-        taps = [(u, v, r + ph - u * sh, c + pw - v * sw) for u in range(Ho) for v in range(Wo)
+        if not (0 <= r < n_h and 0 <= c < n_w):
+            raise ValueError(f"in_pos: expected a position in the {n_h} x {n_w} input, got {in_pos!r}")
+        taps = [(u, v, r + ph - u * sh, c + pw - v * sw) for u in range(out_h) for v in range(out_w)
                 if 0 <= r + ph - u * sh < kh and 0 <= c + pw - v * sw < kw]
-    read_rows = {u * sh + i - ph for u in range(Ho) for i in range(kh)}
-    read_cols = {v * sw + j - pw for v in range(Wo) for j in range(kw)}
+    read_rows = {u * sh + i - ph for u in range(out_h) for i in range(kh)}
+    read_cols = {v * sw + j - pw for v in range(out_w) for j in range(kw)}
     return {
-        "out_shape": (Ho, Wo),
+        "out_shape": (out_h, out_w),
         "window": window,
         "taps": taps,
-        "unread_rows": [r for r in range(H) if r not in read_rows],
-        "unread_cols": [c for c in range(W) if c not in read_cols],
+        "unread_rows": [r for r in range(n_h) if r not in read_rows],
+        "unread_cols": [c for c in range(n_w) if c not in read_cols],
     }
 
 
@@ -104,7 +104,7 @@ _CONV_FORWARD, _CONV_BACKWARD = "#9ec5e8", "#f4a582"
 _CONV_BOTH = "#c3a6d6"
 
 
-def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=None, ax=None,
+def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_pos=None, ax=None,
                        title=None, labels=True):
     r"""The input, kernel and output grids of a 2-D convolution, with two optional highlights.
 
@@ -117,15 +117,15 @@ def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=N
       field**, the window of the input it reads; each window cell shows the kernel entry
       :math:`(i, j)` it is multiplied by, and every kernel entry is used.
     * ``in_pos`` (backward, orange): the input cell :math:`(u, v)`, every output cell that
-      reads it, labelled with the kernel entry :math:`K_{ij}` through which it does, and
-      those kernel entries: the terms :math:`\mathrm{d}Y_{u'v'} K_{ij}` that the input
+      reads it, labelled with the kernel entry :math:`W_{ij}` through which it does, and
+      those kernel entries: the terms :math:`\mathrm{d}Y_{u'v'} W_{ij}` that the input
       gradient :math:`\mathrm{d}X_{uv}` adds up.
 
     Cells in both highlights are purple.
 
     Parameters
     ----------
-    H, W, kh, kw : int
+    n_h, n_w, kh, kw : int
         Input and kernel sizes.
     stride, padding : int or (int, int)
     out_pos, in_pos : (int, int), optional
@@ -133,7 +133,7 @@ def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=N
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure sized to the grids when omitted.
     title : str, optional
-        Axes title; by default the sizes and :math:`H' = \lfloor (H + 2p - k)/s\rfloor + 1`.
+        Axes title; by default the sizes and :math:`n_h' = \lfloor (n_h + 2p - k_h)/s\rfloor + 1`.
     labels : bool, default True
         Write the kernel indices in the highlighted cells (skipped for grids wider than 14).
 
@@ -143,23 +143,23 @@ def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=N
     """
     from matplotlib.patches import Patch, Rectangle
 
-    geo = conv_geometry(H, W, kh, kw, stride, padding, out_pos, in_pos)
+    geo = conv_geometry(n_h, n_w, kh, kw, stride, padding, out_pos, in_pos)
     (sh, sw), (ph, pw) = _conv_pair(stride, "stride", 1), _conv_pair(padding, "padding", 0)
-    (Ho, Wo) = geo["out_shape"]
-    Hp, Wp = H + 2 * ph, W + 2 * pw
+    (out_h, out_w) = geo["out_shape"]
+    n_hp, n_wp = n_h + 2 * ph, n_w + 2 * pw
     gap = 1.6
-    x_kernel = Wp + gap
+    x_kernel = n_wp + gap
     x_out = x_kernel + kw + gap
-    height = max(Hp, kh, Ho)
-    y_in, y_k, y_out = (height - Hp) / 2, (height - kh) / 2, (height - Ho) / 2
+    height = max(n_hp, kh, out_h)
+    y_in, y_k, y_out = (height - n_hp) / 2, (height - kh) / 2, (height - out_h) / 2
     if ax is None:
-        width = x_out + Wo
+        width = x_out + out_w
         scale = min(0.42, 11.0 / width)
         fig, ax = plt.subplots(figsize=(max(4.0, width * scale + 0.4), height * scale + 1.5))
     else:
         fig = ax.figure
-    show_text = labels and max(Wp, Wo, kw) <= 14
-    fontsize = 9 if max(Wp, Hp) <= 8 else 7
+    show_text = labels and max(n_wp, out_w, kw) <= 14
+    fontsize = 9 if max(n_wp, n_hp) <= 8 else 7
 
     fwd_in = {(r, c): (i, j) for r, c, i, j in geo["window"]}
     bwd_out = {(u, v): (i, j) for u, v, i, j in geo["taps"]}
@@ -175,10 +175,10 @@ def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=N
         ax.add_patch(Rectangle((x, y), 1, 1, fc=colour, ec=edge, ls=ls, lw=lw, hatch=hatch))
 
     unread_r, unread_c = set(geo["unread_rows"]), set(geo["unread_cols"])
-    for a in range(Hp):
-        for b in range(Wp):
+    for a in range(n_hp):
+        for b in range(n_wp):
             r, c = a - ph, b - pw
-            pad = not (0 <= r < H and 0 <= c < W)
+            pad = not (0 <= r < n_h and 0 <= c < n_w)
             hatch = None if pad or (r not in unread_r and c not in unread_c) else "///"
             colour = fill((r, c) in fwd_in, in_pos is not None and (r, c) == tuple(in_pos),
                           "0.9" if pad else "white")
@@ -194,10 +194,10 @@ def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=N
     if geo["window"]:
         r0, c0 = geo["window"][0][:2]
         ax.add_patch(Rectangle((c0 + pw, y_in + r0 + ph), kw, kh, fc="none", ec="#1f5fbf", lw=2.2))
-    for a in range(Hp):
+    for a in range(n_hp):
         ax.text(-0.3, y_in + a + 0.5, str(a - ph), ha="right", va="center", fontsize=fontsize - 2,
                 color="0.5")
-    for b in range(Wp):
+    for b in range(n_wp):
         ax.text(b + 0.5, y_in - 0.25, str(b - pw), ha="center", va="bottom",
                 fontsize=fontsize - 2, color="0.5")
 
@@ -207,31 +207,31 @@ def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=N
             if show_text:
                 ax.text(x_kernel + j + 0.5, y_k + i + 0.5, f"{i},{j}", ha="center", va="center",
                         fontsize=fontsize - 1, color="0.25")
-    for u in range(Ho):
-        for v in range(Wo):
+    for u in range(out_h):
+        for v in range(out_w):
             is_out = out_pos is not None and (u, v) == tuple(out_pos)
             cell(x_out + v, y_out + u, fill(is_out, (u, v) in bwd_out, "white"))
             if show_text and (u, v) in bwd_out:
                 i, j = bwd_out[(u, v)]
-                ax.text(x_out + v + 0.5, y_out + u + 0.5, f"$K_{{{i}{j}}}$" if max(kh, kw) <= 10
+                ax.text(x_out + v + 0.5, y_out + u + 0.5, f"$W_{{{i}{j}}}$" if max(kh, kw) <= 10
                         else f"{i},{j}", ha="center", va="center", fontsize=fontsize,
                         color="#7f2704")
 
-    heads = [(Wp / 2, y_in, f"input $X$, {H}$\\times${W}" + (f", padding {padding}" if max(ph, pw) else "")),
-             (x_kernel + kw / 2, y_k, f"kernel $K$, {kh}$\\times${kw}"),
-             (x_out + Wo / 2, y_out, f"output $Y$, {Ho}$\\times${Wo}")]
+    heads = [(n_wp / 2, y_in, f"input $X$, {n_h}$\\times${n_w}" + (f", padding {padding}" if max(ph, pw) else "")),
+             (x_kernel + kw / 2, y_k, f"kernel $W$, {kh}$\\times${kw}"),
+             (x_out + out_w / 2, y_out, f"output $Y$, {out_h}$\\times${out_w}")]
     for x, y, text in heads:
         ax.text(x, y - (0.9 if text.startswith("input") else 0.3), text, ha="center",
                 va="bottom", fontsize=10)
-    ax.set_xlim(-1.0, x_out + Wo + 0.3)
+    ax.set_xlim(-1.0, x_out + out_w + 0.3)
     ax.set_ylim(height + 0.3, -2.0)
     ax.set_aspect("equal")
     ax.axis("off")
     if title is None:
         title = (f"stride {stride}, padding {padding}: "
-                 f"$H' = \\lfloor({H} + {2 * ph} - {kh})/{sh}\\rfloor + 1 = {Ho}$")
-        if (W, kw, sw, pw) != (H, kh, sh, ph):
-            title += f", $W' = \\lfloor({W} + {2 * pw} - {kw})/{sw}\\rfloor + 1 = {Wo}$"
+                 f"$n_h' = \\lfloor({n_h} + {2 * ph} - {kh})/{sh}\\rfloor + 1 = {out_h}$")
+        if (n_w, kw, sw, pw) != (n_h, kh, sh, ph):
+            title += f", $n_w' = \\lfloor({n_w} + {2 * pw} - {kw})/{sw}\\rfloor + 1 = {out_w}$"
     ax.set_title(title, fontsize=10)
     handles = []
     if max(ph, pw):
@@ -253,12 +253,12 @@ def plot_conv_geometry(H, W, kh, kw, stride=1, padding=0, out_pos=None, in_pos=N
     return fig
 
 
-def plot_conv_matrix(K_shape, input_shape, stride=1, padding=0, axes=None):
+def plot_conv_matrix(W_shape, input_shape, stride=1, padding=0, axes=None):
     r"""The dense matrix of a convolution, each entry coloured by the kernel entry it holds.
 
-    The matrix :math:`M` of :func:`bpnet_lib.conv.conv2d_as_matrix` maps the flattened input
-    to the flattened output (``y = M x + b``). Built from the kernel whose entries are
-    numbered :math:`1, 2, \dots, F C k_h k_w` in row-major order, each entry of :math:`M`
+    The matrix :math:`\mathcal{M}` of :func:`bpnet_lib.conv.conv2d_as_matrix` maps the flattened
+    input to the flattened output (``y = M x + b``, ``M`` in code). Built from the kernel whose entries are
+    numbered :math:`1, 2, \dots, F C k_h k_w` in row-major order, each entry of :math:`\mathcal{M}`
     names the kernel entry it holds, so the picture shows both facts of note `003`: most
     entries are zero (white), and the nonzero ones repeat a few shared weights (one colour
     per kernel entry, keyed in the right panel). Thin lines separate the rows of the output
@@ -266,8 +266,8 @@ def plot_conv_matrix(K_shape, input_shape, stride=1, padding=0, axes=None):
 
     Parameters
     ----------
-    K_shape : tuple (F, C, kh, kw)
-    input_shape : tuple (C, H, W) or (N, C, H, W)
+    W_shape : tuple (F, C, kh, kw)
+    input_shape : tuple (C, n_h, n_w) or (N, C, n_h, n_w)
     stride, padding : int or (int, int)
     axes : sequence of two matplotlib.axes.Axes, optional
         Matrix and kernel key; a new figure when omitted.
@@ -280,12 +280,12 @@ def plot_conv_matrix(K_shape, input_shape, stride=1, padding=0, axes=None):
 
     from ..conv import conv2d_as_matrix
 
-    F, C, kh, kw = (int(v) for v in K_shape)
+    F, C, kh, kw = (int(v) for v in W_shape)
     n = F * C * kh * kw
     labels = np.rint(conv2d_as_matrix(np.arange(1.0, n + 1).reshape(F, C, kh, kw), input_shape,
                                       stride, padding)).astype(int)
-    H, W = (int(v) for v in tuple(input_shape)[-2:])
-    Ho, Wo = conv_geometry(H, W, kh, kw, stride, padding)["out_shape"]
+    n_h, n_w = (int(v) for v in tuple(input_shape)[-2:])
+    out_h, out_w = conv_geometry(n_h, n_w, kh, kw, stride, padding)["out_shape"]
     rows, cols = labels.shape
     palette = (plt.get_cmap("tab20")(np.arange(n)) if n <= 20
                else plt.get_cmap("turbo")(np.linspace(0.05, 0.95, n)))
@@ -296,17 +296,17 @@ def plot_conv_matrix(K_shape, input_shape, stride=1, padding=0, axes=None):
     ax, key = axes[0], axes[1]
     fig = ax.figure
     ax.imshow(labels, cmap=cmap, vmin=-0.5, vmax=n + 0.5, interpolation="nearest")
-    for r in range(0, rows + 1, Wo):
-        major = r % (Ho * Wo) == 0
+    for r in range(0, rows + 1, out_w):
+        major = r % (out_h * out_w) == 0
         ax.axhline(r - 0.5, color="0.2" if major else "0.85", lw=1.4 if major else 0.5)
-    for c in range(0, cols + 1, W):
-        major = c % (H * W) == 0
+    for c in range(0, cols + 1, n_w):
+        major = c % (n_h * n_w) == 0
         ax.axvline(c - 0.5, color="0.2" if major else "0.85", lw=1.4 if major else 0.5)
     nonzero = int(np.count_nonzero(labels))
-    ax.set_title(f"$M$: {rows} $\\times$ {cols}, {nonzero} of {labels.size} entries nonzero "
+    ax.set_title(f"$\\mathcal{{M}}$: {rows} $\\times$ {cols}, {nonzero} of {labels.size} entries nonzero "
                  f"({100 * nonzero / labels.size:.1f} %), {n} distinct weights", fontsize=10)
-    ax.set_xlabel(f"input entry ($c$, row, column): {C} channel(s) of {H} $\\times$ {W}")
-    ax.set_ylabel(f"output entry ($f$, row, column): {F} channel(s) of {Ho} $\\times$ {Wo}")
+    ax.set_xlabel(f"input entry ($c$, row, column): {C} channel(s) of {n_h} $\\times$ {n_w}")
+    ax.set_ylabel(f"output entry ($f$, row, column): {F} channel(s) of {out_h} $\\times$ {out_w}")
     grid = np.zeros((F * (kh + 1) - 1, C * (kw + 1) - 1), dtype=int)
     for f in range(F):
         for c in range(C):
@@ -323,7 +323,7 @@ def plot_conv_matrix(K_shape, input_shape, stride=1, padding=0, axes=None):
     key.tick_params(length=0)
     for side in key.spines.values():
         side.set_visible(False)
-    key.set_title("kernel $K$\n(entry numbers)", fontsize=10)
+    key.set_title("kernel $W$\n(entry numbers)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -386,10 +386,10 @@ def plot_pool_gradients(X, dY, grads, size, stride=None, axes=None, fmt="{:.3g}"
 
     Parameters
     ----------
-    X : array_like, shape (H, W)
-    dY : array_like, shape (H', W')
-        With :math:`H' = \lfloor (H - k_h)/s_h \rfloor + 1`, and likewise :math:`W'`.
-    grads : dict of str to array_like, shape (H, W)
+    X : array_like, shape (n_h, n_w)
+    dY : array_like, shape (n_h', n_w')
+        With :math:`n_h' = \lfloor (n_h - k_h)/s_h \rfloor + 1`, and likewise :math:`n_w'`.
+    grads : dict of str to array_like, shape (n_h, n_w)
         Panel title to input gradient.
     size : int or (int, int)
         The window ``(kh, kw)``.
@@ -415,12 +415,12 @@ def plot_pool_gradients(X, dY, grads, size, stride=None, axes=None, fmt="{:.3g}"
                                               else tuple(stride))
     if X.ndim != 2 or min(kh, kw, sh, sw) < 1 or kh > X.shape[0] or kw > X.shape[1]:
         raise ValueError(
-            f"X, size, stride: expected a 2-D X (H, W) and positive window and stride with the "
+            f"X, size, stride: expected a 2-D X (n_h, n_w) and positive window and stride with the "
             f"window inside X, got X of shape {X.shape}, size {(kh, kw)}, stride {(sh, sw)}"
         )
-    Ho, Wo = (X.shape[0] - kh) // sh + 1, (X.shape[1] - kw) // sw + 1
-    if dY.shape != (Ho, Wo):
-        raise ValueError(f"dY: expected shape {(Ho, Wo)} for X of shape {X.shape}, window "
+    out_h, out_w = (X.shape[0] - kh) // sh + 1, (X.shape[1] - kw) // sw + 1
+    if dY.shape != (out_h, out_w):
+        raise ValueError(f"dY: expected shape {(out_h, out_w)} for X of shape {X.shape}, window "
                          f"{(kh, kw)} and stride {(sh, sw)}, got shape {dY.shape}")
     for name, G in grads.items():
         if np.shape(G) != X.shape:
@@ -436,7 +436,7 @@ def plot_pool_gradients(X, dY, grads, size, stride=None, axes=None, fmt="{:.3g}"
         fig = axes[0].figure
     axes = list(np.ravel(axes))
     colours = plt.get_cmap("tab10")
-    windows = [(u, v) for u in range(Ho) for v in range(Wo)]
+    windows = [(u, v) for u in range(out_h) for v in range(out_w)]
     # Windows that overlap are drawn slightly inset, each by its own amount, to tell them apart.
     overlap = sh < kh or sw < kw
     lim_x = float(np.max(np.abs(X))) or 1.0
@@ -460,16 +460,16 @@ def plot_pool_gradients(X, dY, grads, size, stride=None, axes=None, fmt="{:.3g}"
     return fig
 
 
-def _as_kernel_stack(K, name):
-    K = np.asarray(K, dtype=float)
-    if K.ndim == 4:
-        if K.shape[1] != 1:
+def _as_kernel_stack(W, name):
+    W = np.asarray(W, dtype=float)
+    if W.ndim == 4:
+        if W.shape[1] != 1:
             raise ValueError(f"{name}: expected one input channel, shape (F, 1, kh, kw), "
-                             f"got shape {K.shape}")
-        K = K[:, 0]
-    if K.ndim != 3:
-        raise ValueError(f"{name}: expected shape (F, kh, kw) or (F, 1, kh, kw), got shape {K.shape}")
-    return K
+                             f"got shape {W.shape}")
+        W = W[:, 0]
+    if W.ndim != 3:
+        raise ValueError(f"{name}: expected shape (F, kh, kw) or (F, 1, kh, kw), got shape {W.shape}")
+    return W
 
 
 def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
@@ -490,23 +490,23 @@ def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
     fig : matplotlib.figure.Figure
     """
     rows = kernels if isinstance(kernels, dict) else {"": kernels}
-    rows = {name: _as_kernel_stack(K, f"kernels[{name!r}]" if name else "kernels")
-            for name, K in rows.items()}
+    rows = {name: _as_kernel_stack(W, f"kernels[{name!r}]" if name else "kernels")
+            for name, W in rows.items()}
     if not rows:
         raise ValueError("kernels: expected at least one set of kernels, got none")
-    F = max(K.shape[0] for K in rows.values())
+    F = max(W.shape[0] for W in rows.values())
     fig, axes = plt.subplots(len(rows), F, figsize=(axes_size * F + 1.2, axes_size * len(rows) + 0.4),
                              squeeze=False)
-    for r, (name, K) in enumerate(rows.items()):
-        lim = float(np.max(np.abs(K))) or 1.0
+    for r, (name, W) in enumerate(rows.items()):
+        lim = float(np.max(np.abs(W))) or 1.0
         for f in range(F):
             ax = axes[r, f]
             ax.set_xticks([])
             ax.set_yticks([])
-            if f >= K.shape[0]:
+            if f >= W.shape[0]:
                 ax.axis("off")
                 continue
-            im = ax.imshow(K[f], cmap=cmap, vmin=-lim, vmax=lim)
+            im = ax.imshow(W[f], cmap=cmap, vmin=-lim, vmax=lim)
             if r == 0:
                 ax.set_title(f"{f + 1}", fontsize=8)
         if name:
@@ -525,7 +525,7 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
 
     Parameters
     ----------
-    image : array_like, shape (H, W)
+    image : array_like, shape (n_h, n_w)
     stages : dict of str to array_like, shape (F, h, w)
         Row label to the F maps of that stage (sizes may differ from row to row).
     kernels : array_like, shape (F, kh, kw) or (F, 1, kh, kw), optional
@@ -538,7 +538,7 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
     """
     image = np.asarray(image, dtype=float)
     if image.ndim != 2:
-        raise ValueError(f"image: expected shape (H, W), got shape {image.shape}")
+        raise ValueError(f"image: expected shape (n_h, n_w), got shape {image.shape}")
     maps = {name: np.asarray(A, dtype=float) for name, A in stages.items()}
     if not maps:
         raise ValueError("stages: expected at least one stage, got none")
@@ -549,10 +549,10 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
                              f"got shape {A.shape}")
     rows = list(maps.items())
     if kernels is not None:
-        K = _as_kernel_stack(kernels, "kernels")
-        if K.shape[0] != F:
-            raise ValueError(f"kernels: expected F = {F} kernels (one per map), got {K.shape[0]}")
-        rows = [("kernel", K)] + rows
+        W = _as_kernel_stack(kernels, "kernels")
+        if W.shape[0] != F:
+            raise ValueError(f"kernels: expected F = {F} kernels (one per map), got {W.shape[0]}")
+        rows = [("kernel", W)] + rows
     fig, axes = plt.subplots(len(rows), F + 1, squeeze=False,
                              figsize=(axes_size * (F + 1) + 0.3, axes_size * len(rows) + 0.4))
     for ax in axes.ravel():
