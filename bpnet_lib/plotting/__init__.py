@@ -41,6 +41,8 @@ from .depth import (
 from .margin import plot_angular_features, plot_margin_functions
 from .metric import plot_contrastive_pair_loss, plot_feature_clouds, plot_triplet_regions
 from .mlp import plot_backprop_graph, plot_backward_pass, plot_forward_pass, plot_mlp
+from .optim import (plot_contraction_rates, plot_curves_grid, plot_early_stopping, plot_lr_sweep,
+                    plot_optimizer_paths)
 from .rnn import plot_gradient_norms, plot_unrolled_rnn
 from .training import (
     plot_confusion_matrix,
@@ -91,6 +93,11 @@ __all__ = [
     "plot_feature_clouds",
     "plot_margin_functions",
     "plot_angular_features",
+    "plot_optimizer_paths",
+    "plot_contraction_rates",
+    "plot_curves_grid",
+    "plot_early_stopping",
+    "plot_lr_sweep",
 ]
 
 # The public API is bpnet_lib.plotting, not its submodules: the book cites these functions
