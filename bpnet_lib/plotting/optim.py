@@ -74,7 +74,8 @@ def plot_optimizer_paths(f, paths, xlim, ylim, minimum=None, f_min=0.0,
     return fig
 
 
-def plot_contraction_rates(xi, rates, measured=None, xlabel=r"eigenvalue $\xi$", ax=None):
+def plot_contraction_rates(xi, rates, measured=None, interval=None, xlabel=r"eigenvalue $\xi$",
+                           ax=None):
     r"""Contraction factor per step as a function of the curvature, with measured points.
 
     Parameters
@@ -86,9 +87,11 @@ def plot_contraction_rates(xi, rates, measured=None, xlabel=r"eigenvalue $\xi$",
     measured : dict of str to (ndarray, ndarray), optional
         Points ``(xi_m, rate_m)`` to draw as markers, in the colour of the curve with the
         same label.
+    interval : tuple of float, optional
+        ``(low, high)``, shaded: the range of curvatures the methods were tuned for.
     xlabel : str
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new 6.5 x 4 inch figure when omitted.
+        Where to draw; a new 8.5 x 4 inch figure (legend on the right) when omitted.
 
     Returns
     -------
@@ -96,7 +99,7 @@ def plot_contraction_rates(xi, rates, measured=None, xlabel=r"eigenvalue $\xi$",
     """
     xi = np.asarray(xi, dtype=float)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
+        fig, ax = plt.subplots(figsize=(8.5, 4), layout="constrained")
     else:
         fig = ax.figure
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -109,15 +112,23 @@ def plot_contraction_rates(xi, rates, measured=None, xlabel=r"eigenvalue $\xi$",
         ax.plot(xi, rate, color=c, lw=2, label=label)
         if label in measured:
             xm, rm = (np.asarray(a, dtype=float) for a in measured[label])
+            if xm.ndim != 1 or rm.shape != xm.shape:
+                raise ValueError(
+                    f"measured[{label!r}]: expected two 1-D arrays of equal length, got shapes "
+                    f"{xm.shape} and {rm.shape}"
+                )
             ax.plot(xm, rm, "o", color=c, ms=8, mfc="none", mew=2, label=f"{label}, measured")
     unknown = set(measured) - set(rates)
     if unknown:
         raise ValueError(f"measured: expected labels of rates, got {sorted(unknown)}")
+    if interval is not None:
+        ax.axvspan(*interval, color="0.5", alpha=0.15, lw=0,
+                   label=rf"tuned for [{interval[0]:g}, {interval[1]:g}]")
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("contraction per step")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5))
     return fig
 
 
@@ -167,6 +178,8 @@ def plot_curves_grid(x, panels, xlabel, logy=(), styles=None, axes=None, size=No
             ax.plot(x[:values.size], values, label=label, **kw)
         if title in logy:
             ax.set_yscale("log")
+        if np.allclose(x, np.round(x)):
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(title)
         ax.grid(True, which="major", alpha=0.3)
