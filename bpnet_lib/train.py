@@ -185,6 +185,7 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
     -------
     loss : float
     acc : float
+        NaN when ``y`` holds real-valued target rows (regression) rather than labels.
     """
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
@@ -197,7 +198,7 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
             S = model.forward(Xb)
             loss, _ = loss_fn(S, yb)
             total += float(loss) * len(yb)
-            correct += accuracy(S, yb) * len(yb)
+            correct += accuracy(S, yb) * len(yb) if np.ndim(yb) == 1 else float("nan")
     finally:
         if hasattr(model, "train"):
             model.train(was_training)
