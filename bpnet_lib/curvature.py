@@ -216,7 +216,7 @@ def hvp(grad_fn, theta, d, eps=1e-5):
 
 
 _ACTIVATIONS = {
-    # name: (first derivative, second derivative), both in terms of the input Z and output A
+    # layer class: (first derivative, second derivative), both as functions of the input Z and output A
     _net.ReLU: (lambda Z, A: (Z > 0).astype(Z.dtype), lambda Z, A: np.zeros_like(Z)),
     _net.Tanh: (lambda Z, A: 1 - A**2, lambda Z, A: -2 * A * (1 - A**2)),
     _net.Sigmoid: (lambda Z, A: A * (1 - A), lambda Z, A: A * (1 - A) * (1 - 2 * A)),
