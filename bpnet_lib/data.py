@@ -2,10 +2,10 @@
 
 Nothing is downloaded: ``xor`` and ``two_spirals`` are drawn from a seeded generator, and
 ``digits`` reads the 8x8 handwritten digits that ship inside scikit-learn (imported only
-when :func:`digits` is called). The digits are split into training and test sets with
-NumPy, stratified by class, and standardised with statistics of the training set only,
-so nothing about the test set leaks into training. Every array has one sample per row;
-labels are integers ``0..K-1``.
+when :func:`digits` is called). The digits are split into training and test sets -- or
+training, validation and test sets -- with NumPy, stratified by class, and standardised
+with statistics of the training set only, so nothing about the held-out sets leaks into
+training. Every array has one sample per row; labels are integers ``0..K-1``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 
 from ._validation import as_float_array, check_labels, check_ndim
 
-__all__ = ["xor", "two_spirals", "digits", "DigitsSplit", "one_hot", "minibatches",
-           "stratified_split"]
+__all__ = ["xor", "two_spirals", "digits", "DigitsSplit", "DigitsValSplit", "one_hot",
+           "minibatches", "stratified_split", "train_val_test_split"]
 
 
 def _rng(rng) -> np.random.Generator:
@@ -105,6 +105,12 @@ def two_spirals(n=200, noise=0.05, rng=0):
     return X[order], y[order]
 
 
+def _fraction(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ValueError(f"{name}: expected a fraction in (0, 1), got {value!r}")
+    return float(value)
+
+
 def stratified_split(y, test_size=0.25, seed=0):
     """Indices of a seeded train/test split with the class proportions of ``y`` in both parts.
 
@@ -116,7 +122,7 @@ def stratified_split(y, test_size=0.25, seed=0):
     ----------
     y : array_like of int, shape (N,)
     test_size : float in (0, 1)
-    seed : int
+    seed : int or numpy.random.Generator
 
     Returns
     -------
@@ -125,8 +131,7 @@ def stratified_split(y, test_size=0.25, seed=0):
     """
     y = np.asarray(y)
     check_ndim(y, 1, "y", "(N,)")
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
-        raise ValueError(f"test_size: expected a fraction in (0, 1), got {test_size!r}")
+    test_size = _fraction(test_size, "test_size")
     rng = _rng(seed)
     train, test = [], []
     for c in np.unique(y):
@@ -141,6 +146,48 @@ def stratified_split(y, test_size=0.25, seed=0):
     return train_idx, test_idx
 
 
+def train_val_test_split(y, val_size=0.2, test_size=0.25, seed=0):
+    """Indices of a seeded, stratified three-way split: training, validation and test.
+
+    The test set is exactly the one of ``stratified_split(y, test_size, seed)``, so adding a
+    validation set never changes which samples are held out for the final test. The
+    validation set is then carved out of the remaining samples by a second stratified split,
+    with ``val_size`` the fraction *of those remaining samples* (of each class) that it takes.
+    Use the validation set for every choice -- learning rate, epochs, weight decay -- and
+    the test set once, at the end.
+
+    Parameters
+    ----------
+    y : array_like of int, shape (N,)
+    val_size : float in (0, 1), default 0.2
+        Fraction of the non-test samples, per class, that go to validation.
+    test_size : float in (0, 1), default 0.25
+        Fraction of all samples, per class, that go to the test set.
+    seed : int, default 0
+
+    Returns
+    -------
+    train_idx, val_idx, test_idx : ndarray of int
+        Disjoint, together ``0..N-1``, each in random order. As in
+        :func:`stratified_split`, a class with at least two samples to split keeps at
+        least one on each side of each of the two splits.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is not 1-D, a fraction is not in (0, 1), or ``seed`` is not an int.
+    """
+    y = np.asarray(y)
+    check_ndim(y, 1, "y", "(N,)")
+    val_size = _fraction(val_size, "val_size")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed: expected an int, got {type(seed).__name__}")
+    rest_idx, test_idx = stratified_split(y, test_size, int(seed))
+    # A second, independent stream of the same seed: the validation draw never moves the test set.
+    train_pos, val_pos = stratified_split(y[rest_idx], val_size, np.random.default_rng([int(seed), 1]))
+    return rest_idx[train_pos], rest_idx[val_pos], test_idx
+
+
 class DigitsSplit(NamedTuple):
     """The digits data, split: unpack it as ``X_train, y_train, X_test, y_test``."""
 
@@ -150,40 +197,61 @@ class DigitsSplit(NamedTuple):
     y_test: np.ndarray
 
 
-def digits(test_size=0.25, seed=0, standardize=True) -> DigitsSplit:
+class DigitsValSplit(NamedTuple):
+    """The digits data in three parts: ``X_train, y_train, X_val, y_val, X_test, y_test``."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def digits(test_size=0.25, seed=0, standardize=True, val_size=None):
     r"""The 1,797 8x8 handwritten digits bundled with scikit-learn, split and standardised.
 
     Parameters
     ----------
     test_size : float in (0, 1), default 0.25
     seed : int, default 0
-        Seed of the stratified split (:func:`stratified_split`).
+        Seed of the stratified split (:func:`stratified_split`, or
+        :func:`train_val_test_split` when ``val_size`` is given).
     standardize : bool, default True
         Subtract each pixel's training mean :math:`\mu` and divide by its training standard
-        deviation :math:`s` (or by 1 where :math:`s = 0`: some border pixels are blank in
-        every training image), in both sets: :math:`x \mapsto (x - \mu)/s`. The test set
-        never influences :math:`\mu` or :math:`s`. Otherwise the raw values 0..16 are
-        returned.
+        deviation :math:`s_0` (or by 1 where :math:`s_0 = 0`: some border pixels are blank in
+        every training image), in every part: :math:`x \mapsto (x - \mu)/s_0`. Neither the
+        validation nor the test set influences :math:`\mu` or :math:`s_0`. Otherwise the raw
+        values 0..16 are returned.
+    val_size : float in (0, 1), optional
+        If given, also hold out this fraction of the non-test samples (per class) as a
+        validation set. The test set is the same as without it; the training set is
+        smaller.
 
     Returns
     -------
-    DigitsSplit
-        ``(X_train, y_train, X_test, y_test)``: float64 arrays of shape (N, 64) and int
-        labels 0..9 of shape (N,).
+    DigitsSplit or DigitsValSplit
+        ``(X_train, y_train, X_test, y_test)``, or with ``val_size``
+        ``(X_train, y_train, X_val, y_val, X_test, y_test)``: float64 arrays of shape
+        (N, 64) and int labels 0..9 of shape (N,), N differing between the parts.
     """
     from sklearn.datasets import load_digits  # the only scikit-learn use, bundled data
 
     data = load_digits()
     X = np.asarray(data.data, dtype=np.float64)
     y = np.asarray(data.target, dtype=np.int64)
-    train_idx, test_idx = stratified_split(y, test_size, seed)
-    X_train, X_test = X[train_idx], X[test_idx]
+    if val_size is None:
+        parts = stratified_split(y, test_size, seed)
+    else:
+        parts = train_val_test_split(y, val_size, test_size, seed)
+    Xs = [X[idx] for idx in parts]
     if standardize:
-        mu = X_train.mean(axis=0)
-        s = X_train.std(axis=0)
-        s[s == 0] = 1.0
-        X_train, X_test = (X_train - mu) / s, (X_test - mu) / s
-    return DigitsSplit(X_train, y[train_idx], X_test, y[test_idx])
+        mu = Xs[0].mean(axis=0)
+        s0 = Xs[0].std(axis=0)
+        s0[s0 == 0] = 1.0
+        Xs = [(Xp - mu) / s0 for Xp in Xs]
+    pairs = [a for Xp, idx in zip(Xs, parts) for a in (Xp, y[idx])]
+    return DigitsSplit(*pairs) if val_size is None else DigitsValSplit(*pairs)
 
 
 def one_hot(y, K) -> np.ndarray:

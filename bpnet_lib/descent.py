@@ -1,12 +1,15 @@
-"""Plain gradient descent, keeping every iterate so a chapter can plot the path.
+r"""Gradient descent and the heavy ball, keeping every iterate so a chapter can plot the path.
 
-Learning is the minimisation of an average loss :math:`g(\\theta)` over the
-parameters, and the simplest method that needs nothing but the gradient is to
-step downhill by a fixed multiple :math:`\\eta` (the learning rate) of it,
-:math:`\\theta_{t+1} = \\theta_t - \\eta\\,\\nabla g(\\theta_t)^\\top`. This module is
-that loop and nothing more: no momentum, no mini-batches, no schedule (those
-belong to the optimisers used for training networks). It returns the whole
-path, which is what the early chapters draw and test.
+Learning is the minimisation of an average loss :math:`\mathcal{L}(\theta)` over the
+parameters, and the simplest method that needs nothing but the gradient is to step
+downhill by a fixed multiple :math:`\eta` (the learning rate) of it,
+:math:`\theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t)`
+(:func:`gradient_descent`). Polyak's heavy ball adds a multiple :math:`\beta` of the
+last step, :math:`\theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t) +
+\beta(\theta_t - \theta_{t-1})` (:func:`heavy_ball`). These are the loops and nothing
+more: no mini-batches, no schedule (the optimiser that trains networks, with the same
+momentum, is :class:`bpnet_lib.optim.SGD`). They return the whole path, which is what the
+chapters draw and test. Gradients are laid out like :math:`\theta` (a column).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 
 from ._validation import as_float_array
 
-__all__ = ["gradient_descent"]
+__all__ = ["gradient_descent", "heavy_ball"]
 
 
 def _check_lr(lr) -> float:
@@ -26,6 +29,12 @@ def _check_lr(lr) -> float:
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr: expected a finite number > 0, got {lr!r}")
     return float(lr)
+
+
+def _check_momentum(beta) -> float:
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
+        raise ValueError(f"momentum: expected a number in [0, 1), got {beta!r}")
+    return float(beta)
 
 
 def _check_steps(steps) -> int:
@@ -38,7 +47,7 @@ def gradient_descent(grad_fn, theta0, lr, steps):
     """Run ``steps`` steps of gradient descent from ``theta0`` and return every iterate.
 
     .. math::
-        \\theta_{t+1} = \\theta_t - \\eta\\, \\nabla g(\\theta_t)^\\top,
+        \\theta_{t+1} = \\theta_t - \\eta\\, \\nabla \\mathcal{L}(\\theta_t),
         \\qquad t = 0, 1, \\dots, T - 1
 
     If an iterate stops being finite (the learning rate is too large and the
@@ -48,8 +57,8 @@ def gradient_descent(grad_fn, theta0, lr, steps):
     Parameters
     ----------
     grad_fn : callable
-        ``grad_fn(theta)`` returns the gradient of :math:`g` at ``theta``, laid
-        out like ``theta`` (shape (P,)).
+        ``grad_fn(theta)`` returns the gradient of :math:`\\mathcal{L}` at ``theta``,
+        laid out like ``theta`` (shape (P,)).
     theta0 : array_like, shape (P,)
         Starting point. It is not modified.
     lr : float
@@ -92,6 +101,75 @@ def gradient_descent(grad_fn, theta0, lr, steps):
             )
         with np.errstate(over="ignore", invalid="ignore"):
             nxt = thetas[t] - lr * grad.astype(theta.dtype, copy=False)
+        if not np.all(np.isfinite(nxt)):
+            return thetas[: t + 1]
+        thetas[t + 1] = nxt
+    return thetas
+
+
+def heavy_ball(grad_fn, theta0, lr, momentum, steps):
+    r"""Run ``steps`` steps of Polyak's heavy ball from ``theta0`` and return every iterate.
+
+    .. math::
+        \theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t)
+        + \beta\,(\theta_t - \theta_{t-1}),
+        \qquad \theta_{-1} = \theta_0,
+
+    so the first step is a plain gradient step. Written with the velocity
+    :math:`\mathbf{v}_{t+1} = \theta_{t+1} - \theta_t` this is
+    :math:`\mathbf{v}_{t+1} = \beta\mathbf{v}_t - \eta\nabla\mathcal{L}(\theta_t)`,
+    :math:`\theta_{t+1} = \theta_t + \mathbf{v}_{t+1}` with :math:`\mathbf{v}_0 = 0`, the
+    form :class:`bpnet_lib.optim.SGD` implements; in exact arithmetic the two give the
+    same iterates. With :math:`\beta = 0` it is :func:`gradient_descent`. As there, the
+    run stops at the first iterate that is not finite.
+
+    Parameters
+    ----------
+    grad_fn : callable
+        ``grad_fn(theta)`` returns :math:`\nabla\mathcal{L}(\theta)`, shape (P,).
+    theta0 : array_like, shape (P,)
+        Starting point. It is not modified.
+    lr : float
+        The learning rate :math:`\eta > 0`.
+    momentum : float
+        The momentum coefficient :math:`\beta \in [0, 1)`.
+    steps : int
+        The number of steps :math:`T \ge 0`.
+
+    Returns
+    -------
+    thetas : ndarray, shape (T + 1, P)
+        ``thetas[t]`` is the iterate after ``t`` steps (fewer rows if the iterates
+        overflowed); the dtype is ``theta0``'s, as in :func:`gradient_descent`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`gradient_descent`, and if ``momentum`` is not in [0, 1).
+    """
+    theta = as_float_array(theta0, "theta0")
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(
+            f"theta0: expected a non-empty 1-D array of shape (P,), got shape {theta.shape}"
+        )
+    lr = theta.dtype.type(_check_lr(lr))
+    beta = theta.dtype.type(_check_momentum(momentum))
+    steps = _check_steps(steps)
+
+    thetas = np.empty((steps + 1, theta.size), dtype=theta.dtype)
+    thetas[0] = theta
+    for t in range(steps):
+        grad = np.asarray(grad_fn(thetas[t].copy()))
+        if grad.shape != theta.shape or not (
+            np.issubdtype(grad.dtype, np.number) and not np.iscomplexobj(grad)
+        ):
+            raise ValueError(
+                f"grad_fn: expected a real array of theta's shape {theta.shape}, got "
+                f"shape {grad.shape} and dtype {grad.dtype} at step {t}"
+            )
+        previous = thetas[t - 1] if t > 0 else thetas[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            nxt = thetas[t] - lr * grad.astype(theta.dtype, copy=False) + beta * (thetas[t] - previous)
         if not np.all(np.isfinite(nxt)):
             return thetas[: t + 1]
         thetas[t + 1] = nxt

@@ -4,20 +4,24 @@ An optimiser holds a model, anything with ``params()`` and ``grads()`` returning
 with the same keys (a :class:`~bpnet_lib.network.Sequential`, a layer, a
 :class:`~bpnet_lib.bpnet.BPNet`), and :meth:`SGD.step` updates the parameter arrays *in
 place* from the gradients of the last backward. With learning rate :math:`\eta`, momentum
-:math:`\mu` and weight decay :math:`\lambda`, each parameter :math:`\theta` with gradient
-:math:`g` and velocity :math:`v` (zero at the start) is updated by
+coefficient :math:`\beta` and weight decay :math:`\lambda`, each parameter :math:`\theta`
+with gradient :math:`\mathbf{g}` and velocity :math:`\mathbf{v}` (zero at the start) is
+updated by
 
 .. math::
 
-   g \leftarrow g + \lambda\theta, \qquad v \leftarrow \mu v - \eta g, \qquad
-   \theta \leftarrow \theta + v.
+   \mathbf{g} \leftarrow \mathbf{g} + \lambda\theta, \qquad
+   \mathbf{v} \leftarrow \beta \mathbf{v} - \eta \mathbf{g}, \qquad
+   \theta \leftarrow \theta + \mathbf{v}.
 
-With :math:`\mu = 0` this is plain gradient descent :math:`\theta \leftarrow \theta - \eta g`.
-The velocity is a running sum of past steps, :math:`v_t = -\eta\sum_{s \le t}\mu^{t-s} g_s`,
-so in a direction where the gradient keeps its sign the step grows towards
-:math:`\eta g / (1 - \mu)`, while oscillating components cancel. Weight decay is the
-gradient of the penalty :math:`\tfrac{\lambda}{2}\lVert\theta\rVert^2` added to the loss,
-applied to every parameter, biases included.
+With :math:`\beta = 0` this is plain gradient descent :math:`\theta \leftarrow \theta -
+\eta\mathbf{g}`. After :math:`t` steps the velocity is a weighted sum of the past
+gradients, :math:`\mathbf{v}_t = -\eta\sum_{s=0}^{t-1}\beta^{t-1-s}\mathbf{g}_s`, so in a
+direction where the gradient keeps its value the step grows towards
+:math:`\eta\mathbf{g}/(1 - \beta)`, while components that change sign partly cancel.
+Weight decay is the gradient of the penalty :math:`\tfrac{\lambda}{2}\lVert\theta\rVert^2`
+added to the loss; it applies to every parameter, biases included, unless
+``decay_filter`` says otherwise.
 """
 
 from __future__ import annotations
@@ -56,20 +60,31 @@ class SGD:
     lr : float
         Learning rate :math:`\eta > 0`. May be changed between steps (``opt.lr = ...``).
     momentum : float, default 0.0
-        :math:`\mu \in [0, 1)`.
+        The momentum coefficient :math:`\beta \in [0, 1)`.
     weight_decay : float, default 0.0
         :math:`\lambda \ge 0`.
+    decay_filter : callable, optional
+        ``decay_filter(name) -> bool`` for each key of ``model.params()``: only the
+        parameters for which it returns True are decayed, e.g.
+        ``lambda name: name.endswith("W")`` to leave the biases of a
+        :class:`~bpnet_lib.network.Sequential` alone. By default every parameter is
+        decayed. (A :class:`~bpnet_lib.bpnet.BPNet` keeps its biases inside
+        :math:`B^{(k)}`, so for it the choice is per matrix.)
 
     Attributes
     ----------
     velocity : dict
-        :math:`v` for each parameter name, created (as zeros) at the first :meth:`step`.
+        :math:`\mathbf{v}` for each parameter name, created (as zeros) at the first
+        :meth:`step`.
 
     Notes
     -----
-    PyTorch writes momentum as :math:`v \leftarrow \mu v + g`,
-    :math:`\theta \leftarrow \theta - \eta v`; for a constant :math:`\eta` its :math:`v` is
-    ours divided by :math:`-\eta` and the two produce the same iterates.
+    PyTorch writes momentum as :math:`\mathbf{v} \leftarrow \beta \mathbf{v} + \mathbf{g}`,
+    :math:`\theta \leftarrow \theta - \eta \mathbf{v}`; for a constant :math:`\eta` its
+    :math:`\mathbf{v}` is ours divided by :math:`-\eta` and the two produce the same iterates.
+    The decay is added to the gradient before the momentum, so with momentum it is still
+    exactly the gradient of the penalised loss (PyTorch's SGD does the same; "decoupled"
+    weight decay, as in AdamW, differs only for adaptive methods).
 
     Examples
     --------
@@ -77,7 +92,7 @@ class SGD:
     >>> model.forward(X); model.backward(dS); opt.step()  # doctest: +SKIP
     """
 
-    def __init__(self, model, lr, momentum=0.0, weight_decay=0.0):
+    def __init__(self, model, lr, momentum=0.0, weight_decay=0.0, decay_filter=None):
         for method in ("params", "grads"):
             if not callable(getattr(model, method, None)):
                 raise ValueError(
@@ -88,6 +103,12 @@ class SGD:
         self.lr = _number(lr, "lr", 0.0, low_open=True)
         self.momentum = _number(momentum, "momentum", 0.0, 1.0)
         self.weight_decay = _number(weight_decay, "weight_decay", 0.0)
+        if decay_filter is not None and not callable(decay_filter):
+            raise ValueError(
+                f"decay_filter: expected a function of the parameter name returning a bool, "
+                f"got {type(decay_filter).__name__}"
+            )
+        self.decay_filter = decay_filter
         self.velocity: dict = {}
 
     def step(self) -> None:
@@ -106,7 +127,7 @@ class SGD:
                     f"grads()[{name!r}]: expected the shape of the parameter {theta.shape}, "
                     f"got {g.shape}"
                 )
-            if self.weight_decay:
+            if self.weight_decay and (self.decay_filter is None or self.decay_filter(name)):
                 g = g + self.weight_decay * theta
             if self.momentum:
                 v = self.velocity.get(name)

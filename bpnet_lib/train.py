@@ -2,7 +2,10 @@
 
 :func:`fit` runs that loop for a number of epochs and returns a :class:`History` of
 per-epoch numbers, so a chapter can train in one cell and plot or check the results in
-the next. The progress bar (``tqdm.auto``, one tick per epoch) is the only volatile
+the next. Given a validation set it can stop early (:class:`EarlyStopping`): when the
+validation loss has not improved for ``patience`` epochs, training stops and the weights
+of the best epoch are put back. A run whose loss or weights overflow stops at once and
+says so (``History.diverged``). The progress bar (``tqdm.auto``, one tick per epoch) is the only volatile
 output: turn it off with ``progress=False``, or for every call at once by setting the
 environment variable ``BPNET_PROGRESS=0`` (what a test run or a book build does). Nothing
 else prints. tqdm is imported only when a bar is shown, so this module needs NumPy alone.
@@ -17,7 +20,7 @@ import numpy as np
 
 from .data import minibatches
 
-__all__ = ["History", "fit", "evaluate", "accuracy", "progress_enabled"]
+__all__ = ["History", "EarlyStopping", "fit", "evaluate", "accuracy", "progress_enabled"]
 
 
 @dataclass
@@ -35,17 +38,103 @@ class History:
     val_loss, val_acc : list of float
         Loss and accuracy on ``(X_val, y_val)`` after the epoch, in evaluation mode;
         empty when no validation set is given.
+    best_epoch : int or None
+        With early stopping, the epoch (counted from 1) whose weights the model holds at
+        the end: the one with the lowest validation loss (0 if no epoch had a finite one).
+        None without early stopping.
+    diverged : bool
+        True if training stopped because the loss or a parameter stopped being finite;
+        the unfinished epoch is not recorded.
     """
 
     loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
+    best_epoch: int | None = None
+    diverged: bool = False
 
     @property
     def epochs(self) -> int:
         """Number of completed epochs."""
         return len(self.loss)
+
+
+class EarlyStopping:
+    r"""Stop when the validation loss has not improved for ``patience`` epochs; keep the best weights.
+
+    Give it to :func:`fit` as ``early_stopping=EarlyStopping(patience=...)``. After every
+    epoch ``fit`` calls :meth:`update` with the validation loss :math:`E_{\mathrm{val}}`.
+    An epoch *improves* if its loss is below the best so far by more than ``min_delta``;
+    then a copy of every parameter is kept. ``patience`` epochs in a row without an
+    improvement stop training. Whenever training ends -- stopped early or not -- ``fit``
+    calls :meth:`restore`, which copies the kept parameters back into the model in place,
+    so the model ``fit`` leaves behind is the one of epoch :attr:`best_epoch`.
+
+    Parameters
+    ----------
+    patience : int, default 5
+        Epochs without improvement tolerated before stopping (>= 1).
+    min_delta : float, default 0.0
+        Smallest decrease of the validation loss that counts as an improvement (>= 0).
+
+    Attributes
+    ----------
+    best_epoch : int
+        Epoch of the lowest validation loss so far, counted from 1 (0 before any finite loss).
+    best_loss : float
+        That loss (``inf`` before any).
+    best_params : dict or None
+        Copies of ``model.params()`` at the best epoch.
+    wait : int
+        Epochs since the last improvement.
+
+    Notes
+    -----
+    Optimiser state (momentum's velocity) is not part of the copy: early stopping chooses
+    a model, it does not resume training from it.
+    """
+
+    def __init__(self, patience=5, min_delta=0.0):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise ValueError(f"patience: expected a positive integer, got {patience!r}")
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.floating))
+                or not np.isfinite(min_delta) or min_delta < 0):
+            raise ValueError(f"min_delta: expected a finite number >= 0, got {min_delta!r}")
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen (``fit`` calls this when it starts)."""
+        self.best_epoch, self.best_loss, self.best_params, self.wait = 0, float("inf"), None, 0
+
+    def update(self, epoch, val_loss, model) -> bool:
+        """Record epoch ``epoch``'s validation loss; return True if training should stop."""
+        if np.isfinite(val_loss) and val_loss < self.best_loss - self.min_delta:
+            self.best_epoch, self.best_loss, self.wait = int(epoch), float(val_loss), 0
+            self.best_params = {k: np.array(v, copy=True) for k, v in model.params().items()}
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model) -> None:
+        """Copy the best parameters back into ``model`` (in place); nothing if there are none."""
+        if self.best_params is None:
+            return
+        params = model.params()
+        if params.keys() != self.best_params.keys():
+            raise ValueError(
+                f"model: expected the parameters {sorted(self.best_params)} seen in training, "
+                f"got {sorted(params)}"
+            )
+        for k, v in params.items():
+            v[...] = self.best_params[k]
+
+
+def _all_finite(model) -> bool:
+    params = getattr(model, "params", None)
+    return params is None or all(np.all(np.isfinite(p)) for p in params().values())
 
 
 def progress_enabled(progress: bool = True) -> bool:
@@ -96,6 +185,7 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
     -------
     loss : float
     acc : float
+        NaN when ``y`` holds real-valued target rows (regression) rather than labels.
     """
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
@@ -108,7 +198,7 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
             S = model.forward(Xb)
             loss, _ = loss_fn(S, yb)
             total += float(loss) * len(yb)
-            correct += accuracy(S, yb) * len(yb)
+            correct += accuracy(S, yb) * len(yb) if np.ndim(yb) == 1 else float("nan")
     finally:
         if hasattr(model, "train"):
             model.train(was_training)
@@ -116,12 +206,14 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
 
 
 def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_val=None,
-        progress=True, callback=None, drop_last=False) -> History:
+        progress=True, callback=None, drop_last=False, early_stopping=None) -> History:
     """Train ``model`` with mini-batch gradient descent; return the per-epoch :class:`History`.
 
     Each epoch shuffles the data with ``rng`` and, for every mini-batch, runs
     ``S = model.forward(Xb)``, ``loss, dS = loss_fn(S, yb)``, ``model.backward(dS)`` and
-    ``optimizer.step()``. The model is put in training mode first.
+    ``optimizer.step()``. The model is put in training mode first. If the scores or the
+    loss of a mini-batch, or a parameter after a step, are not finite, the run has
+    diverged: training stops there and ``History.diverged`` is True.
 
     Parameters
     ----------
@@ -148,6 +240,12 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
         Skip the short last mini-batch of each epoch (see
         :func:`bpnet_lib.data.minibatches`); the epoch's loss and accuracy are then over
         the samples that were used.
+    early_stopping : EarlyStopping, optional
+        Needs ``X_val, y_val``. Stops when the validation loss has not improved for
+        ``early_stopping.patience`` epochs and, at the end of training (however it ends,
+        except by an exception), puts the parameters of the best epoch back into
+        ``model``; ``History.best_epoch`` says which. A ``callback`` returning True
+        also stops training, and the best weights are restored then too.
 
     Returns
     -------
@@ -157,6 +255,14 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
         raise ValueError(f"epochs: expected a non-negative integer, got {epochs!r}")
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val, y_val: expected both or neither, got only one")
+    if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise ValueError(
+                f"early_stopping: expected an EarlyStopping, got {type(early_stopping).__name__}"
+            )
+        if X_val is None:
+            raise ValueError("early_stopping: expected a validation set X_val, y_val, got none")
+        early_stopping.reset()
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng) if isinstance(rng, (int, np.integer)) else rng
     history = History()
@@ -173,28 +279,47 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
             total, correct, seen = 0.0, 0.0, 0
             for Xb, yb in minibatches(X, y, batch_size, rng, drop_last=drop_last):
                 S = model.forward(Xb)
+                if not np.all(np.isfinite(S)):
+                    history.diverged = True
+                    break
                 loss, dS = loss_fn(S, yb)
+                if not np.isfinite(loss):
+                    history.diverged = True
+                    break
                 model.backward(dS)
                 optimizer.step()
+                if not _all_finite(model):
+                    history.diverged = True
+                    break
                 n = Xb.shape[0]
                 total += float(loss) * n
                 if np.ndim(yb) == 1:
                     correct += accuracy(S, yb) * n
                 seen += n
+            if history.diverged:
+                break
             history.loss.append(total / seen)
             history.train_acc.append(correct / seen if np.ndim(y) == 1 else float("nan"))
+            stop = False
             if X_val is not None:
                 val_loss, val_acc = evaluate(model, loss_fn, X_val, y_val)
                 history.val_loss.append(val_loss)
                 history.val_acc.append(val_acc)
+                if early_stopping is not None:
+                    stop = early_stopping.update(epoch, val_loss, model)
             if show:
                 shown = {"loss": f"{history.loss[-1]:.4f}"}
                 if history.val_acc:
                     shown["val_acc"] = f"{history.val_acc[-1]:.4f}"
                 bar.set_postfix(shown)
             if callback is not None and callback(epoch, history, model) is True:
+                stop = True
+            if stop:
                 break
     finally:
         if show:
             bar.close()
+    if early_stopping is not None:
+        early_stopping.restore(model)
+        history.best_epoch = early_stopping.best_epoch
     return history

@@ -3,6 +3,8 @@ leakage in standardisation, one-hot rows, and mini-batches that cover an epoch o
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
 from bpnet_lib import data
@@ -165,3 +167,46 @@ def test_errors():
         data.minibatches(np.ones((4, 2)), None, 0, rng=0)
     with pytest.raises(ValueError, match="rng"):
         data.minibatches(np.ones((4, 2)), None, 2, rng=None)
+
+
+@settings(max_examples=25, deadline=None)
+@given(counts=st.lists(st.integers(2, 40), min_size=1, max_size=6), val=st.floats(0.05, 0.6),
+       test=st.floats(0.05, 0.6), seed=st.integers(0, 1000))
+def test_train_val_test_split_is_a_stratified_partition_keeping_the_test_set(counts, val, test, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    y = y[np.random.default_rng(seed).permutation(y.size)]
+    tr, va, te = data.train_val_test_split(y, val_size=val, test_size=test, seed=seed)
+    both = np.concatenate([tr, va, te])
+    np.testing.assert_array_equal(np.sort(both), np.arange(y.size))          # a partition
+    np.testing.assert_array_equal(te, data.stratified_split(y, test, seed)[1])  # the same test set
+    for c, n_c in enumerate(counts):
+        n_test = min(max(round(test * n_c), 1), n_c - 1)
+        assert np.sum(y[te] == c) == n_test
+        rest = n_c - n_test
+        n_val = round(val * rest) if rest < 2 else min(max(round(val * rest), 1), rest - 1)
+        assert np.sum(y[va] == c) == n_val
+    again = data.train_val_test_split(y, val_size=val, test_size=test, seed=seed)
+    for a, b in zip(again, (tr, va, te)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_digits_with_a_validation_set():
+    three = data.digits(val_size=0.2)
+    two = data.digits()
+    assert isinstance(three, data.DigitsValSplit) and len(three) == 6
+    np.testing.assert_array_equal(three.y_test, two.y_test)
+    assert three.X_train.shape == (1078, 64) and three.X_val.shape == (269, 64) and three.X_test.shape == (450, 64)
+    raw = data.digits(val_size=0.2, standardize=False)
+    # the validation images are training images of the two-way split, held out
+    rows = {tuple(r) for r in data.digits(standardize=False).X_train}
+    assert all(tuple(r) in rows for r in raw.X_val)
+    mu, s0 = raw.X_train.mean(axis=0), raw.X_train.std(axis=0)   # training part only
+    s0[s0 == 0] = 1
+    for part, raw_part in ((three.X_val, raw.X_val), (three.X_test, raw.X_test), (three.X_train, raw.X_train)):
+        np.testing.assert_allclose(part, (raw_part - mu) / s0)
+    share = np.bincount(three.y_val) / three.y_val.size
+    np.testing.assert_allclose(share, np.bincount(three.y_train) / three.y_train.size, atol=0.01)
+    with pytest.raises(ValueError, match="val_size: expected a fraction in \\(0, 1\\), got 0"):
+        data.digits(val_size=0)
+    with pytest.raises(ValueError, match="seed: expected an int"):
+        data.train_val_test_split(np.zeros(4, dtype=int), seed=1.5)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpnet_lib.descent import gradient_descent
+from bpnet_lib.descent import gradient_descent, heavy_ball
 
 FAST = settings(max_examples=25, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -103,3 +103,54 @@ def test_bad_input_raises_a_value_error_naming_what_was_expected(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=re.escape(match)):
         gradient_descent(**args)
+
+
+@FAST
+@given(n=st.integers(1, 5), steps=st.integers(0, 12), beta=st.floats(0.0, 0.95), seed=seeds)
+def test_heavy_ball_iterates_of_a_quadratic_match_the_block_matrix_power(n, steps, beta, seed):
+    # (theta_{t+1} - s, theta_t - s) = [[(1 + beta) I - lr A, -beta I], [I, 0]] (theta_t - s, theta_{t-1} - s)
+    rng = np.random.default_rng(seed)
+    A, b, lam = quadratic(n, rng)
+    lr = rng.uniform(0.1, 1.9) / lam.max()
+    theta0 = rng.standard_normal(n)
+    star = np.linalg.solve(A, b)
+    thetas = heavy_ball(lambda th: A @ th - b, theta0, lr, beta, steps)
+    assert thetas.shape == (steps + 1, n)
+    Phi = np.block([[(1 + beta) * np.eye(n) - lr * A, -beta * np.eye(n)], [np.eye(n), np.zeros((n, n))]])
+    state = np.concatenate([theta0 - star, theta0 - star])  # theta_{-1} = theta_0
+    expected = [theta0]
+    for _ in range(steps):
+        state = Phi @ state
+        expected.append(star + state[:n])
+    np.testing.assert_allclose(thetas, np.array(expected), rtol=1e-10, atol=1e-12)
+
+
+def test_heavy_ball_without_momentum_is_gradient_descent_and_with_it_is_faster():
+    rng = np.random.default_rng(1)
+    A, b, lam = quadratic(3, rng)
+    A = A + np.diag([0.0, 0.0, 40.0])  # ill-conditioned
+    grad = lambda th: A @ th - b
+    lam = np.linalg.eigvalsh(A)
+    np.testing.assert_array_equal(heavy_ball(grad, np.zeros(3), 0.01, 0.0, 20),
+                                  gradient_descent(grad, np.zeros(3), 0.01, 20))
+    star = np.linalg.solve(A, b)
+    # the optimal parameters of the chapter's theorem: rate (sqrt(L) - sqrt(l)) / (sqrt(L) + sqrt(l))
+    lr = 4 / (np.sqrt(lam.max()) + np.sqrt(lam.min())) ** 2
+    beta = ((np.sqrt(lam.max()) - np.sqrt(lam.min())) / (np.sqrt(lam.max()) + np.sqrt(lam.min()))) ** 2
+    hb = heavy_ball(grad, np.zeros(3), lr, beta, 150)
+    gd = gradient_descent(grad, np.zeros(3), 2 / (lam.max() + lam.min()), 150)
+    assert np.linalg.norm(hb[-1] - star) < 1e-8 < np.linalg.norm(gd[-1] - star)
+
+
+def test_heavy_ball_stops_at_the_first_non_finite_iterate_and_checks_its_input():
+    thetas = heavy_ball(lambda th: th, np.array([1.0]), 1e4, 0.5, 10_000)
+    assert 1 < len(thetas) < 10_001 and np.all(np.isfinite(thetas))
+    assert heavy_ball(lambda th: 2 * th, np.ones(2, dtype=np.float32), 0.1, 0.5, 3).dtype == np.float32
+    for beta, match in [(1.0, "momentum: expected a number in \\[0, 1\\), got 1.0"),
+                        (-0.1, "momentum: expected a number in \\[0, 1\\)"), (True, "momentum")]:
+        with pytest.raises(ValueError, match=match):
+            heavy_ball(lambda th: th, np.zeros(2), 0.1, beta, 3)
+    with pytest.raises(ValueError, match=re.escape("grad_fn: expected a real array of theta's shape (2,)")):
+        heavy_ball(lambda th: np.zeros(3), np.zeros(2), 0.1, 0.5, 3)
+    with pytest.raises(ValueError, match="lr: expected a finite number > 0"):
+        heavy_ball(lambda th: th, np.zeros(2), 0.0, 0.5, 3)

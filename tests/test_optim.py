@@ -3,9 +3,12 @@ in-place updates on real models, and error messages."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpnet_lib import bpnet as bp
 from bpnet_lib import network as nn
+from bpnet_lib.descent import heavy_ball
 from bpnet_lib.optim import SGD
 
 
@@ -60,15 +63,15 @@ def test_weight_decay_by_hand():
 
 def test_equals_the_pytorch_form_of_momentum():
     rng = np.random.default_rng(0)
-    lr, mu, wd = 0.05, 0.8, 1e-3
+    lr, beta, wd = 0.05, 0.8, 1e-3
     m = Fixed(w=rng.standard_normal((3, 2)))
     theta, buf = m.p["w"].copy(), np.zeros((3, 2))
-    opt = SGD(m, lr=lr, momentum=mu, weight_decay=wd)
+    opt = SGD(m, lr=lr, momentum=beta, weight_decay=wd)
     for _ in range(20):
         g = rng.standard_normal((3, 2))
         m.g["w"][...] = g
         opt.step()
-        buf = mu * buf + (g + wd * theta)  # v <- mu v + g, theta <- theta - lr v
+        buf = beta * buf + (g + wd * theta)  # v <- beta v + g, theta <- theta - lr v
         theta = theta - lr * buf
     np.testing.assert_allclose(m.p["w"], theta, rtol=1e-12)
 
@@ -142,3 +145,43 @@ def test_errors():
     opt.lr = 0
     with pytest.raises(ValueError, match="lr"):
         opt.step()
+
+
+def test_decay_filter_decays_only_the_chosen_parameters():
+    rng = np.random.default_rng(2)
+    model = nn.Sequential(nn.Linear(3, 4, rng=rng), nn.Tanh(), nn.Linear(4, 2, rng=rng))
+    for p in model.params().values():
+        p += rng.standard_normal(p.shape)  # nonzero biases, so decaying them would show
+    X, dY = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    model.forward(X)
+    model.backward(dY)
+    before = {k: v.copy() for k, v in model.params().items()}
+    SGD(model, lr=0.1, weight_decay=0.3, decay_filter=lambda name: name.endswith("W")).step()
+    for k, v in model.params().items():
+        decay = 0.3 * before[k] if k.endswith("W") else 0.0
+        np.testing.assert_allclose(v, before[k] - 0.1 * (model.grads()[k] + decay), rtol=1e-14)
+    assert not np.allclose(model.params()["0.b"], before["0.b"] - 0.1 * (model.grads()["0.b"] + 0.3 * before["0.b"]))
+    with pytest.raises(ValueError, match="decay_filter: expected a function"):
+        SGD(model, lr=0.1, decay_filter="W")
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 4)), beta=st.floats(0.0, 0.95),
+       wd=st.floats(0.0, 0.1), seed=st.integers(0, 2**32 - 1))
+def test_momentum_and_decay_give_the_heavy_ball_on_the_penalised_quadratic(shape, beta, wd, seed):
+    """SGD's velocity form equals descent.heavy_ball's two-step recursion on L + wd/2 |theta|^2."""
+    rng = np.random.default_rng(seed)
+    n = shape[0] * shape[1]
+    M = rng.standard_normal((n, n))
+    A = M @ M.T / n + np.eye(n)
+    c = rng.standard_normal(n)
+    m = Fixed(w=rng.standard_normal(shape))
+    start = m.p["w"].ravel().copy()
+    opt = SGD(m, lr=0.05, momentum=beta, weight_decay=wd)
+    path = [start]
+    for _ in range(15):
+        m.g["w"][...] = (A @ m.p["w"].ravel() - c).reshape(shape)
+        opt.step()
+        path.append(m.p["w"].ravel().copy())
+    expected = heavy_ball(lambda th: A @ th - c + wd * th, start, 0.05, beta, 15)
+    np.testing.assert_allclose(np.array(path), expected, rtol=1e-12, atol=1e-12)

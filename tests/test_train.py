@@ -10,7 +10,7 @@ import pytest
 from bpnet_lib import data, losses
 from bpnet_lib import network as nn
 from bpnet_lib.optim import SGD
-from bpnet_lib.train import History, accuracy, evaluate, fit, progress_enabled
+from bpnet_lib.train import EarlyStopping, History, accuracy, evaluate, fit, progress_enabled
 
 
 def xor_model(seed=0):
@@ -191,3 +191,93 @@ def test_errors():
     with pytest.raises(ValueError, match="layer 0"):
         fit(model, losses.softmax_cross_entropy, np.ones((4, 3)), y[:4], 1, 4, opt, rng=0,
             progress=False)
+
+
+def test_early_stopping_restores_the_best_weights_after_patience():
+    X, y = data.xor(n_per_corner=10, noise=0.3, rng=0)
+    Xv, yv = data.xor(n_per_corner=10, noise=0.3, rng=1)
+    model = xor_model(2)
+    seen = {}  # the weights after each epoch, recorded independently of EarlyStopping
+
+    def record(epoch, history, m):
+        seen[epoch] = {k: v.copy() for k, v in m.params().items()}
+
+    stopper = EarlyStopping(patience=3)
+    h = fit(model, losses.softmax_cross_entropy, X, y, epochs=300, batch_size=8,
+            optimizer=SGD(model, lr=0.5, momentum=0.9), rng=0, X_val=Xv, y_val=yv, progress=False,
+            callback=record, early_stopping=stopper)
+    best = int(np.argmin(h.val_loss)) + 1
+    assert h.best_epoch == stopper.best_epoch == best
+    assert h.epochs == best + 3 < 300  # stopped by patience, three epochs after the best
+    assert all(v >= h.val_loss[best - 1] for v in h.val_loss[best:])
+    for k, v in model.params().items():
+        np.testing.assert_array_equal(v, seen[best][k])  # the best epoch's weights, exactly
+    assert not all(np.array_equal(seen[h.epochs][k], seen[best][k]) for k in seen[best])
+    assert evaluate(model, losses.softmax_cross_entropy, Xv, yv)[0] == h.val_loss[best - 1]
+
+
+def test_early_stopping_min_delta_and_reuse():
+    stopper = EarlyStopping(patience=2, min_delta=0.1)
+    model = xor_model()
+    assert stopper.update(1, 1.0, model) is False and stopper.best_epoch == 1
+    assert stopper.update(2, 0.95, model) is False and stopper.best_epoch == 1  # not by 0.1
+    assert stopper.update(3, 0.91, model) is True and stopper.wait == 2        # nor by 0.1 here
+    assert stopper.update(4, float("nan"), model) is True                      # NaN never improves
+    W = model.params()["0.W"]
+    W += 1.0
+    stopper.restore(model)
+    assert model.params()["0.W"] is W and np.all(W == stopper.best_params["0.W"])
+    stopper.reset()
+    assert stopper.best_epoch == 0 and stopper.best_params is None
+    stopper.restore(model)  # nothing kept: nothing happens
+    for kw, match in [(dict(patience=0), "patience"), (dict(patience=1.5), "patience"),
+                      (dict(min_delta=-1.0), "min_delta"), (dict(min_delta=float("inf")), "min_delta")]:
+        with pytest.raises(ValueError, match=match):
+            EarlyStopping(**kw)
+    other = nn.Sequential(nn.Linear(2, 3, rng=0))
+    stopper.update(1, 0.5, model)
+    with pytest.raises(ValueError, match="model: expected the parameters"):
+        stopper.restore(other)
+
+
+def test_fit_with_early_stopping_needs_validation_data_and_records_best_epoch():
+    X, y = data.xor(n_per_corner=5, rng=0)
+    model = xor_model()
+    opt = SGD(model, lr=0.1)
+    with pytest.raises(ValueError, match="early_stopping: expected a validation set"):
+        fit(model, losses.softmax_cross_entropy, X, y, 2, 4, opt, rng=0, progress=False,
+            early_stopping=EarlyStopping())
+    with pytest.raises(ValueError, match="early_stopping: expected an EarlyStopping"):
+        fit(model, losses.softmax_cross_entropy, X, y, 2, 4, opt, rng=0, X_val=X, y_val=y,
+            progress=False, early_stopping=5)
+    h = fit(model, losses.softmax_cross_entropy, X, y, 2, 4, opt, rng=0, progress=False)
+    assert h.best_epoch is None and not h.diverged
+    # a callback that stops training still gets the best weights restored
+    h = fit(model, losses.softmax_cross_entropy, X, y, 10, 4, opt, rng=0, X_val=X, y_val=y,
+            progress=False, callback=lambda e, hist, m: e == 4, early_stopping=EarlyStopping(patience=50))
+    assert h.epochs == 4 and h.best_epoch == int(np.argmin(h.val_loss)) + 1
+
+
+def test_fit_stops_a_diverging_run_and_says_so():
+    # Least squares with a step far beyond 2 / lambda_max: the error grows geometrically until
+    # it overflows; fit must stop there instead of raising from a layer's finite-input check.
+    rng = np.random.default_rng(0)
+    X, H = rng.standard_normal((64, 3)), rng.standard_normal((64, 1))
+    model = nn.Sequential(nn.Linear(3, 1, rng=0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = fit(model, losses.mse_loss, X, H, 500, 8, SGD(model, lr=20.0), rng=0,
+                X_val=X, y_val=H, progress=False)
+    assert h.diverged and 1 < h.epochs < 500
+    assert len(h.loss) == len(h.train_acc) == len(h.val_loss) == h.epochs  # no half epoch recorded
+    assert np.all(np.isfinite(h.loss)) and h.loss[-1] > 1e100
+
+
+def test_evaluate_and_fit_accept_regression_validation_data():
+    rng = np.random.default_rng(1)
+    X, H = rng.uniform(-1, 1, (40, 1)), rng.standard_normal((40, 2))
+    model = nn.Sequential(nn.Linear(1, 4, rng=rng), nn.Tanh(), nn.Linear(4, 2, rng=rng))
+    loss, acc = evaluate(model, losses.mse_loss, X, H)
+    assert loss == pytest.approx(losses.mse_loss(model.forward(X), H)[0], rel=1e-12) and np.isnan(acc)
+    h = fit(model, losses.mse_loss, X, H, 3, 8, SGD(model, lr=0.05), rng=0, X_val=X, y_val=H,
+            progress=False)
+    assert len(h.val_loss) == 3 and np.all(np.isnan(h.val_acc))

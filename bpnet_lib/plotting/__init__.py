@@ -5,8 +5,8 @@ callables and arrays (often lambdified from a SymPy derivation), draw on a given
 ``Axes`` or a new figure, and return the figure so a chapter can caption it.
 
 The functions live in submodules by part of the book -- ``calculus`` (part I),
-``depth``, ``mlp`` and ``training`` (part II), ``cnn`` (part III), with shared helpers
-in ``_common`` -- and are all re-exported here, so chapters call
+``depth``, ``mlp``, ``training`` and ``optim`` (part II), ``cnn`` (part III), ``margin`` and
+``metric`` (part IV), ``rnn`` (part V), with shared helpers in ``_common`` -- and are all re-exported here, so chapters call
 ``plotting.plot_xxx(...)`` whichever submodule defines it.
 """
 
@@ -46,6 +46,13 @@ from .mlp import (
     plot_forward_pass,
     plot_mlp,
     plot_scalar_graph,
+)
+from .optim import (
+    plot_contraction_rates,
+    plot_curves_grid,
+    plot_early_stopping,
+    plot_lr_sweep,
+    plot_optimizer_paths,
 )
 from .rnn import plot_gradient_norms, plot_unrolled_rnn
 from .training import (
@@ -98,6 +105,11 @@ __all__ = [
     "plot_feature_clouds",
     "plot_margin_functions",
     "plot_angular_features",
+    "plot_optimizer_paths",
+    "plot_contraction_rates",
+    "plot_curves_grid",
+    "plot_early_stopping",
+    "plot_lr_sweep",
 ]
 
 # The public API is bpnet_lib.plotting, not its submodules: the book cites these functions
