@@ -523,7 +523,7 @@ def test_margin_figures_draw_psi_curves_and_weight_rays():
     ray = ax.lines[2]                                          # class 1's ray points along +y
     assert np.allclose(ray.get_xdata(), 0) and ray.get_ydata()[1] > 0
     plt.close(fig)
-    with pytest.raises(ValueError, match=re.escape("panels[0]: expected F of shape (15, 2), got shape (15, 3)")):
+    with pytest.raises(ValueError, match=re.escape("panels[0]: expected X of shape (15, 2), got shape (15, 3)")):
         plotting.plot_angular_features([(np.zeros((15, 3)), W)], y)
     with pytest.raises(ValueError, match=re.escape("quantile: expected a number in (0, 1], got 0")):
         plotting.plot_angular_features([(np.zeros((15, 2)), W)], y, quantile=0)
