@@ -404,15 +404,15 @@ def triplet_kinds(Xa, Xp, Xn, margin=0.2):
 
 def _center_inputs(X, y, centers):
     X = _features(X)
-    C = as_float_array(centers, "centers")
-    check_ndim(C, 2, "centers", "(K, D)")
-    if C.shape[1] != X.shape[1]:
+    centers = as_float_array(centers, "centers")
+    check_ndim(centers, 2, "centers", "(K, D)")
+    if centers.shape[1] != X.shape[1]:
         raise ValueError(
             f"centers: expected {X.shape[1]} columns to match X's D = {X.shape[1]}, "
-            f"got shape {C.shape}"
+            f"got shape {centers.shape}"
         )
-    y = check_labels(y, X.shape[0], C.shape[0], "y")
-    return X, y, C.astype(X.dtype, copy=False)
+    y = check_labels(y, X.shape[0], centers.shape[0], "y")
+    return X, y, centers.astype(X.dtype, copy=False)
 
 
 def center_loss(X, y, centers, reduction="mean"):
@@ -440,8 +440,8 @@ def center_loss(X, y, centers, reduction="mean"):
     dX : ndarray, shape (N, D)
     """
     _check_reduction(reduction)
-    X, y, C = _center_inputs(X, y, centers)
-    diff = X - C[y]
+    X, y, centers = _center_inputs(X, y, centers)
+    diff = X - centers[y]
     return _reduce(0.5 * np.sum(diff * diff), diff, X.shape[0], reduction)
 
 
@@ -469,12 +469,12 @@ def center_steps(X, y, centers):
     steps : ndarray, shape (K, D)
         Row :math:`j` is :math:`\\mathbf{r}_j^\\top`.
     """
-    X, y, C = _center_inputs(X, y, centers)
-    K = C.shape[0]
+    X, y, centers = _center_inputs(X, y, centers)
+    K = centers.shape[0]
     counts = np.bincount(y, minlength=K).astype(X.dtype)
-    sums = np.zeros_like(C)
+    sums = np.zeros_like(centers)
     np.add.at(sums, y, X)
-    return (counts[:, None] * C - sums) / (1 + counts[:, None])
+    return (counts[:, None] * centers - sums) / (1 + counts[:, None])
 
 
 def center_update(X, y, centers, gamma=0.5):
@@ -503,5 +503,5 @@ def center_update(X, y, centers, gamma=0.5):
             or not (0 <= gamma <= 1):
         raise ValueError(f"gamma: expected a number in [0, 1], got {gamma!r}")
     steps = center_steps(X, y, centers)
-    C = as_float_array(centers, "centers").astype(steps.dtype, copy=False)
-    return C - steps.dtype.type(gamma) * steps
+    centers = as_float_array(centers, "centers").astype(steps.dtype, copy=False)
+    return centers - steps.dtype.type(gamma) * steps
