@@ -1,15 +1,16 @@
 """Margin softmax heads: logits written as norms times a cosine, then reshaped.
 
-A classifier's last layer scores feature :math:`\\mathbf{f}` against class weight
-:math:`\\mathbf{w}_k` by :math:`\\mathbf{w}_k^\\top\\mathbf{f} = \\lVert\\mathbf{w}_k\\rVert
-\\lVert\\mathbf{f}\\rVert\\cos\\theta_k`. The heads here change one factor of that product
-and hand the logits :math:`Z` (N, K) to :func:`bpnet_lib.losses.softmax_cross_entropy`:
-NormFace drops both norms for a fixed scale, :math:`Z = s\\cos\\theta`
-(:func:`cosine_logits_forward`); SphereFace drops the weight norm; L-Softmax and A-Softmax
-replace the target's :math:`\\cos\\theta_y` by the angular-margin function
-:math:`\\psi(\\theta_y)` (:func:`lsoftmax_logits_forward`), which is evaluated as the
-Chebyshev polynomial :math:`T_m(\\cos\\theta)` so that neither direction needs
-:math:`\\arccos` or its derivative, infinite at :math:`\\theta \\in \\{0, \\pi\\}`. A zero
+A classifier's last layer scores its input, the feature :math:`\\mathbf{x}` (a row of the
+batch :math:`X`), against class weight :math:`\\mathbf{w}_k` (a column of :math:`W`) by
+:math:`\\mathbf{w}_k^\\top\\mathbf{x} = \\lVert\\mathbf{w}_k\\rVert
+\\lVert\\mathbf{x}\\rVert\\cos\\varphi_k`, with :math:`\\varphi_k` the angle between the two.
+The heads here change one factor of that product and hand the logits :math:`Z` (N, K) to
+:func:`bpnet_lib.losses.softmax_cross_entropy`: NormFace drops both norms for a fixed scale,
+:math:`Z = \\kappa\\cos\\varphi` (:func:`cosine_logits_forward`); SphereFace drops the weight
+norm; L-Softmax and A-Softmax replace the target's :math:`\\cos\\varphi_y` by the
+angular-margin function :math:`\\psi(\\varphi_y)` (:func:`lsoftmax_logits_forward`), which is
+evaluated as the Chebyshev polynomial :math:`T_m(\\cos\\varphi)` so that neither direction
+needs :math:`\\arccos` or its derivative, infinite at :math:`\\varphi \\in \\{0, \\pi\\}`. A zero
 vector has no angle: it raises ``ValueError`` wherever the head normalises it or, with
 :math:`m \\ge 2`, feeds its angle to :math:`\\psi`, and is accepted where the logit is a
 plain product, smooth at 0 (unnormalised features in the cosine head, and unnormalised
@@ -62,20 +63,20 @@ def _check_nonneg(value, name: str) -> float:
     return float(value)
 
 
-def _features_weights(F, W):
-    """Return ``F`` (N, D) and ``W`` (D, K) as arrays of one float dtype, shapes checked."""
-    F = as_float_array(F, "F")
+def _features_weights(X, W):
+    """Return ``X`` (N, D) and ``W`` (D, K) as arrays of one float dtype, shapes checked."""
+    X = as_float_array(X, "X")
     W = as_float_array(W, "W")
-    check_ndim(F, 2, "F", "(N, D)")
+    check_ndim(X, 2, "X", "(N, D)")
     check_ndim(W, 2, "W", "(D, K)")
-    if F.shape[0] == 0:
-        raise ValueError(f"F: expected at least one sample (N >= 1), got shape {F.shape}")
-    if W.shape[0] != F.shape[1]:
+    if X.shape[0] == 0:
+        raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
+    if W.shape[0] != X.shape[1]:
         raise ValueError(
-            f"W: expected {F.shape[1]} rows (D of F {F.shape}), got shape {W.shape}"
+            f"W: expected {X.shape[1]} rows (D of X {X.shape}), got shape {W.shape}"
         )
-    dtype = np.result_type(F, W)
-    return F.astype(dtype, copy=False), W.astype(dtype, copy=False)
+    dtype = np.result_type(X, W)
+    return X.astype(dtype, copy=False), W.astype(dtype, copy=False)
 
 
 def _norms(A, axis: int, name: str, what: str, allow_zero: bool = False) -> np.ndarray:
@@ -120,8 +121,8 @@ def chebyshev(c, m):
         T_0 = 1,\\ T_1 = c,\\ T_{j+1} = 2c\\,T_j - T_{j-1}; \\qquad
         T_m'(c) = m\\,U_{m-1}(c),\\ U_0 = 1,\\ U_1 = 2c,\\ U_{j+1} = 2c\\,U_j - U_{j-1}
 
-    so that :math:`T_m(\\cos\\theta) = \\cos m\\theta` and
-    :math:`U_{m-1}(\\cos\\theta) = \\sin m\\theta / \\sin\\theta`.
+    so that :math:`T_m(\\cos\\varphi) = \\cos m\\varphi` and
+    :math:`U_{m-1}(\\cos\\varphi) = \\sin m\\varphi / \\sin\\varphi`.
 
     Parameters
     ----------
@@ -147,10 +148,10 @@ def chebyshev(c, m):
 
 
 def margin_segment(c, m):
-    """The index :math:`k` of the interval :math:`[k\\pi/m, (k+1)\\pi/m]` holding :math:`\\theta`.
+    """The piece index :math:`j`: the interval :math:`[j\\pi/m, (j+1)\\pi/m]` holds :math:`\\varphi`.
 
-    Found from :math:`c = \\cos\\theta` alone, as the number of breakpoints
-    :math:`\\cos(j\\pi/m)`, :math:`j = 1..m-1`, that are :math:`\\ge c` (at a breakpoint
+    Found from :math:`c = \\cos\\varphi` alone, as the number of breakpoints
+    :math:`\\cos(i\\pi/m)`, :math:`i = 1..m-1`, that are :math:`\\ge c` (at a breakpoint
     both neighbouring pieces give the same :math:`\\psi`; this picks the right one).
 
     Parameters
@@ -160,24 +161,25 @@ def margin_segment(c, m):
 
     Returns
     -------
-    k : ndarray of int, shape of ``c``, entries in 0..m-1
+    j : ndarray of int, shape of ``c``, entries in 0..m-1
     """
     m = _check_m(m)
     c = np.asarray(c)
-    k = np.zeros(c.shape, dtype=np.intp)
-    for j in range(1, m):
-        k += c <= np.cos(j * np.pi / m)
-    return k
+    j = np.zeros(c.shape, dtype=np.intp)
+    for i in range(1, m):
+        j += c <= np.cos(i * np.pi / m)
+    return j
 
 
 def psi_from_cos(c, m):
-    """The L-Softmax margin function as a function of :math:`c = \\cos\\theta`, with its slope.
+    """The L-Softmax margin function as a function of :math:`c = \\cos\\varphi`, with its slope.
 
     .. math::
-        \\psi = (-1)^k T_m(c) - 2k, \\qquad
-        \\frac{\\mathrm{d}\\psi}{\\mathrm{d}c} = (-1)^k\\, m\\, U_{m-1}(c),
+        \\psi = (-1)^j T_m(c) - 2j, \\qquad
+        \\frac{\\mathrm{d}\\psi}{\\mathrm{d}c} = (-1)^j\\, m\\, U_{m-1}(c),
 
-    with :math:`k` from :func:`margin_segment`. Entries are clipped to [-1, 1] first.
+    with the piece index :math:`j` from :func:`margin_segment`. Entries are clipped to
+    [-1, 1] first.
 
     Parameters
     ----------
@@ -190,43 +192,43 @@ def psi_from_cos(c, m):
     """
     m = _check_m(m)
     c = np.clip(as_float_array(c, "c"), -1, 1)
-    k = margin_segment(c, m)
+    j = margin_segment(c, m)
     T, dT = chebyshev(c, m)
-    sign = np.where(k % 2 == 0, 1, -1).astype(c.dtype)
-    return sign * T - (2 * k).astype(c.dtype), sign * dT
+    sign = np.where(j % 2 == 0, 1, -1).astype(c.dtype)
+    return sign * T - (2 * j).astype(c.dtype), sign * dT
 
 
-def psi(theta, m):
-    """The L-Softmax / A-Softmax margin function of the angle.
+def psi(varphi, m):
+    """The L-Softmax / A-Softmax margin function of the angle :math:`\\varphi`.
 
     .. math::
-        \\psi(\\theta) = (-1)^k \\cos(m\\theta) - 2k, \\qquad
-        \\theta \\in \\Big[\\frac{k\\pi}{m}, \\frac{(k+1)\\pi}{m}\\Big],\\ k = 0, \\dots, m-1
+        \\psi(\\varphi) = (-1)^j \\cos(m\\varphi) - 2j, \\qquad
+        \\varphi \\in \\Big[\\frac{j\\pi}{m}, \\frac{(j+1)\\pi}{m}\\Big],\\ j = 0, \\dots, m-1
 
     Continuous and strictly decreasing on :math:`[0, \\pi]`, from 1 to :math:`1 - 2m`; equal
-    to :math:`\\cos\\theta` for :math:`m = 1`.
+    to :math:`\\cos\\varphi` for :math:`m = 1`.
 
     Parameters
     ----------
-    theta : array_like, any shape
-        Angles in [0, pi].
+    varphi : array_like, any shape
+        Angles :math:`\\varphi` in [0, pi] between a feature and its class weight.
     m : int >= 1
 
     Returns
     -------
-    ndarray, shape of ``theta``
+    ndarray, shape of ``varphi``
     """
     m = _check_m(m)
-    theta = as_float_array(theta, "theta")
-    slack = 4 * np.finfo(theta.dtype).eps  # float32(pi) rounds up, above np.pi
-    if theta.size and (theta.min() < 0 or theta.max() > np.pi * (1 + slack)):
+    varphi = as_float_array(varphi, "varphi")
+    slack = 4 * np.finfo(varphi.dtype).eps  # float32(pi) rounds up, above np.pi
+    if varphi.size and (varphi.min() < 0 or varphi.max() > np.pi * (1 + slack)):
         raise ValueError(
-            f"theta: expected angles in [0, pi], got values in "
-            f"[{float(theta.min()):.6g}, {float(theta.max()):.6g}]"
+            f"varphi: expected angles in [0, pi], got values in "
+            f"[{float(varphi.min()):.6g}, {float(varphi.max()):.6g}]"
         )
-    k = np.minimum(np.floor(theta * m / np.pi), m - 1).astype(theta.dtype)
-    sign = np.where(k % 2 == 0, 1, -1).astype(theta.dtype)
-    return sign * np.cos(theta.dtype.type(m) * theta) - 2 * k
+    j = np.minimum(np.floor(varphi * m / np.pi), m - 1).astype(varphi.dtype)
+    sign = np.where(j % 2 == 0, 1, -1).astype(varphi.dtype)
+    return sign * np.cos(varphi.dtype.type(m) * varphi) - 2 * j
 
 
 # --- NormFace / SphereFace: cosine logits --------------------------------------------------
@@ -235,32 +237,32 @@ def psi(theta, m):
 class CosineCache(NamedTuple):
     """What :func:`cosine_logits_backward` needs."""
 
-    U: np.ndarray  # (N, D) features divided by their norms (or F itself)
-    V: np.ndarray  # (D, K) weight columns divided by their norms
-    f_norm: np.ndarray  # (N, 1)
+    U: np.ndarray  # (N, D) features divided by their norms, rows u_n (or X itself)
+    V: np.ndarray  # (D, K) weight columns divided by their norms, columns v_k
+    x_norm: np.ndarray  # (N, 1)
     w_norm: np.ndarray  # (1, K)
     scale: float
     normalize_features: bool
 
 
-def cosine_logits_forward(F, W, scale=1.0, normalize_features=True):
+def cosine_logits_forward(X, W, scale=1.0, normalize_features=True):
     """Logits from normalised weights (and features): NormFace and SphereFace's base head.
 
     .. math::
-        Z_{nk} = s\\,\\cos\\theta_{nk} = s\\,\\frac{\\mathbf{f}_n^\\top\\mathbf{w}_k}
-        {\\lVert\\mathbf{f}_n\\rVert\\lVert\\mathbf{w}_k\\rVert}
+        Z_{nk} = \\kappa\\,\\cos\\varphi_{nk} = \\kappa\\,\\frac{\\mathbf{x}_n^\\top\\mathbf{w}_k}
+        {\\lVert\\mathbf{x}_n\\rVert\\lVert\\mathbf{w}_k\\rVert}
         \\quad\\text{or, with normalize_features=False,}\\quad
-        Z_{nk} = s\\,\\lVert\\mathbf{f}_n\\rVert\\cos\\theta_{nk}
-        = s\\,\\frac{\\mathbf{f}_n^\\top\\mathbf{w}_k}{\\lVert\\mathbf{w}_k\\rVert}
+        Z_{nk} = \\kappa\\,\\lVert\\mathbf{x}_n\\rVert\\cos\\varphi_{nk}
+        = \\kappa\\,\\frac{\\mathbf{x}_n^\\top\\mathbf{w}_k}{\\lVert\\mathbf{w}_k\\rVert}
 
     Parameters
     ----------
-    F : array_like, shape (N, D)
-        Features, each row of nonzero norm (when normalised).
+    X : array_like, shape (N, D)
+        Features, rows :math:`\\mathbf{x}_n^\\top`, each of nonzero norm (when normalised).
     W : array_like, shape (D, K)
-        Class weights, one column per class, each of nonzero norm.
+        Class weights, one column :math:`\\mathbf{w}_k` per class, each of nonzero norm.
     scale : float > 0, default 1.0
-        :math:`s`.
+        The NormFace scale :math:`\\kappa`.
     normalize_features : bool, default True
 
     Returns
@@ -268,18 +270,18 @@ def cosine_logits_forward(F, W, scale=1.0, normalize_features=True):
     Z : ndarray, shape (N, K)
     cache : CosineCache
     """
-    F, W = _features_weights(F, W)
-    s = _check_positive(scale, "scale")
+    X, W = _features_weights(X, W)
+    kappa = _check_positive(scale, "scale")
     w_norm = _norms(W, 0, "W", "column")
     V = W / w_norm
     if normalize_features:
-        f_norm = _norms(F, 1, "F", "row")
-        U = F / f_norm
+        x_norm = _norms(X, 1, "X", "row")
+        U = X / x_norm
     else:
-        f_norm = _norms(F, 1, "F", "row", allow_zero=True)  # z = s f.v: smooth at f = 0
-        U = F
-    Z = (U @ V) * F.dtype.type(s)
-    return Z, CosineCache(U, V, f_norm, w_norm, s, bool(normalize_features))
+        x_norm = _norms(X, 1, "X", "row", allow_zero=True)  # z = kappa x.v: smooth at x = 0
+        U = X
+    Z = (U @ V) * X.dtype.type(kappa)
+    return Z, CosineCache(U, V, x_norm, w_norm, kappa, bool(normalize_features))
 
 
 def _unit_backward(dU, U, norm, axis):
@@ -290,21 +292,22 @@ def _unit_backward(dU, U, norm, axis):
 
 
 def cosine_logits_backward(dZ, cache):
-    """Gradients of :func:`cosine_logits_forward` with respect to ``F`` and ``W``.
+    """Gradients of :func:`cosine_logits_forward` with respect to ``X`` and ``W``.
 
-    With :math:`\\mathbf{u}_n = \\mathbf{f}_n/\\lVert\\mathbf{f}_n\\rVert` and
-    :math:`\\mathbf{v}_k = \\mathbf{w}_k/\\lVert\\mathbf{w}_k\\rVert`, :math:`Z = s\\,UV`, and
-    each normalisation passes its gradient through the projection off its own direction:
+    With :math:`\\mathbf{u}_n = \\mathbf{x}_n/\\lVert\\mathbf{x}_n\\rVert` and
+    :math:`\\mathbf{v}_k = \\mathbf{w}_k/\\lVert\\mathbf{w}_k\\rVert`, :math:`Z = \\kappa\\,UV`,
+    and each normalisation passes its gradient through the projection off its own direction:
 
     .. math::
-        \\frac{\\partial L}{\\partial \\mathbf{f}_n}
-        = \\frac{(I - \\mathbf{u}_n\\mathbf{u}_n^\\top)\\, s\\,V\\,\\mathrm{d}\\mathbf{z}_n}
-        {\\lVert\\mathbf{f}_n\\rVert}, \\qquad
+        \\frac{\\partial L}{\\partial \\mathbf{x}_n}
+        = \\frac{(I - \\mathbf{u}_n\\mathbf{u}_n^\\top)\\, \\kappa\\,V\\,(\\mathrm{d}Z_{n,:})^\\top}
+        {\\lVert\\mathbf{x}_n\\rVert}, \\qquad
         \\frac{\\partial L}{\\partial \\mathbf{w}_k}
-        = \\frac{(I - \\mathbf{v}_k\\mathbf{v}_k^\\top)\\, s\\,U^\\top\\mathrm{d}Z_{:,k}}
+        = \\frac{(I - \\mathbf{v}_k\\mathbf{v}_k^\\top)\\, \\kappa\\,U^\\top\\mathrm{d}Z_{:,k}}
         {\\lVert\\mathbf{w}_k\\rVert}
 
-    (without feature normalisation the first is just :math:`s\\,V\\,\\mathrm{d}\\mathbf{z}_n`).
+    (without feature normalisation the first is just
+    :math:`\\kappa\\,V\\,(\\mathrm{d}Z_{n,:})^\\top`).
 
     Parameters
     ----------
@@ -313,7 +316,7 @@ def cosine_logits_backward(dZ, cache):
 
     Returns
     -------
-    dF : ndarray, shape (N, D)
+    dX : ndarray, shape (N, D)
     dW : ndarray, shape (D, K)
     """
     U, V = cache.U, cache.V
@@ -325,8 +328,8 @@ def cosine_logits_backward(dZ, cache):
     dZ = dZ.astype(U.dtype, copy=False) * U.dtype.type(cache.scale)
     dU = dZ @ V.T
     dV = U.T @ dZ
-    dF = _unit_backward(dU, U, cache.f_norm, 1) if cache.normalize_features else dU
-    return dF, _unit_backward(dV, V, cache.w_norm, 0)
+    dX = _unit_backward(dU, U, cache.x_norm, 1) if cache.normalize_features else dU
+    return dX, _unit_backward(dV, V, cache.w_norm, 0)
 
 
 # --- L-Softmax and A-Softmax -----------------------------------------------------------------
@@ -335,37 +338,39 @@ def cosine_logits_backward(dZ, cache):
 class LSoftmaxCache(NamedTuple):
     """What :func:`lsoftmax_logits_backward` needs."""
 
-    F: np.ndarray  # (N, D)
+    X: np.ndarray  # (N, D)
     W: np.ndarray  # (D, K)
-    V: np.ndarray  # (D, K) unit weight columns
+    V: np.ndarray  # (D, K) unit weight columns v_k
     y: np.ndarray  # (N,) labels
-    f_norm: np.ndarray  # (N, 1)
+    x_norm: np.ndarray  # (N, 1)
     w_norm: np.ndarray  # (1, K)
-    c: np.ndarray  # (N,) cos theta of the target class
-    g: np.ndarray  # (N,) (lam c + psi(c)) / (1 + lam)
-    dg: np.ndarray  # (N,) its derivative in c
+    c: np.ndarray  # (N,) cos(varphi) of the target class
+    psi_omega: np.ndarray  # (N,) (omega c + psi(c)) / (1 + omega)
+    dpsi_omega: np.ndarray  # (N,) its derivative in c
     normalize_weights: bool
 
 
-def lsoftmax_logits_forward(F, W, y, m, normalize_weights=False, lam=0.0):
+def lsoftmax_logits_forward(X, W, y, m, normalize_weights=False, omega=0.0):
     """L-Softmax (or, with normalised weights, A-Softmax / SphereFace) logits.
 
-    Every logit is :math:`a_{nk}\\cos\\theta_{nk}` with :math:`a_{nk} =
-    \\lVert\\mathbf{w}_k\\rVert\\lVert\\mathbf{f}_n\\rVert` (L-Softmax) or
-    :math:`\\lVert\\mathbf{f}_n\\rVert` (A-Softmax), except the target's, whose cosine is
-    replaced by the margin function :func:`psi_from_cos`:
+    Every logit is :math:`\\lVert\\mathbf{w}_k\\rVert\\lVert\\mathbf{x}_n\\rVert\\cos\\varphi_{nk}`
+    (L-Softmax) or :math:`\\lVert\\mathbf{x}_n\\rVert\\cos\\varphi_{nk}` (A-Softmax), except the
+    target's, whose cosine is replaced by the margin function :func:`psi_from_cos`, blended
+    with the plain cosine:
 
     .. math::
-        Z_{n y_n} = a_{n y_n}\\, \\frac{\\lambda\\cos\\theta_{n y_n} + \\psi(\\theta_{n y_n})}
-        {1 + \\lambda}, \\qquad Z_{nk} = a_{nk}\\cos\\theta_{nk}\\ (k \\ne y_n).
+        Z_{n y_n} = \\lVert\\mathbf{w}_{y_n}\\rVert\\lVert\\mathbf{x}_n\\rVert\\,
+        \\psi_\\omega(\\cos\\varphi_{n y_n}), \\qquad
+        \\psi_\\omega(c) = \\frac{\\omega c + \\psi(c)}{1 + \\omega},
 
-    ``lam`` (:math:`\\lambda \\ge 0`) blends in the plain cosine, as the L-Softmax paper does
-    to start training (:math:`\\lambda` annealed towards 0). :math:`\\cos\\theta` is clipped
-    to [-1, 1]; :math:`\\psi` is a polynomial in it, so no :math:`\\arccos` is taken.
+    with :math:`\\lVert\\mathbf{w}_{y_n}\\rVert` replaced by 1 for A-Softmax. ``omega``
+    (:math:`\\omega \\ge 0`) is the warm-up blend the L-Softmax paper uses to start training
+    (:math:`\\omega` annealed towards 0; the paper writes :math:`\\lambda`). :math:`\\cos\\varphi`
+    is clipped to [-1, 1]; :math:`\\psi` is a polynomial in it, so no :math:`\\arccos` is taken.
 
     Parameters
     ----------
-    F : array_like, shape (N, D)
+    X : array_like, shape (N, D)
         Features, each row of nonzero norm (a zero row is accepted for ``m = 1``).
     W : array_like, shape (D, K)
         Class weights, each column of nonzero norm (a zero column is accepted for ``m = 1``
@@ -376,55 +381,59 @@ def lsoftmax_logits_forward(F, W, y, m, normalize_weights=False, lam=0.0):
         Margin; ``m = 1`` gives the plain (or weight-normalised) logits.
     normalize_weights : bool, default False
         True for A-Softmax: :math:`\\lVert\\mathbf{w}_k\\rVert` replaced by 1.
-    lam : float >= 0, default 0.0
+    omega : float >= 0, default 0.0
+        The blend :math:`\\omega`.
 
     Returns
     -------
     Z : ndarray, shape (N, K)
     cache : LSoftmaxCache
     """
-    F, W = _features_weights(F, W)
+    X, W = _features_weights(X, W)
     m = _check_m(m)
-    lam = _check_nonneg(lam, "lam")
-    N, K = F.shape[0], W.shape[1]
+    omega = _check_nonneg(omega, "omega")
+    N, K = X.shape[0], W.shape[1]
     y = check_labels(y, N, K, "y")
-    # with m = 1 the target logit is the plain one, f.w (or f.v), smooth at a zero vector;
+    # with m = 1 the target logit is the plain one, x.w (or x.v), smooth at a zero vector;
     # with m >= 2 it depends on the angle, which a zero vector does not have
-    f_norm = _norms(F, 1, "F", "row", allow_zero=m == 1)
+    x_norm = _norms(X, 1, "X", "row", allow_zero=m == 1)
     w_norm = _norms(W, 0, "W", "column", allow_zero=m == 1 and not normalize_weights)
     V = _unit(W, w_norm)
-    Z = F @ V if normalize_weights else F @ W
+    Z = X @ V if normalize_weights else X @ W
     rows = np.arange(N)
-    a = f_norm[:, 0] if normalize_weights else f_norm[:, 0] * w_norm[0, y]
-    # the cosine from unit vectors, not Z / a: a can overflow where the cosine cannot
-    c = np.clip(np.sum(_unit(F, f_norm) * V[:, y].T, axis=1), -1, 1)
-    p, dp = psi_from_cos(c, m)
-    dt = F.dtype.type
-    g = (dt(lam) * c + p) / dt(1 + lam)
-    dg = (dt(lam) + dp) / dt(1 + lam)
-    Z[rows, y] = a * g
-    cache = LSoftmaxCache(F, W, V, y, f_norm, w_norm, c, g, dg, bool(normalize_weights))
+    norm_prod = x_norm[:, 0] if normalize_weights else x_norm[:, 0] * w_norm[0, y]
+    # the cosine from unit vectors, not Z / norm_prod: the product can overflow, the cosine not
+    c = np.clip(np.sum(_unit(X, x_norm) * V[:, y].T, axis=1), -1, 1)
+    psi_c, dpsi_c = psi_from_cos(c, m)
+    dt = X.dtype.type
+    psi_omega = (dt(omega) * c + psi_c) / dt(1 + omega)
+    dpsi_omega = (dt(omega) + dpsi_c) / dt(1 + omega)
+    Z[rows, y] = norm_prod * psi_omega
+    cache = LSoftmaxCache(X, W, V, y, x_norm, w_norm, c, psi_omega, dpsi_omega,
+                          bool(normalize_weights))
     return Z, cache
 
 
 def lsoftmax_logits_backward(dZ, cache):
-    """Gradients of :func:`lsoftmax_logits_forward` with respect to ``F`` and ``W``.
+    """Gradients of :func:`lsoftmax_logits_forward` with respect to ``X`` and ``W``.
 
-    The non-target logits are a plain (or weight-normalised) product. For the target
-    :math:`t = \\lVert\\mathbf{w}\\rVert\\lVert\\mathbf{f}\\rVert g(c)` (L-Softmax),
+    The non-target logits are a plain (or weight-normalised) product. For the target logit
+    :math:`z = \\lVert\\mathbf{w}\\rVert\\lVert\\mathbf{x}\\rVert\\, \\psi_\\omega(c)`
+    (L-Softmax), with :math:`c = \\cos\\varphi`,
 
     .. math::
-        \\frac{\\partial t}{\\partial \\mathbf{f}} = g'(c)\\,\\mathbf{w}
-        + \\big(g(c) - c\\,g'(c)\\big)\\lVert\\mathbf{w}\\rVert
-        \\frac{\\mathbf{f}}{\\lVert\\mathbf{f}\\rVert}, \\qquad
-        \\frac{\\partial t}{\\partial \\mathbf{w}} = g'(c)\\,\\mathbf{f}
-        + \\big(g(c) - c\\,g'(c)\\big)\\lVert\\mathbf{f}\\rVert
+        \\frac{\\partial z}{\\partial \\mathbf{x}} = \\psi_\\omega'(c)\\,\\mathbf{w}
+        + \\big(\\psi_\\omega(c) - c\\,\\psi_\\omega'(c)\\big)\\lVert\\mathbf{w}\\rVert
+        \\frac{\\mathbf{x}}{\\lVert\\mathbf{x}\\rVert}, \\qquad
+        \\frac{\\partial z}{\\partial \\mathbf{w}} = \\psi_\\omega'(c)\\,\\mathbf{x}
+        + \\big(\\psi_\\omega(c) - c\\,\\psi_\\omega'(c)\\big)\\lVert\\mathbf{x}\\rVert
         \\frac{\\mathbf{w}}{\\lVert\\mathbf{w}\\rVert};
 
-    for :math:`t = \\lVert\\mathbf{f}\\rVert g(c)` (A-Softmax) the same holds with
+    for :math:`z = \\lVert\\mathbf{x}\\rVert \\psi_\\omega(c)` (A-Softmax) the same holds with
     :math:`\\mathbf{w}` replaced by :math:`\\mathbf{v} = \\mathbf{w}/\\lVert\\mathbf{w}\\rVert`
     and the gradient in :math:`\\mathbf{v}` projected, :math:`(I - \\mathbf{v}\\mathbf{v}^\\top)
-    (\\cdot)/\\lVert\\mathbf{w}\\rVert`.
+    (\\cdot)/\\lVert\\mathbf{w}\\rVert`. :math:`\\psi_\\omega` is continuously differentiable
+    (the pieces of :math:`\\psi` meet with slope 0), so there is no kink to handle.
 
     Parameters
     ----------
@@ -433,87 +442,92 @@ def lsoftmax_logits_backward(dZ, cache):
 
     Returns
     -------
-    dF : ndarray, shape (N, D)
+    dX : ndarray, shape (N, D)
     dW : ndarray, shape (D, K)
     """
-    F, W, V, y = cache.F, cache.W, cache.V, cache.y
-    N, K = F.shape[0], W.shape[1]
+    X, W, V, y = cache.X, cache.W, cache.V, cache.y
+    N, K = X.shape[0], W.shape[1]
     dZ = as_float_array(dZ, "dZ")
     if dZ.shape != (N, K):
         raise ValueError(f"dZ: expected shape {(N, K)} (N, K), got shape {dZ.shape}")
-    dZ = dZ.astype(F.dtype)  # a copy: the target column is taken out below
+    dZ = dZ.astype(X.dtype)  # a copy: the target column is taken out below
     rows = np.arange(N)
-    dt = dZ[rows, y].copy()
-    # target t = a g(c): d t = g' d(a c) + (g - c g') d a, where a c is the plain logit
-    # (f.w, or f.v) and a = |f||w| (or |f|)
-    dZ[rows, y] = dt * cache.dg  # the g' part flows like a plain logit
-    B = W if not cache.normalize_weights else V
-    dF = dZ @ B.T
-    dB = F.T @ dZ
-    r = dt * (cache.g - cache.c * cache.dg)  # (N,) coefficient of d a
-    u = _unit(F, cache.f_norm)
+    dz_target = dZ[rows, y].copy()
+    # target z = n psi_w(c), n = |x||w| (or |x|): dz = psi_w' d(n c) + (psi_w - c psi_w') dn,
+    # where n c is the plain logit (x.w, or x.v)
+    dZ[rows, y] = dz_target * cache.dpsi_omega  # the psi_w' part flows like a plain logit
+    Wv = W if not cache.normalize_weights else V
+    dX = dZ @ Wv.T
+    dWv = X.T @ dZ
+    radial = dz_target * (cache.psi_omega - cache.c * cache.dpsi_omega)  # (N,) coefficient of dn
+    U = _unit(X, cache.x_norm)
     if cache.normalize_weights:
-        dF += r[:, None] * u
-        dW = _unit_backward(dB, V, cache.w_norm, 0)
+        dX += radial[:, None] * U
+        dW = _unit_backward(dWv, V, cache.w_norm, 0)
     else:
-        dF += (r * cache.w_norm[0, y])[:, None] * u
-        per_class = np.bincount(y, weights=r * cache.f_norm[:, 0], minlength=K)
-        dW = dB + V * per_class.astype(F.dtype)[None, :]
-    return dF, dW
+        dX += (radial * cache.w_norm[0, y])[:, None] * U
+        per_class = np.bincount(y, weights=radial * cache.x_norm[:, 0], minlength=K)
+        dW = dWv + V * per_class.astype(X.dtype)[None, :]
+    return dX, dW
 
 
 # --- feature incay -------------------------------------------------------------------------------
 
 
-def feature_incay_loss(F, mask=None, lam=1.0, eps=1e-8, reduction="mean"):
+def feature_incay_loss(X, mask=None, lam=1.0, xi=1e-8, reduction="mean"):
     """Feature incay: the reciprocal-norm penalty that rewards long features.
 
     .. math::
-        L = \\lambda \\sum_{n=1}^{N} \\frac{h_n}{\\lVert\\mathbf{f}_n\\rVert^2 + \\epsilon},
+        R = \\lambda \\sum_{n=1}^{N} \\frac{\\chi_n}{\\lVert\\mathbf{x}_n\\rVert^2 + \\xi},
         \\qquad
-        \\frac{\\partial L}{\\partial \\mathbf{f}_n}
-        = -\\frac{2\\lambda\\, h_n\\, \\mathbf{f}_n}{(\\lVert\\mathbf{f}_n\\rVert^2 + \\epsilon)^2}
+        \\frac{\\partial R}{\\partial \\mathbf{x}_n}
+        = -\\frac{2\\lambda\\, \\chi_n\\, \\mathbf{x}_n}{(\\lVert\\mathbf{x}_n\\rVert^2 + \\xi)^2}
 
-    (both divided by :math:`N` for ``reduction="mean"``). :math:`h_n \\in \\{0, 1\\}` selects
-    the samples to push outwards, in the paper those the model classifies correctly;
-    :math:`\\epsilon > 0` keeps the penalty finite at :math:`\\mathbf{f} = 0`.
+    (both divided by :math:`N` for ``reduction="mean"``). :math:`\\chi_n \\in \\{0, 1\\}`
+    selects the samples to push outwards, in the paper those the model classifies correctly;
+    :math:`\\xi > 0` keeps the penalty finite, and smooth, at :math:`\\mathbf{x} = 0`.
 
     Parameters
     ----------
-    F : array_like, shape (N, D)
+    X : array_like, shape (N, D)
+        Features, rows :math:`\\mathbf{x}_n^\\top`.
     mask : array_like of bool or {0, 1}, shape (N,), optional
-        :math:`h`; all ones if omitted.
+        :math:`\\chi`; all ones if omitted.
     lam : float >= 0, default 1.0
-    eps : float > 0, default 1e-8
+        The weight :math:`\\lambda` of the penalty.
+    xi : float > 0, default 1e-8
+        :math:`\\xi`.
     reduction : {"mean", "sum"}, default "mean"
 
     Returns
     -------
-    loss : NumPy scalar of ``F``'s dtype
-    dF : ndarray, shape (N, D)
+    loss : NumPy scalar of ``X``'s dtype
+    dX : ndarray, shape (N, D)
     """
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction: expected 'mean' or 'sum', got {reduction!r}")
-    F = as_float_array(F, "F")
-    check_ndim(F, 2, "F", "(N, D)")
-    N = F.shape[0]
+    X = as_float_array(X, "X")
+    check_ndim(X, 2, "X", "(N, D)")
+    N = X.shape[0]
     if N == 0:
-        raise ValueError(f"F: expected at least one sample (N >= 1), got shape {F.shape}")
+        raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
     lam = _check_nonneg(lam, "lam")
-    eps = _check_positive(eps, "eps")
+    xi = _check_positive(xi, "xi")
     if mask is None:
-        h = np.ones(N, dtype=F.dtype)
+        chi = np.ones(N, dtype=X.dtype)
     else:
-        h = as_float_array(mask, "mask")
-        if h.shape != (N,):
-            raise ValueError(f"mask: expected shape ({N},), got shape {h.shape}")
-        if not np.isin(h, (0, 1)).all():
-            raise ValueError(f"mask: expected entries in {{0, 1}}, got {h[~np.isin(h, (0, 1))][:5].tolist()}")
-        h = h.astype(F.dtype)
-    dt = F.dtype.type
-    q = np.sum(F * F, axis=1) + dt(eps)
-    loss = dt(lam) * np.sum(h / q)
-    dF = (dt(-2 * lam) * h / (q * q))[:, None] * F
+        chi = as_float_array(mask, "mask")
+        if chi.shape != (N,):
+            raise ValueError(f"mask: expected shape ({N},), got shape {chi.shape}")
+        if not np.isin(chi, (0, 1)).all():
+            raise ValueError(
+                f"mask: expected entries in {{0, 1}}, got {chi[~np.isin(chi, (0, 1))][:5].tolist()}"
+            )
+        chi = chi.astype(X.dtype)
+    dt = X.dtype.type
+    q = np.sum(X * X, axis=1) + dt(xi)
+    loss = dt(lam) * np.sum(chi / q)
+    dX = (dt(-2 * lam) * chi / (q * q))[:, None] * X
     if reduction == "mean":
-        return loss / dt(N), dF / dt(N)
-    return loss, dF
+        return loss / dt(N), dX / dt(N)
+    return loss, dX

@@ -505,14 +505,14 @@ def conv_geometry_explorer(n_h=7, n_w=7, kh=3, kw=3, stride=2, padding=1, out_po
     return widgets.interactive(draw, **controls)
 
 
-def rnn_gradient_explorer(rho=1.0, input_scale=0.15, T=60, H=32, N=16, seed=0):
+def rnn_gradient_explorer(rho=1.0, input_scale=0.15, T=60, M=32, N=16, seed=0):
     r"""How far back a gradient reaches in a tanh RNN, as the recurrent weights grow.
 
     Every frame runs :func:`bpnet_lib.rnn.rnn_forward` on ``N`` random sequences with
     :math:`W_h = \rho\,Q` (:math:`Q` a fixed random orthogonal matrix, so that every singular
     value of :math:`W_h` is :math:`\rho`) and input weights of scale ``input_scale``, and draws
     the mean of :func:`bpnet_lib.rnn.jacobian_product_norms` against the distance
-    :math:`T - t` with the bound :math:`\rho^{T-t}`, by
+    :math:`T - t` with the bound :math:`\lVert W_h\rVert_2^{T-t} = \rho^{T-t}`, by
     :func:`bpnet_lib.plotting.plot_gradient_norms`. Larger inputs push the units towards
     saturation, where :math:`1 - h^2` is small.
 
@@ -524,8 +524,8 @@ def rnn_gradient_explorer(rho=1.0, input_scale=0.15, T=60, H=32, N=16, seed=0):
         Initial standard deviation of the entries of :math:`W_x`.
     T : int, default 60
         Initial sequence length.
-    H, N : int, default 32 and 16
-        Hidden units and number of sequences.
+    M, N : int, default 32 and 16
+        Hidden units (the hidden width :math:`M`) and number of sequences.
     seed : int, default 0
         Seeds :math:`Q`, :math:`W_x`'s directions and the inputs.
 
@@ -537,14 +537,14 @@ def rnn_gradient_explorer(rho=1.0, input_scale=0.15, T=60, H=32, N=16, seed=0):
     from . import rnn
 
     rng = np.random.default_rng(seed)
-    Q, _ = np.linalg.qr(rng.standard_normal((H, H)))
+    Q, _ = np.linalg.qr(rng.standard_normal((M, M)))
     D, T_max = 4, 120
     X = rng.standard_normal((N, T_max, D))
-    Wx_unit = rng.standard_normal((D, H))
+    Wx_unit = rng.standard_normal((D, M))
 
     def draw(rho, input_scale, T):
-        _, cache = rnn.rnn_forward(X[:, :T], np.zeros((N, H)), input_scale * Wx_unit, rho * Q,
-                                   np.zeros(H))
+        _, cache = rnn.rnn_forward(X[:, :T], np.zeros((N, M)), input_scale * Wx_unit, rho * Q,
+                                   np.zeros(M))
         distance = np.arange(T + 1)
         label = rf"$\rho = {rho:g}$"
         fig = plotting.plot_gradient_norms(

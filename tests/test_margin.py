@@ -1,5 +1,5 @@
 """Tests for bpnet_lib.margin: psi continuous and strictly decreasing on [0, pi] with the
-right values at every breakpoint; the Chebyshev form equal to cos(m theta); the cosine and
+right values at every breakpoint; the Chebyshev form equal to cos(m varphi); the cosine and
 L-Softmax/A-Softmax heads against a direct arccos reference and against finite differences
 (random shapes, random upstream gradient, < 1e-7); nearly parallel and antiparallel vectors,
 huge norms, float32 preserved; the feature-incay penalty and its gradient; every error."""
@@ -29,22 +29,22 @@ def heads(draw):
 def draw_head(seed, shape):
     N, D, K = shape
     rng = np.random.default_rng(seed)
-    F = rng.standard_normal((N, D)) * rng.uniform(0.5, 3.0, size=(N, 1))
+    X = rng.standard_normal((N, D)) * rng.uniform(0.5, 3.0, size=(N, 1))
     W = rng.standard_normal((D, K)) * rng.uniform(0.5, 3.0, size=(1, K))
     y = rng.integers(0, K, N)
-    return rng, F, W, y
+    return rng, X, W, y
 
 
-def reference_lsoftmax(F, W, y, m, normalize_weights=False, lam=0.0):
-    """The definition, straight: arccos, the piecewise psi on theta, then the norms."""
-    fn = np.linalg.norm(F, axis=1)
+def reference_lsoftmax(X, W, y, m, normalize_weights=False, omega=0.0):
+    """The definition, straight: arccos, the piecewise psi on the angle varphi, then the norms."""
+    fn = np.linalg.norm(X, axis=1)
     wn = np.linalg.norm(W, axis=0)
-    cos = np.clip(F @ W / np.outer(fn, wn), -1, 1)
+    cos = np.clip(X @ W / np.outer(fn, wn), -1, 1)
     a = np.outer(fn, np.ones_like(wn) if normalize_weights else wn)
     Z = a * cos
     rows = np.arange(len(y))
-    theta = np.arccos(cos[rows, y])
-    Z[rows, y] = a[rows, y] * (lam * cos[rows, y] + mg.psi(theta, m)) / (1 + lam)
+    varphi = np.arccos(cos[rows, y])
+    Z[rows, y] = a[rows, y] * (omega * cos[rows, y] + mg.psi(varphi, m)) / (1 + omega)
     return Z
 
 
@@ -53,8 +53,8 @@ def reference_lsoftmax(F, W, y, m, normalize_weights=False, lam=0.0):
 
 @pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7])
 def test_psi_continuous_decreasing_with_known_breakpoint_values(m):
-    theta = np.linspace(0, np.pi, 20001)
-    p = mg.psi(theta, m)
+    varphi = np.linspace(0, np.pi, 20001)
+    p = mg.psi(varphi, m)
     assert np.all(np.diff(p) < 0)                              # strictly decreasing
     assert p[0] == 1 and np.isclose(p[-1], 1 - 2 * m)
     assert np.max(np.abs(np.diff(p))) < 2 * m * m * np.pi / 20000  # no jumps
@@ -69,24 +69,24 @@ def test_psi_continuous_decreasing_with_known_breakpoint_values(m):
 
 @FAST
 @given(m=st.integers(0, 9), seed=seeds)
-def test_chebyshev_is_cos_m_theta_and_its_derivative(m, seed):
-    theta = np.random.default_rng(seed).uniform(0.01, np.pi - 0.01, 50)
-    T, dT = mg.chebyshev(np.cos(theta), m)
-    np.testing.assert_allclose(T, np.cos(m * theta), atol=1e-12)
-    # dT/dc = (d cos(m theta)/d theta) / (d cos theta / d theta) = m sin(m theta) / sin theta
-    np.testing.assert_allclose(dT, m * np.sin(m * theta) / np.sin(theta), atol=1e-9)
+def test_chebyshev_is_cos_m_varphi_and_its_derivative(m, seed):
+    varphi = np.random.default_rng(seed).uniform(0.01, np.pi - 0.01, 50)
+    T, dT = mg.chebyshev(np.cos(varphi), m)
+    np.testing.assert_allclose(T, np.cos(m * varphi), atol=1e-12)
+    # dT/dc = (d cos(m varphi)/d varphi) / (d cos varphi / d varphi) = m sin(m varphi) / sin varphi
+    np.testing.assert_allclose(dT, m * np.sin(m * varphi) / np.sin(varphi), atol=1e-9)
 
 
 @FAST
 @given(m=margins, seed=seeds)
 def test_psi_from_cos_matches_psi_and_its_slope(m, seed):
-    theta = np.random.default_rng(seed).uniform(0, np.pi, 200)
-    p, dp = mg.psi_from_cos(np.cos(theta), m)
-    np.testing.assert_allclose(p, mg.psi(theta, m), atol=1e-11)
-    # d psi / d c = (d psi/d theta)/(-sin theta), d psi/d theta = (-1)^(k+1) m sin(m theta)
-    k = np.minimum(np.floor(theta * m / np.pi), m - 1)
-    inner = (theta > 1e-3) & (theta < np.pi - 1e-3)
-    expected = (-1) ** k * m * np.sin(m * theta) / np.sin(theta)
+    varphi = np.random.default_rng(seed).uniform(0, np.pi, 200)
+    p, dp = mg.psi_from_cos(np.cos(varphi), m)
+    np.testing.assert_allclose(p, mg.psi(varphi, m), atol=1e-11)
+    # d psi / d c = (d psi/d varphi)/(-sin varphi), d psi/d varphi = (-1)^(j+1) m sin(m varphi)
+    j = np.minimum(np.floor(varphi * m / np.pi), m - 1)
+    inner = (varphi > 1e-3) & (varphi < np.pi - 1e-3)
+    expected = (-1) ** j * m * np.sin(m * varphi) / np.sin(varphi)
     np.testing.assert_allclose(dp[inner], expected[inner], atol=1e-8)
 
 
@@ -110,38 +110,38 @@ def test_margin_segment_counts_breakpoints():
 @FAST
 @given(seed=seeds, shape=heads(), scale=st.floats(0.5, 30), nf=st.booleans())
 def test_cosine_logits_values_and_gradients(seed, shape, scale, nf):
-    rng, F, W, _ = draw_head(seed, shape)
-    Z, cache = mg.cosine_logits_forward(F, W, scale=scale, normalize_features=nf)
-    fn, wn = np.linalg.norm(F, axis=1, keepdims=True), np.linalg.norm(W, axis=0)
-    expected = scale * (F / fn if nf else F) @ (W / wn)
+    rng, X, W, _ = draw_head(seed, shape)
+    Z, cache = mg.cosine_logits_forward(X, W, scale=scale, normalize_features=nf)
+    fn, wn = np.linalg.norm(X, axis=1, keepdims=True), np.linalg.norm(W, axis=0)
+    expected = scale * (X / fn if nf else X) @ (W / wn)
     np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)
     if nf:
         assert np.all(np.abs(Z) <= scale * (1 + 1e-12))
     errors = check_gradients(
-        lambda F, W: mg.cosine_logits_forward(F, W, scale, nf)[0], [F, W],
+        lambda X, W: mg.cosine_logits_forward(X, W, scale, nf)[0], [X, W],
         lambda d: mg.cosine_logits_backward(d, cache), rng=rng,
     )
     assert max(errors) < 1e-7
 
 
 def test_cosine_gradients_are_orthogonal_to_their_vectors():
-    rng, F, W, _ = draw_head(1, (4, 3, 5))
-    Z, cache = mg.cosine_logits_forward(F, W, scale=4.0)
-    dF, dW = mg.cosine_logits_backward(rng.standard_normal(Z.shape), cache)
-    assert np.allclose(np.sum(dF * F, axis=1), 0) and np.allclose(np.sum(dW * W, axis=0), 0)
+    rng, X, W, _ = draw_head(1, (4, 3, 5))
+    Z, cache = mg.cosine_logits_forward(X, W, scale=4.0)
+    dX, dW = mg.cosine_logits_backward(rng.standard_normal(Z.shape), cache)
+    assert np.allclose(np.sum(dX * X, axis=1), 0) and np.allclose(np.sum(dW * W, axis=0), 0)
 
 
 # --- L-Softmax / A-Softmax ----------------------------------------------------------------------
 
 
 @FAST
-@given(seed=seeds, shape=heads(), m=margins, nw=st.booleans(), lam=st.sampled_from([0.0, 0.5, 5.0]))
-def test_lsoftmax_against_reference_and_finite_differences(seed, shape, m, nw, lam):
-    rng, F, W, y = draw_head(seed, shape)
-    Z, cache = mg.lsoftmax_logits_forward(F, W, y, m, normalize_weights=nw, lam=lam)
-    np.testing.assert_allclose(Z, reference_lsoftmax(F, W, y, m, nw, lam), rtol=1e-10, atol=1e-10)
+@given(seed=seeds, shape=heads(), m=margins, nw=st.booleans(), omega=st.sampled_from([0.0, 0.5, 5.0]))
+def test_lsoftmax_against_reference_and_finite_differences(seed, shape, m, nw, omega):
+    rng, X, W, y = draw_head(seed, shape)
+    Z, cache = mg.lsoftmax_logits_forward(X, W, y, m, normalize_weights=nw, omega=omega)
+    np.testing.assert_allclose(Z, reference_lsoftmax(X, W, y, m, nw, omega), rtol=1e-10, atol=1e-10)
     errors = check_gradients(
-        lambda F, W: mg.lsoftmax_logits_forward(F, W, y, m, nw, lam)[0], [F, W],
+        lambda X, W: mg.lsoftmax_logits_forward(X, W, y, m, nw, omega)[0], [X, W],
         lambda d: mg.lsoftmax_logits_backward(d, cache), rng=rng,
     )
     assert max(errors) < 1e-7
@@ -150,37 +150,37 @@ def test_lsoftmax_against_reference_and_finite_differences(seed, shape, m, nw, l
 @FAST
 @given(seed=seeds, shape=heads(), m=margins)
 def test_lsoftmax_through_the_loss(seed, shape, m):
-    rng, F, W, y = draw_head(seed, shape)
+    rng, X, W, y = draw_head(seed, shape)
 
-    def loss(F, W):
-        return softmax_cross_entropy(mg.lsoftmax_logits_forward(F, W, y, m)[0], y)[0]
+    def loss(X, W):
+        return softmax_cross_entropy(mg.lsoftmax_logits_forward(X, W, y, m)[0], y)[0]
 
-    Z, cache = mg.lsoftmax_logits_forward(F, W, y, m)
+    Z, cache = mg.lsoftmax_logits_forward(X, W, y, m)
     _, dZ = softmax_cross_entropy(Z, y)
-    assert max(check_gradients(loss, [F, W], list(mg.lsoftmax_logits_backward(dZ, cache)))) < 1e-7
+    assert max(check_gradients(loss, [X, W], list(mg.lsoftmax_logits_backward(dZ, cache)))) < 1e-7
 
 
 def test_m1_is_the_plain_and_the_weight_normalised_layer():
-    rng, F, W, y = draw_head(3, (6, 4, 3))
-    Z, cache = mg.lsoftmax_logits_forward(F, W, y, 1)
-    np.testing.assert_allclose(Z, F @ W, rtol=1e-13)
+    rng, X, W, y = draw_head(3, (6, 4, 3))
+    Z, cache = mg.lsoftmax_logits_forward(X, W, y, 1)
+    np.testing.assert_allclose(Z, X @ W, rtol=1e-13)
     dZ = rng.standard_normal(Z.shape)
-    dF, dW = mg.lsoftmax_logits_backward(dZ, cache)
-    np.testing.assert_allclose(dF, dZ @ W.T, rtol=1e-12)
-    np.testing.assert_allclose(dW, F.T @ dZ, rtol=1e-12)
-    Za, ca = mg.lsoftmax_logits_forward(F, W, y, 1, normalize_weights=True)
-    Zc, cc = mg.cosine_logits_forward(F, W, normalize_features=False)
+    dX, dW = mg.lsoftmax_logits_backward(dZ, cache)
+    np.testing.assert_allclose(dX, dZ @ W.T, rtol=1e-12)
+    np.testing.assert_allclose(dW, X.T @ dZ, rtol=1e-12)
+    Za, ca = mg.lsoftmax_logits_forward(X, W, y, 1, normalize_weights=True)
+    Zc, cc = mg.cosine_logits_forward(X, W, normalize_features=False)
     np.testing.assert_allclose(Za, Zc, rtol=1e-13)
     for a, b in zip(mg.lsoftmax_logits_backward(dZ, ca), mg.cosine_logits_backward(dZ, cc)):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
 
 
 def test_margin_makes_the_target_logit_smaller():
-    _, F, W, y = draw_head(4, (50, 3, 4))
-    Z1, _ = mg.lsoftmax_logits_forward(F, W, y, 1)
+    _, X, W, y = draw_head(4, (50, 3, 4))
+    Z1, _ = mg.lsoftmax_logits_forward(X, W, y, 1)
     rows = np.arange(50)
     for m in (2, 3, 4):
-        Zm, _ = mg.lsoftmax_logits_forward(F, W, y, m)
+        Zm, _ = mg.lsoftmax_logits_forward(X, W, y, m)
         assert np.all(Zm[rows, y] <= Z1[rows, y] + 1e-12)
         off = np.ones_like(Zm, dtype=bool)
         off[rows, y] = False
@@ -191,19 +191,19 @@ def test_parallel_antiparallel_and_huge_inputs():
     w = np.array([[3.0], [4.0]])
     for m in (2, 3, 4):
         for sign, psi_end in ((1, 1), (-1, 1 - 2 * m)):
-            F = sign * np.array([[6.0, 8.0 + 1e-9]])         # cos theta rounds to +-1
-            Z, cache = mg.lsoftmax_logits_forward(F, w, [0], m)
+            X = sign * np.array([[6.0, 8.0 + 1e-9]])         # cos varphi rounds to +-1
+            Z, cache = mg.lsoftmax_logits_forward(X, w, [0], m)
             assert np.isclose(Z[0, 0], 5 * 10 * psi_end)
-            dF, dW = mg.lsoftmax_logits_backward(np.ones((1, 1)), cache)
-            # along the ray the target is |w||f| psi(+-1): only the radial derivative is left,
-            # dt/df = w at theta = 0 and (2m - 1) w at theta = pi
-            np.testing.assert_allclose(dF[0], (1 if sign > 0 else 2 * m - 1) * w[:, 0], rtol=1e-6)
+            dX, dW = mg.lsoftmax_logits_backward(np.ones((1, 1)), cache)
+            # along the ray the target is |w||x| psi(+-1): only the radial derivative is left,
+            # dz/dx = w at varphi = 0 and (2m - 1) w at varphi = pi
+            np.testing.assert_allclose(dX[0], (1 if sign > 0 else 2 * m - 1) * w[:, 0], rtol=1e-6)
     rng = np.random.default_rng(5)
-    F, W, y = rng.standard_normal((4, 3)) * 1e4, rng.standard_normal((3, 5)) * 1e4, rng.integers(0, 5, 4)
-    Z, cache = mg.lsoftmax_logits_forward(F, W, y, 4)
+    X, W, y = rng.standard_normal((4, 3)) * 1e4, rng.standard_normal((3, 5)) * 1e4, rng.integers(0, 5, 4)
+    Z, cache = mg.lsoftmax_logits_forward(X, W, y, 4)
     loss, dZ = softmax_cross_entropy(Z, y)
     assert np.isfinite(loss) and np.all(np.isfinite(mg.lsoftmax_logits_backward(dZ, cache)[0]))
-    Zc, _ = mg.cosine_logits_forward(F * 1e100, W * 1e-100, scale=10)
+    Zc, _ = mg.cosine_logits_forward(X * 1e100, W * 1e-100, scale=10)
     assert np.all(np.abs(Zc) <= 10 * (1 + 1e-12))
 
 
@@ -211,12 +211,12 @@ def test_parallel_antiparallel_and_huge_inputs():
 @pytest.mark.parametrize("nw", [False, True])
 def test_large_margins_against_reference_and_finite_differences(m, nw):
     # m = 8 and 16 have 7 and 15 breakpoints: a small batch crosses many pieces
-    rng, F, W, y = draw_head(10 + m, (8, 3, 4))
-    Z, cache = mg.lsoftmax_logits_forward(F, W, y, m, normalize_weights=nw)
-    np.testing.assert_allclose(Z, reference_lsoftmax(F, W, y, m, nw), rtol=1e-9, atol=1e-9)
+    rng, X, W, y = draw_head(10 + m, (8, 3, 4))
+    Z, cache = mg.lsoftmax_logits_forward(X, W, y, m, normalize_weights=nw)
+    np.testing.assert_allclose(Z, reference_lsoftmax(X, W, y, m, nw), rtol=1e-9, atol=1e-9)
     assert len(set(mg.margin_segment(cache.c, m).tolist())) >= 3
     errors = check_gradients(
-        lambda F, W: mg.lsoftmax_logits_forward(F, W, y, m, nw)[0], [F, W],
+        lambda X, W: mg.lsoftmax_logits_forward(X, W, y, m, nw)[0], [X, W],
         lambda d: mg.lsoftmax_logits_backward(d, cache), rng=rng,
     )
     assert max(errors) < 1e-7
@@ -225,80 +225,80 @@ def test_large_margins_against_reference_and_finite_differences(m, nw):
 def test_norms_near_the_ends_of_the_float_range():
     w = np.array([[1.0], [1.0]])
     for dtype, big, tiny in ((np.float64, 1e160, 1e-170), (np.float32, 5e19, 1e-23)):
-        for x in (big, tiny):               # |f|^2 overflows / underflows, |f| itself does not
-            F = np.array([[x, x]], dtype=dtype)
-            Z, _ = mg.cosine_logits_forward(F, w.astype(dtype))
+        for x in (big, tiny):               # |x|^2 overflows / underflows, |x| itself does not
+            X = np.array([[x, x]], dtype=dtype)
+            Z, _ = mg.cosine_logits_forward(X, w.astype(dtype))
             assert Z.dtype == dtype and np.isclose(Z[0, 0], 1, rtol=1e-6)
-            Za, _ = mg.lsoftmax_logits_forward(F, w.astype(dtype), [0], 4, normalize_weights=True)
-            # the target is |f| psi(0) = |f| = sqrt(2) x (psi(1) = 1)
+            Za, _ = mg.lsoftmax_logits_forward(X, w.astype(dtype), [0], 4, normalize_weights=True)
+            # the target is |x| psi(0) = |x| = sqrt(2) x (psi(1) = 1)
             assert np.isclose(Za[0, 0] / x, np.sqrt(2), rtol=1e-6)
         Zl, cl = mg.lsoftmax_logits_forward(np.array([[big, big]], dtype), w.astype(dtype), [0], 3)
-        assert np.isclose(Zl[0, 0] / big, 2, rtol=1e-6)      # |w||f| psi(0) = sqrt2 sqrt2 big
+        assert np.isclose(Zl[0, 0] / big, 2, rtol=1e-6)      # |w||x| psi(0) = sqrt2 sqrt2 big
         assert np.all(np.isfinite(mg.lsoftmax_logits_backward(np.ones((1, 1), dtype), cl)[0]))
-    with pytest.raises(ValueError, match="F: expected every row to have a norm representable in "
+    with pytest.raises(ValueError, match="X: expected every row to have a norm representable in "
                                          "float64, got an overflowing norm at row 0"):
         mg.cosine_logits_forward(np.array([[1.5e308, 1.5e308]]), w)
 
 
 def test_zero_feature_accepted_exactly_where_the_logit_is_a_plain_product():
-    rng, F, W, y = draw_head(6, (3, 4, 5))
-    F[1] = 0
+    rng, X, W, y = draw_head(6, (3, 4, 5))
+    X[1] = 0
     dZ = rng.standard_normal((3, 5))
     # the cosine head without feature normalisation and A-Softmax at m = 1 are one head
-    Zc, cc = mg.cosine_logits_forward(F, W, normalize_features=False)
-    Za, ca = mg.lsoftmax_logits_forward(F, W, y, 1, normalize_weights=True)
+    Zc, cc = mg.cosine_logits_forward(X, W, normalize_features=False)
+    Za, ca = mg.lsoftmax_logits_forward(X, W, y, 1, normalize_weights=True)
     assert np.all(Zc[1] == 0) and np.all(Za[1] == 0)
     np.testing.assert_allclose(Za, Zc, rtol=1e-13, atol=1e-15)
     for a, b in zip(mg.lsoftmax_logits_backward(dZ, ca), mg.cosine_logits_backward(dZ, cc)):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
     # L-Softmax at m = 1 is the plain layer, zero feature and zero weight included
     W[:, 2] = 0
-    Zl, cl = mg.lsoftmax_logits_forward(F, W, y, 1, lam=0.5)
-    np.testing.assert_allclose(Zl, F @ W, rtol=1e-13, atol=1e-15)
-    dF, dW = mg.lsoftmax_logits_backward(dZ, cl)
-    np.testing.assert_allclose(dF, dZ @ W.T, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(dW, F.T @ dZ, rtol=1e-12, atol=1e-15)
+    Zl, cl = mg.lsoftmax_logits_forward(X, W, y, 1, omega=0.5)
+    np.testing.assert_allclose(Zl, X @ W, rtol=1e-13, atol=1e-15)
+    dX, dW = mg.lsoftmax_logits_backward(dZ, cl)
+    np.testing.assert_allclose(dX, dZ @ W.T, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dW, X.T @ dZ, rtol=1e-12, atol=1e-15)
     # where the angle is needed, a zero vector raises
-    with pytest.raises(ValueError, match="F: expected every row to have a nonzero norm .* at row 1"):
-        mg.lsoftmax_logits_forward(F, np.ones((4, 5)), y, 2)
+    with pytest.raises(ValueError, match="X: expected every row to have a nonzero norm .* at row 1"):
+        mg.lsoftmax_logits_forward(X, np.ones((4, 5)), y, 2)
     with pytest.raises(ValueError, match="W: expected every column to have a nonzero norm .* at column 2"):
         mg.lsoftmax_logits_forward(np.ones((3, 4)), W, y, 1, normalize_weights=True)
-    with pytest.raises(ValueError, match="F: expected every row to have a nonzero norm .* at row 1"):
-        mg.cosine_logits_forward(F, np.ones((4, 5)))
+    with pytest.raises(ValueError, match="X: expected every row to have a nonzero norm .* at row 1"):
+        mg.cosine_logits_forward(X, np.ones((4, 5)))
 
 
 def test_parallel_gradient_matches_closed_form():
     m = 3
     w = np.array([[1.0], [2.0]])
-    F = np.array([[2.0, 4.0]])
-    _, cache = mg.lsoftmax_logits_forward(F, w, [0], m)
-    dF, dW = mg.lsoftmax_logits_backward(np.ones((1, 1)), cache)
-    # g(1) = 1 and g'(1) = m^2: dt/df = m^2 w + (1 - m^2) |w| f/|f| = w for f parallel to w
-    np.testing.assert_allclose(dF[0], w[:, 0], rtol=1e-12)
-    np.testing.assert_allclose(dW[:, 0], F[0], rtol=1e-12)
+    X = np.array([[2.0, 4.0]])
+    _, cache = mg.lsoftmax_logits_forward(X, w, [0], m)
+    dX, dW = mg.lsoftmax_logits_backward(np.ones((1, 1)), cache)
+    # psi(1) = 1 and psi'(1) = m^2: dz/dx = m^2 w + (1 - m^2) |w| x/|x| = w for x parallel to w
+    np.testing.assert_allclose(dX[0], w[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(dW[:, 0], X[0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("head", ["cos", "lsoftmax", "asoftmax"])
 def test_float32_in_float32_out(head):
-    rng, F, W, y = draw_head(2, (5, 3, 4))
-    F32, W32 = F.astype(np.float32), W.astype(np.float32)
+    rng, X, W, y = draw_head(2, (5, 3, 4))
+    X32, W32 = X.astype(np.float32), W.astype(np.float32)
     if head == "cos":
-        Z, cache = mg.cosine_logits_forward(F32, W32, scale=8)
+        Z, cache = mg.cosine_logits_forward(X32, W32, scale=8)
         back = mg.cosine_logits_backward
-        Z64, cache64 = mg.cosine_logits_forward(F, W, scale=8)
+        Z64, cache64 = mg.cosine_logits_forward(X, W, scale=8)
     else:
         nw = head == "asoftmax"
-        Z, cache = mg.lsoftmax_logits_forward(F32, W32, y, 3, normalize_weights=nw, lam=1.0)
+        Z, cache = mg.lsoftmax_logits_forward(X32, W32, y, 3, normalize_weights=nw, omega=1.0)
         back = mg.lsoftmax_logits_backward
-        Z64, cache64 = mg.lsoftmax_logits_forward(F, W, y, 3, normalize_weights=nw, lam=1.0)
+        Z64, cache64 = mg.lsoftmax_logits_forward(X, W, y, 3, normalize_weights=nw, omega=1.0)
     dZ = rng.standard_normal(Z.shape)
-    dF, dW = back(dZ.astype(np.float32), cache)
-    assert Z.dtype == dF.dtype == dW.dtype == np.float32
+    dX, dW = back(dZ.astype(np.float32), cache)
+    assert Z.dtype == dX.dtype == dW.dtype == np.float32
     np.testing.assert_allclose(Z, Z64, rtol=1e-4, atol=1e-4)
-    # the float32 gradients are the float64 ones to float32 precision (eps = 1.2e-7), up to
+    # the float32 gradients are the float64 ones to float32 precision (eps_mach = 1.2e-7), up to
     # the few roundings of the inputs and of each step
-    dF64, dW64 = back(dZ, cache64)
-    for g32, g64 in ((dF, dF64), (dW, dW64)):
+    dX64, dW64 = back(dZ, cache64)
+    for g32, g64 in ((dX, dX64), (dW, dW64)):
         assert np.linalg.norm(g32 - g64) / np.linalg.norm(g64) < 20 * np.finfo(np.float32).eps
     p, dp = mg.psi_from_cos(np.float32([0.3, -0.9]), 4)
     assert p.dtype == dp.dtype == np.float32
@@ -313,64 +313,64 @@ def test_float32_in_float32_out(head):
 @given(seed=seeds, N=st.integers(1, 6), D=st.integers(1, 4), reduction=st.sampled_from(["mean", "sum"]))
 def test_feature_incay_value_and_gradient(seed, N, D, reduction):
     rng = np.random.default_rng(seed)
-    F = rng.standard_normal((N, D))
-    h = rng.integers(0, 2, N)
-    loss, dF = mg.feature_incay_loss(F, h, lam=0.7, eps=0.1, reduction=reduction)
-    q = np.sum(F**2, axis=1) + 0.1
-    assert np.isclose(loss, 0.7 * np.sum(h / q) / (N if reduction == "mean" else 1))
-    assert np.all(dF[h == 0] == 0)
-    assert np.all(np.sum(dF * F, axis=1) <= 0)               # the step -dF lengthens f
-    fun = lambda F: mg.feature_incay_loss(F, h, lam=0.7, eps=0.1, reduction=reduction)[0]
-    assert check_gradients(fun, [F], [dF])[0] < 1e-7 or not h.any()
+    X = rng.standard_normal((N, D))
+    chi = rng.integers(0, 2, N)
+    loss, dX = mg.feature_incay_loss(X, chi, lam=0.7, xi=0.1, reduction=reduction)
+    q = np.sum(X**2, axis=1) + 0.1
+    assert np.isclose(loss, 0.7 * np.sum(chi / q) / (N if reduction == "mean" else 1))
+    assert np.all(dX[chi == 0] == 0)
+    assert np.all(np.sum(dX * X, axis=1) <= 0)               # the step -dX lengthens x
+    fun = lambda X: mg.feature_incay_loss(X, chi, lam=0.7, xi=0.1, reduction=reduction)[0]
+    assert check_gradients(fun, [X], [dX])[0] < 1e-7 or not chi.any()
 
 
 def test_feature_incay_at_the_origin_and_float32():
-    loss, dF = mg.feature_incay_loss(np.zeros((2, 3)), eps=0.5)
-    assert np.isclose(loss, 2.0) and np.all(dF == 0)          # finite: a stationary point
-    loss32, dF32 = mg.feature_incay_loss(np.ones((2, 3), np.float32))
-    assert loss32.dtype == dF32.dtype == np.float32
+    loss, dX = mg.feature_incay_loss(np.zeros((2, 3)), xi=0.5)
+    assert np.isclose(loss, 2.0) and np.all(dX == 0)          # finite: a stationary point
+    loss32, dX32 = mg.feature_incay_loss(np.ones((2, 3), np.float32))
+    assert loss32.dtype == dX32.dtype == np.float32
 
 
 # --- errors ---------------------------------------------------------------------------------------
 
 
 def test_errors():
-    F, W, y = np.ones((2, 3)), np.ones((3, 4)), np.array([0, 3])
-    with pytest.raises(ValueError, match=re.escape("W: expected 3 rows (D of F (2, 3)), got shape (2, 4)")):
-        mg.cosine_logits_forward(F, np.ones((2, 4)))
-    with pytest.raises(ValueError, match=re.escape("F: expected a 2-D array of shape (N, D), got shape (3,)")):
+    X, W, y = np.ones((2, 3)), np.ones((3, 4)), np.array([0, 3])
+    with pytest.raises(ValueError, match=re.escape("W: expected 3 rows (D of X (2, 3)), got shape (2, 4)")):
+        mg.cosine_logits_forward(X, np.ones((2, 4)))
+    with pytest.raises(ValueError, match=re.escape("X: expected a 2-D array of shape (N, D), got shape (3,)")):
         mg.cosine_logits_forward(np.ones(3), W)
-    with pytest.raises(ValueError, match="F: expected every row to have a nonzero norm .* at row 1"):
+    with pytest.raises(ValueError, match="X: expected every row to have a nonzero norm .* at row 1"):
         mg.cosine_logits_forward(np.array([[1.0, 0, 0], [0, 0, 0]]), W)
     with pytest.raises(ValueError, match="W: expected every column to have a nonzero norm .* at column 2"):
-        mg.lsoftmax_logits_forward(F, np.array([[1.0, 1, 0, 1]] * 3), y, 2)
+        mg.lsoftmax_logits_forward(X, np.array([[1.0, 1, 0, 1]] * 3), y, 2)
     with pytest.raises(ValueError, match=re.escape("scale: expected a finite number > 0, got 0")):
-        mg.cosine_logits_forward(F, W, scale=0)
+        mg.cosine_logits_forward(X, W, scale=0)
     with pytest.raises(ValueError, match=re.escape("m: expected an integer margin m >= 1, got 1.5")):
-        mg.lsoftmax_logits_forward(F, W, y, 1.5)
+        mg.lsoftmax_logits_forward(X, W, y, 1.5)
     with pytest.raises(ValueError, match=re.escape("m: expected an integer margin m >= 1, got 0")):
         mg.psi(np.zeros(2), 0)
-    with pytest.raises(ValueError, match=re.escape("lam: expected a finite number >= 0, got -1")):
-        mg.lsoftmax_logits_forward(F, W, y, 2, lam=-1)
+    with pytest.raises(ValueError, match=re.escape("omega: expected a finite number >= 0, got -1")):
+        mg.lsoftmax_logits_forward(X, W, y, 2, omega=-1)
     with pytest.raises(ValueError, match=re.escape("y: expected labels in 0..3 (K = 4 classes), got [4]")):
-        mg.lsoftmax_logits_forward(F, W, [0, 4], 2)
-    with pytest.raises(ValueError, match="F: expected finite values, got 1 NaN"):
+        mg.lsoftmax_logits_forward(X, W, [0, 4], 2)
+    with pytest.raises(ValueError, match="X: expected finite values, got 1 NaN"):
         mg.lsoftmax_logits_forward(np.array([[1.0, np.nan, 0], [1, 1, 1]]), W, y, 2)
-    with pytest.raises(ValueError, match=re.escape("theta: expected angles in [0, pi], got values in [-0.1, 1]")):
+    with pytest.raises(ValueError, match=re.escape("varphi: expected angles in [0, pi], got values in [-0.1, 1]")):
         mg.psi(np.array([-0.1, 1.0]), 2)
     with pytest.raises(ValueError, match=re.escape("m: expected an integer degree m >= 0, got -1")):
         mg.chebyshev(np.zeros(2), -1)
-    _, cache = mg.cosine_logits_forward(F, W)
+    _, cache = mg.cosine_logits_forward(X, W)
     with pytest.raises(ValueError, match=re.escape("dZ: expected shape (2, 4) (N, K), got shape (4, 2)")):
         mg.cosine_logits_backward(np.ones((4, 2)), cache)
-    _, cache = mg.lsoftmax_logits_forward(F, W, y, 2)
+    _, cache = mg.lsoftmax_logits_forward(X, W, y, 2)
     with pytest.raises(ValueError, match=re.escape("dZ: expected shape (2, 4) (N, K), got shape (2, 3)")):
         mg.lsoftmax_logits_backward(np.ones((2, 3)), cache)
     with pytest.raises(ValueError, match=re.escape("mask: expected entries in {0, 1}, got [2.0]")):
-        mg.feature_incay_loss(F, [1, 2])
+        mg.feature_incay_loss(X, [1, 2])
     with pytest.raises(ValueError, match=re.escape("mask: expected shape (2,), got shape (3,)")):
-        mg.feature_incay_loss(F, [1, 0, 1])
-    with pytest.raises(ValueError, match=re.escape("eps: expected a finite number > 0, got 0")):
-        mg.feature_incay_loss(F, eps=0)
+        mg.feature_incay_loss(X, [1, 0, 1])
+    with pytest.raises(ValueError, match=re.escape("xi: expected a finite number > 0, got 0")):
+        mg.feature_incay_loss(X, xi=0)
     with pytest.raises(ValueError, match=re.escape("reduction: expected 'mean' or 'sum', got 'max'")):
-        mg.feature_incay_loss(F, reduction="max")
+        mg.feature_incay_loss(X, reduction="max")

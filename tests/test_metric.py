@@ -2,7 +2,7 @@
 points), the contrastive loss per pair and in matrix form (equal to each other and to a
 double loop), the triplet loss and its hard/semi-hard/easy split, the center loss and
 Algorithm 1's center update; finite-difference checks over random shapes with random
-upstream weights, away from hinge kinks (and from d = m, where the squared hinge is C^1 but
+upstream weights, away from hinge kinks (and from d = Delta, where the squared hinge is C^1 but
 its second derivative jumps, which a central difference straddling it would see); the
 accuracy gap of the Gram-matrix form; extreme inputs; float32; error messages."""
 
@@ -28,12 +28,12 @@ def min_offdiag(D):
     return np.min(D + np.diag(np.full(D.shape[0], np.inf)))
 
 
-def reference_contrastive(F, y, m):
+def reference_contrastive(X, y, delta):
     total = 0.0
-    for i in range(len(F)):
-        for j in range(i + 1, len(F)):
-            d = np.linalg.norm(F[i] - F[j])
-            total += d**2 if y[i] == y[j] else max(0.0, m - d) ** 2
+    for i in range(len(X)):
+        for j in range(i + 1, len(X)):
+            d = np.linalg.norm(X[i] - X[j])
+            total += d**2 if y[i] == y[j] else max(0.0, delta - d) ** 2
     return total
 
 
@@ -44,38 +44,38 @@ def reference_contrastive(F, y, m):
 @given(seed=seeds, N=st.integers(1, 6), D=st.integers(1, 4))
 def test_pairwise_distances_backward_matches_finite_differences(seed, N, D):
     rng = np.random.default_rng(seed)
-    F = features(rng, N, D)
-    Dm, cache = M.pairwise_distances_forward(F)
+    X = features(rng, N, D)
+    Dm, cache = M.pairwise_distances_forward(X)
     assume(N == 1 or min_offdiag(Dm) > 1e-2)
-    errs = check_gradients(M.pairwise_distances, [F],
+    errs = check_gradients(M.pairwise_distances, [X],
                            lambda d: [M.pairwise_distances_backward(d, cache)], rng=rng)
     assert errs[0] < 1e-7
-    assert np.allclose(Dm, np.sqrt(M.gram_sq_distances(F)), atol=1e-12)
+    assert np.allclose(Dm, np.sqrt(M.gram_sq_distances(X)), atol=1e-12)
     assert np.array_equal(Dm, Dm.T) and np.all(np.diag(Dm) == 0)
 
 
 def test_pairwise_distances_coincident_rows_use_subgradient_zero():
     rng = np.random.default_rng(0)
-    F = rng.standard_normal((4, 3))
-    F[2] = F[0]
-    Dm, cache = M.pairwise_distances_forward(F)
+    X = rng.standard_normal((4, 3))
+    X[2] = X[0]
+    Dm, cache = M.pairwise_distances_forward(X)
     assert Dm[0, 2] == 0.0
-    dD = np.zeros((4, 4))
-    dD[0, 2] = 1.7
-    dF = M.pairwise_distances_backward(dD, cache)
-    assert np.all(np.isfinite(dF)) and np.all(dF == 0)
+    ddist = np.zeros((4, 4))
+    ddist[0, 2] = 1.7
+    dX = M.pairwise_distances_backward(ddist, cache)
+    assert np.all(np.isfinite(dX)) and np.all(dX == 0)
     # the central difference of |t| at 0 is exactly 0 too: the subgradient 0 is what it sees
-    num = numerical_gradient(lambda _: M.pairwise_distances(F)[0, 2], F)
+    num = numerical_gradient(lambda _: M.pairwise_distances(X)[0, 2], X)
     assert np.all(num == 0)
 
 
 def test_gram_distances_lose_accuracy_far_from_origin_direct_do_not():
-    F = np.array([[1e8, 0.0], [1e8, 1e-3]])
-    assert M.pairwise_distances(F)[0, 1] == pytest.approx(1e-3, rel=1e-12)
-    D2 = M.gram_sq_distances(F)
+    X = np.array([[1e8, 0.0], [1e8, 1e-3]])
+    assert M.pairwise_distances(X)[0, 1] == pytest.approx(1e-3, rel=1e-12)
+    D2 = M.gram_sq_distances(X)
     assert np.all(D2 >= 0) and abs(D2[0, 1] - 1e-6) > 0.5e-6  # every digit cancelled
-    F2 = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]])
-    assert np.all(M.gram_sq_distances(F2) >= 0) and M.gram_sq_distances(F2)[0, 1] == 0
+    X2 = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]])
+    assert np.all(M.gram_sq_distances(X2) >= 0) and M.gram_sq_distances(X2)[0, 1] == 0
 
 
 # --- contrastive ---------------------------------------------------------------------------
@@ -86,46 +86,46 @@ def test_gram_distances_lose_accuracy_far_from_origin_direct_do_not():
        margin=st.floats(0.1, 3.0), reduction=st.sampled_from(["mean", "sum"]))
 def test_contrastive_gradient_and_matrix_form(seed, N, D, K, margin, reduction):
     rng = np.random.default_rng(seed)
-    F = features(rng, N, D)
+    X = features(rng, N, D)
     y = rng.integers(0, K, N)
-    Dm = M.pairwise_distances(F)
+    Dm = M.pairwise_distances(X)
     assume(min_offdiag(Dm) > 1e-2)
-    # no kink at d = m (the squared hinge is C^1 there), but its second derivative jumps, and a
-    # central difference straddling d = m is off by O(h): keep the step on one side
+    # no kink at d = Delta (the squared hinge is C^1 there), but its second derivative jumps,
+    # and a central difference straddling d = Delta is off by O(eps): keep the step on one side
     assume(np.min(np.abs(Dm - margin) + np.eye(N)) > 1e-3)
-    loss, dF = M.contrastive_loss(F, y, margin, reduction)
-    loss_m, dF_m = M.contrastive_loss_matrix(F, y, margin, reduction)
+    loss, dX = M.contrastive_loss(X, y, margin, reduction)
+    loss_m, dX_m = M.contrastive_loss_matrix(X, y, margin, reduction)
     pairs = N * (N - 1) / 2 if reduction == "mean" else 1
-    assert loss == pytest.approx(reference_contrastive(F, y, margin) / pairs, rel=1e-12, abs=1e-14)
+    assert loss == pytest.approx(reference_contrastive(X, y, margin) / pairs, rel=1e-12, abs=1e-14)
     assert loss_m == pytest.approx(loss, rel=1e-10, abs=1e-14)
-    assert relative_error(dF_m, dF) < 1e-10 or np.allclose(dF, dF_m, atol=1e-14)
+    assert relative_error(dX_m, dX) < 1e-10 or np.allclose(dX, dX_m, atol=1e-14)
     w = rng.standard_normal()  # random upstream weight of the scalar loss
-    errs = check_gradients(lambda F: w * M.contrastive_loss(F, y, margin, reduction)[0], [F], [w * dF])
-    assert errs[0] < 1e-7 or np.linalg.norm(dF) == 0
+    errs = check_gradients(lambda X: w * M.contrastive_loss(X, y, margin, reduction)[0], [X], [w * dX])
+    assert errs[0] < 1e-7 or np.linalg.norm(dX) == 0
 
 
 def test_contrastive_coincident_dissimilar_pair_and_hinge_edge():
-    F = np.array([[0.0, 0.0], [0.0, 0.0], [2.0, 0.0]])
-    loss, dF = M.contrastive_loss(F, [0, 1, 0], margin=2.0, reduction="sum")
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [2.0, 0.0]])
+    loss, dX = M.contrastive_loss(X, [0, 1, 0], margin=2.0, reduction="sum")
     # pair (0,1) coincident dissimilar: (2 - 0)^2 = 4, subgradient 0; pair (0,2) similar: 4;
     # pair (1,2) dissimilar at exactly the margin: inactive
     assert loss == pytest.approx(8.0)
-    assert np.allclose(dF, [[-4.0, 0.0], [0.0, 0.0], [4.0, 0.0]])
-    assert np.array_equal(M.contrastive_loss_matrix(F, [0, 1, 0], 2.0, "sum")[1], dF)
+    assert np.allclose(dX, [[-4.0, 0.0], [0.0, 0.0], [4.0, 0.0]])
+    assert np.array_equal(M.contrastive_loss_matrix(X, [0, 1, 0], 2.0, "sum")[1], dX)
 
 
 def test_contrastive_squared_hinge_is_c1_at_the_margin():
-    # one dissimilar pair at distance exactly m: one-sided difference quotients of the loss
+    # one dissimilar pair at distance exactly Delta: one-sided difference quotients of the loss
     # along the pair's direction both tend to the returned gradient, 0 (no kink)
-    F = np.array([[0.0, 0.0], [1.5, 0.0]])
-    loss, dF = M.contrastive_loss(F, [0, 1], margin=1.5, reduction="sum")
-    assert loss == 0 and not dF.any()
-    for h in (1e-3, 1e-5):
+    X = np.array([[0.0, 0.0], [1.5, 0.0]])
+    loss, dX = M.contrastive_loss(X, [0, 1], margin=1.5, reduction="sum")
+    assert loss == 0 and not dX.any()
+    for eps in (1e-3, 1e-5):
         for sign in (1, -1):
-            G = F.copy()
-            G[1, 0] += sign * h
-            slope = (M.contrastive_loss(G, [0, 1], 1.5, "sum")[0] - loss) / h
-            assert abs(slope) <= 1.01 * h  # = h for sign -1 (loss h^2), 0 for sign +1
+            X_moved = X.copy()
+            X_moved[1, 0] += sign * eps
+            slope = (M.contrastive_loss(X_moved, [0, 1], 1.5, "sum")[0] - loss) / eps
+            assert abs(slope) <= 1.01 * eps  # = eps for sign -1 (loss eps^2), 0 for sign +1
 
 
 def test_matrix_form_loses_accuracy_pairwise_form_does_not():
@@ -134,37 +134,37 @@ def test_matrix_form_loses_accuracy_pairwise_form_does_not():
     err_pair, err_matrix = [], []
     for seed in range(20):
         rng = np.random.default_rng(seed)
-        F = (60 * rng.standard_normal((6, 3))).astype(np.float32)
-        F[1] = F[0] + (0.03 * rng.standard_normal(3)).astype(np.float32)
-        ref = M.contrastive_loss(F.astype(np.float64), y, 1.0, "sum")[1]  # same inputs, float64
+        X = (60 * rng.standard_normal((6, 3))).astype(np.float32)
+        X[1] = X[0] + (0.03 * rng.standard_normal(3)).astype(np.float32)
+        ref = M.contrastive_loss(X.astype(np.float64), y, 1.0, "sum")[1]  # same inputs, float64
         for fn, errs in ((M.contrastive_loss, err_pair), (M.contrastive_loss_matrix, err_matrix)):
-            dF = fn(F, y, 1.0, "sum")[1]
-            assert dF.dtype == np.float32
-            errs.append(relative_error(dF.astype(np.float64), ref))
+            dX = fn(X, y, 1.0, "sum")[1]
+            assert dX.dtype == np.float32
+            errs.append(relative_error(dX.astype(np.float64), ref))
     assert max(err_pair) < 1e-6            # measured max 5e-8: float32 rounding
     assert np.median(err_matrix) > 1e-4     # measured median 5e-4, up to 6e-3
     # float64 is not immune: norms 1e7, pair 0.1 apart -- every digit of d^2 cancels
-    F = np.array([[1e7, 1e7], [1e7 + 0.1, 1e7]])
-    loss, dF = M.contrastive_loss(F, [0, 1], 1.0, "sum")
-    assert loss == pytest.approx(0.81, rel=1e-6) and np.allclose(dF, [[1.8, 0], [-1.8, 0]], rtol=1e-6)
-    loss_m, dF_m = M.contrastive_loss_matrix(F, [0, 1], 1.0, "sum")
-    assert loss_m == 1.0 and not dF_m.any()  # the pair looks coincident
+    X = np.array([[1e7, 1e7], [1e7 + 0.1, 1e7]])
+    loss, dX = M.contrastive_loss(X, [0, 1], 1.0, "sum")
+    assert loss == pytest.approx(0.81, rel=1e-6) and np.allclose(dX, [[1.8, 0], [-1.8, 0]], rtol=1e-6)
+    loss_m, dX_m = M.contrastive_loss_matrix(X, [0, 1], 1.0, "sum")
+    assert loss_m == 1.0 and not dX_m.any()  # the pair looks coincident
 
 
 def test_contrastive_extreme_and_float32():
     rng = np.random.default_rng(1)
-    F = 1e4 * rng.standard_normal((5, 3))
+    X = 1e4 * rng.standard_normal((5, 3))
     y = [0, 1, 0, 1, 2]
-    loss, dF = M.contrastive_loss(F, y)
-    assert np.isfinite(loss) and np.all(np.isfinite(dF))
-    F_near = np.array([[1e6, 1e6], [1e6, 1e6 + 1e-4]])  # close, far from the origin
-    loss, dF = M.contrastive_loss(F_near, [0, 1], margin=1.0, reduction="sum")
+    loss, dX = M.contrastive_loss(X, y)
+    assert np.isfinite(loss) and np.all(np.isfinite(dX))
+    X_near = np.array([[1e6, 1e6], [1e6, 1e6 + 1e-4]])  # close, far from the origin
+    loss, dX = M.contrastive_loss(X_near, [0, 1], margin=1.0, reduction="sum")
     assert loss == pytest.approx((1 - 1e-4) ** 2, rel=1e-9)
-    assert np.allclose(dF, [[0, 2 * (1 - 1e-4)], [0, -2 * (1 - 1e-4)]], rtol=1e-9)
-    F32 = rng.standard_normal((4, 2)).astype(np.float32)
+    assert np.allclose(dX, [[0, 2 * (1 - 1e-4)], [0, -2 * (1 - 1e-4)]], rtol=1e-9)
+    X32 = rng.standard_normal((4, 2)).astype(np.float32)
     for fn in (M.contrastive_loss, M.contrastive_loss_matrix):
-        loss, dF = fn(F32, [0, 0, 1, 1])
-        assert loss.dtype == np.float32 and dF.dtype == np.float32
+        loss, dX = fn(X32, [0, 0, 1, 1])
+        assert loss.dtype == np.float32 and dX.dtype == np.float32
 
 
 # --- triplet -------------------------------------------------------------------------------
@@ -175,36 +175,36 @@ def test_contrastive_extreme_and_float32():
        reduction=st.sampled_from(["mean", "sum"]))
 def test_triplet_gradients(seed, N, D, margin, reduction):
     rng = np.random.default_rng(seed)
-    A, P, Ng = (features(rng, N, D) for _ in range(3))
-    arg = np.sum((A - P) ** 2, 1) - np.sum((A - Ng) ** 2, 1) + margin
+    Xa, Xp, Xn = (features(rng, N, D) for _ in range(3))
+    arg = np.sum((Xa - Xp) ** 2, 1) - np.sum((Xa - Xn) ** 2, 1) + margin
     assume(np.min(np.abs(arg)) > 1e-3)
-    loss, dA, dP, dN = M.triplet_loss(A, P, Ng, margin, reduction)
+    loss, dXa, dXp, dXn = M.triplet_loss(Xa, Xp, Xn, margin, reduction)
     scale = N if reduction == "mean" else 1
     assert loss == pytest.approx(np.sum(np.maximum(arg, 0)) / scale, rel=1e-12, abs=1e-15)
     w = rng.standard_normal()
-    errs = check_gradients(lambda a, p, n: w * M.triplet_loss(a, p, n, margin, reduction)[0],
-                           [A, P, Ng], [w * dA, w * dP, w * dN])
-    assert max(errs) < 1e-7 or (loss == 0 and not dA.any())
-    kinds = M.triplet_kinds(A, P, Ng, margin)
+    errs = check_gradients(lambda xa, xp, xn: w * M.triplet_loss(xa, xp, xn, margin, reduction)[0],
+                           [Xa, Xp, Xn], [w * dXa, w * dXp, w * dXn])
+    assert max(errs) < 1e-7 or (loss == 0 and not dXa.any())
+    kinds = M.triplet_kinds(Xa, Xp, Xn, margin)
     assert np.array_equal(kinds != "easy", arg > 0)
 
 
 def test_triplet_kinds_agree_with_the_loss_on_the_boundary():
-    # negatives placed at d_n = d_p + alpha in exact arithmetic; rounding puts the computed
+    # negatives placed at d_- = d_+ + Delta in exact arithmetic; rounding puts the computed
     # hinge argument on either side of 0, and kinds must follow the loss every time
     rng = np.random.default_rng(3)
-    A, P = rng.standard_normal((400, 2)), rng.standard_normal((400, 2))
-    alpha = 0.17
+    Xa, Xp = rng.standard_normal((400, 2)), rng.standard_normal((400, 2))
+    delta = 0.17
     u = rng.standard_normal((400, 2))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    Ng = A + np.sqrt(np.sum((A - P) ** 2, 1) + alpha)[:, None] * u
-    _, dA, _, _ = M.triplet_loss(A, P, Ng, alpha, "sum")
-    active = np.any(dA != 0, axis=1)
-    kinds = M.triplet_kinds(A, P, Ng, alpha)
+    Xn = Xa + np.sqrt(np.sum((Xa - Xp) ** 2, 1) + delta)[:, None] * u
+    _, dXa, _, _ = M.triplet_loss(Xa, Xp, Xn, delta, "sum")
+    active = np.any(dXa != 0, axis=1)
+    kinds = M.triplet_kinds(Xa, Xp, Xn, delta)
     assert 0 < active.sum() < 400           # both sides of the boundary occur
     assert np.array_equal(kinds != "easy", active)
     assert set(kinds[active]) == {"semi-hard"}
-    # exactly on it: d_p = 1, d_n = 1.25 = 1 + 0.25 in binary, arg = 0 -> easy and inactive
+    # exactly on it: d_+ = 1, d_- = 1.25 = 1 + 0.25 in binary, arg = 0 -> easy and inactive
     one = np.zeros((1, 1))
     assert M.triplet_kinds(one, [[1.0]], [[-np.sqrt(1.25)]], 0.25)[0] == (
         "easy" if M.triplet_loss(one, [[1.0]], [[-np.sqrt(1.25)]], 0.25)[0] == 0 else "semi-hard")
@@ -213,16 +213,16 @@ def test_triplet_kinds_agree_with_the_loss_on_the_boundary():
 
 
 def test_triplet_kinds_and_float32():
-    A = np.zeros((3, 1))
-    P = np.ones((3, 1))                         # d_p = 1
-    Ng = np.array([[0.5], [1.1], [2.0]])        # d_n = 0.25, 1.21, 4
-    assert M.triplet_kinds(A, P, Ng, 0.5).tolist() == ["hard", "semi-hard", "easy"]
-    loss, dA, dP, dN = M.triplet_loss(A, P, Ng, 0.5, "sum")
+    Xa = np.zeros((3, 1))
+    Xp = np.ones((3, 1))                         # d_+ = 1
+    Xn = np.array([[0.5], [1.1], [2.0]])        # d_- = 0.25, 1.21, 4
+    assert M.triplet_kinds(Xa, Xp, Xn, 0.5).tolist() == ["hard", "semi-hard", "easy"]
+    loss, dXa, dXp, dXn = M.triplet_loss(Xa, Xp, Xn, 0.5, "sum")
     assert loss == pytest.approx(1.25 + 0.29)
-    assert np.all(dA[2] == 0) and np.all(dP[2] == 0) and np.all(dN[2] == 0)
-    out = M.triplet_loss(*(x.astype(np.float32) for x in (A, P, Ng)))
+    assert np.all(dXa[2] == 0) and np.all(dXp[2] == 0) and np.all(dXn[2] == 0)
+    out = M.triplet_loss(*(x.astype(np.float32) for x in (Xa, Xp, Xn)))
     assert all(o.dtype == np.float32 for o in out)
-    big = M.triplet_loss(1e4 * A + 1e4, 1e4 * P, 1e4 * Ng)
+    big = M.triplet_loss(1e4 * Xa + 1e4, 1e4 * Xp, 1e4 * Xn)
     assert all(np.all(np.isfinite(o)) for o in big)
 
 
@@ -234,69 +234,69 @@ def test_triplet_kinds_and_float32():
        reduction=st.sampled_from(["mean", "sum"]))
 def test_center_loss_gradient_and_update(seed, N, D, K, reduction):
     rng = np.random.default_rng(seed)
-    F, C = features(rng, N, D), features(rng, K, D)
+    X, C = features(rng, N, D), features(rng, K, D)
     y = rng.integers(0, K, N)
-    loss, dF = M.center_loss(F, y, C, reduction)
+    loss, dX = M.center_loss(X, y, C, reduction)
     w = rng.standard_normal()
-    errs = check_gradients(lambda F: w * M.center_loss(F, y, C, reduction)[0], [F], [w * dF])
+    errs = check_gradients(lambda X: w * M.center_loss(X, y, C, reduction)[0], [X], [w * dX])
     assert errs[0] < 1e-7
-    # Delta c = (gradient of the summed loss w.r.t. the centers) / (1 + N_j)
-    dC = numerical_gradient(lambda C_: M.center_loss(F, y, C_, "sum")[0], C.copy())
+    # r_j = (gradient of the summed loss w.r.t. the centers) / (1 + N_j)
+    dC = numerical_gradient(lambda C_: M.center_loss(X, y, C_, "sum")[0], C.copy())
     counts = np.bincount(y, minlength=K)
-    assert relative_error(M.center_deltas(F, y, C), dC / (1 + counts[:, None])) < 1e-8
-    new = M.center_update(F, y, C, alpha=1.0)
+    assert relative_error(M.center_steps(X, y, C), dC / (1 + counts[:, None])) < 1e-8
+    new = M.center_update(X, y, C, gamma=1.0)
     for j in range(K):
-        expected = (C[j] + F[y == j].sum(0)) / (1 + counts[j])
+        expected = (C[j] + X[y == j].sum(0)) / (1 + counts[j])
         assert np.allclose(new[j], expected, atol=1e-12)
-    assert np.array_equal(M.center_update(F, y, C, alpha=0.0), C)
+    assert np.array_equal(M.center_update(X, y, C, gamma=0.0), C)
 
 
 def test_center_absent_class_float32_extreme():
-    F = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    X = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
     C = np.zeros((3, 2), dtype=np.float32)
-    delta = M.center_deltas(F, [0, 0], C)
-    assert delta.dtype == np.float32 and np.all(delta[1:] == 0)
-    assert np.allclose(delta[0], -np.array([4.0, 6.0]) / 3)
-    loss, dF = M.center_loss(F, [0, 2], C)
-    assert loss.dtype == np.float32 and dF.dtype == np.float32
-    assert M.center_update(F, [0, 2], C, 0.5).dtype == np.float32
-    loss, dF = M.center_loss(1e8 * np.ones((2, 2)), [0, 1], np.zeros((2, 2)), "sum")
-    assert loss == pytest.approx(2e16) and np.all(np.isfinite(dF))
+    steps = M.center_steps(X, [0, 0], C)
+    assert steps.dtype == np.float32 and np.all(steps[1:] == 0)
+    assert np.allclose(steps[0], -np.array([4.0, 6.0]) / 3)
+    loss, dX = M.center_loss(X, [0, 2], C)
+    assert loss.dtype == np.float32 and dX.dtype == np.float32
+    assert M.center_update(X, [0, 2], C, 0.5).dtype == np.float32
+    loss, dX = M.center_loss(1e8 * np.ones((2, 2)), [0, 1], np.zeros((2, 2)), "sum")
+    assert loss == pytest.approx(2e16) and np.all(np.isfinite(dX))
 
 
 # --- errors --------------------------------------------------------------------------------
 
 
 def test_error_messages():
-    F = np.zeros((3, 2))
+    X = np.zeros((3, 2))
     with pytest.raises(ValueError, match=re.escape("y: expected labels >= 0, got [-1]")):
-        M.contrastive_loss(F, [0, -1, 1])
+        M.contrastive_loss(X, [0, -1, 1])
     with pytest.raises(ValueError, match=re.escape("y: expected integer labels of shape (3,)")):
-        M.contrastive_loss(F, [0, 1])
+        M.contrastive_loss(X, [0, 1])
     with pytest.raises(ValueError, match="y: expected integer class labels, got dtype float64"):
-        M.contrastive_loss(F, [0, 0.5, 1])
-    with pytest.raises(ValueError, match=re.escape("F: expected at least 2 samples (N >= 2)")):
+        M.contrastive_loss(X, [0, 0.5, 1])
+    with pytest.raises(ValueError, match=re.escape("X: expected at least 2 samples (N >= 2)")):
         M.contrastive_loss(np.zeros((1, 2)), [0])
     with pytest.raises(ValueError, match="margin: expected a finite number >= 0, got -1"):
-        M.contrastive_loss(F, [0, 1, 1], margin=-1)
+        M.contrastive_loss(X, [0, 1, 1], margin=-1)
     with pytest.raises(ValueError, match="margin: expected a finite number >= 0, got nan"):
-        M.triplet_loss(F, F, F, margin=float("nan"))
-    with pytest.raises(ValueError, match="F: expected finite values, got 1 NaN"):
+        M.triplet_loss(X, X, X, margin=float("nan"))
+    with pytest.raises(ValueError, match="X: expected finite values, got 1 NaN"):
         M.contrastive_loss([[0.0, np.nan], [1.0, 1.0]], [0, 1])
-    with pytest.raises(ValueError, match=re.escape("F: expected a 2-D array of shape (N, D)")):
+    with pytest.raises(ValueError, match=re.escape("X: expected a 2-D array of shape (N, D)")):
         M.pairwise_distances(np.zeros(3))
-    with pytest.raises(ValueError, match=re.escape("Ng: expected the shape of A (3, 2), got shape (3, 3)")):
-        M.triplet_loss(F, F, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=re.escape("Xn: expected the shape of Xa (3, 2), got shape (3, 3)")):
+        M.triplet_loss(X, X, np.zeros((3, 3)))
     with pytest.raises(ValueError, match=re.escape("y: expected labels in 0..1 (K = 2 classes), got [2]")):
-        M.center_loss(F, [0, 1, 2], np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=re.escape("centers: expected 2 columns to match F's D = 2")):
-        M.center_loss(F, [0, 1, 1], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=re.escape("alpha: expected a number in [0, 1], got 1.5")):
-        M.center_update(F, [0, 1, 1], np.zeros((2, 2)), alpha=1.5)
+        M.center_loss(X, [0, 1, 2], np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=re.escape("centers: expected 2 columns to match X's D = 2")):
+        M.center_loss(X, [0, 1, 1], np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=re.escape("gamma: expected a number in [0, 1], got 1.5")):
+        M.center_update(X, [0, 1, 1], np.zeros((2, 2)), gamma=1.5)
     with pytest.raises(ValueError, match="reduction: expected 'mean' or 'sum', got 'max'"):
-        M.center_loss(F, [0, 1, 1], np.zeros((2, 2)), reduction="max")
-    _, cache = M.pairwise_distances_forward(F)
-    with pytest.raises(ValueError, match=re.escape("dD: expected shape (3, 3) (N, N), got shape (3, 2)")):
+        M.center_loss(X, [0, 1, 1], np.zeros((2, 2)), reduction="max")
+    _, cache = M.pairwise_distances_forward(X)
+    with pytest.raises(ValueError, match=re.escape("ddist: expected shape (3, 3) (N, N), got shape (3, 2)")):
         M.pairwise_distances_backward(np.zeros((3, 2)), cache)
     assert np.array_equal(M.affinity_matrix([0, 1, 0]), [[1, 0, 1], [0, 1, 0], [1, 0, 1]])
     assert np.array_equal(M.affinity_matrix([0, 1], K=3), np.eye(2))

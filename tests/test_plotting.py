@@ -436,12 +436,12 @@ def test_plot_unrolled_rnn_draws_every_step_and_loss():
     fig = plotting.plot_unrolled_rnn(3)
     ax = fig.axes[0]
     labels = sorted(t.get_text() for t in ax.texts if t.get_text().startswith("$"))
-    assert [c for c in labels if c.startswith("$L")] == ["$L_1$", "$L_2$", "$L_3$"]
+    assert [c for c in labels if c.startswith("$\\ell")] == ["$\\ell_1$", "$\\ell_2$", "$\\ell_3$"]
     assert labels.count("$W_h$") == 3 and labels.count("$W_x$") == 3
-    assert len([p for p in ax.patches if isinstance(p, Circle)]) == 1 + 3 * 3   # h0, x, h, L
+    assert len([p for p in ax.patches if isinstance(p, Circle)]) == 1 + 3 * 3   # h0, x, h, loss
     plt.close(fig)
     fig = plotting.plot_unrolled_rnn(3, loss_at="last")
-    assert [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("$L")] == ["$L_3$"]
+    assert [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("$\\ell")] == ["$\\ell_3$"]
     plt.close(fig)
     with pytest.raises(ValueError, match="T: expected an int from 1 to 8"):
         plotting.plot_unrolled_rnn(0)
@@ -523,7 +523,7 @@ def test_margin_figures_draw_psi_curves_and_weight_rays():
     ray = ax.lines[2]                                          # class 1's ray points along +y
     assert np.allclose(ray.get_xdata(), 0) and ray.get_ydata()[1] > 0
     plt.close(fig)
-    with pytest.raises(ValueError, match=re.escape("panels[0]: expected F of shape (15, 2), got shape (15, 3)")):
+    with pytest.raises(ValueError, match=re.escape("panels[0]: expected X of shape (15, 2), got shape (15, 3)")):
         plotting.plot_angular_features([(np.zeros((15, 3)), W)], y)
     with pytest.raises(ValueError, match=re.escape("quantile: expected a number in (0, 1], got 0")):
         plotting.plot_angular_features([(np.zeros((15, 2)), W)], y, quantile=0)

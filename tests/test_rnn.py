@@ -19,29 +19,29 @@ seeds = st.integers(0, 2**32 - 1)
 sizes = st.integers(1, 4)
 
 
-def resolvable(grads, J, h=1e-5, tol=1e-7):
+def resolvable(grads, J, eps=1e-5, tol=1e-7):
     """True when every gradient is exactly zero or large enough for central differences to
-    resolve at ``tol`` (rounding noise about eps |J| / h, as in tests/test_conv.py): a
+    resolve at ``tol`` (rounding noise about eps_mach |J| / eps, as in tests/test_conv.py): a
     gradient that has vanished through time to 1e-15 cannot be checked against a difference
     quotient that is 0 or noise."""
-    noise = np.finfo(np.float64).eps * max(abs(J), 1.0) / h
+    noise = np.finfo(np.float64).eps * max(abs(J), 1.0) / eps
     return all(np.linalg.norm(g) == 0 or np.linalg.norm(g) > noise / tol for g in grads)
 
 
-def draw(rng, N, T, D, H, scale=0.6, dtype=np.float64):
+def draw(rng, N, T, D, M, scale=0.6, dtype=np.float64):
     X = rng.standard_normal((N, T, D)).astype(dtype)
-    h0 = rng.standard_normal((N, H)).astype(dtype)
-    Wx = (scale * rng.standard_normal((D, H))).astype(dtype)
-    Wh = (scale * rng.standard_normal((H, H))).astype(dtype)
-    b = rng.standard_normal(H).astype(dtype)
+    h0 = rng.standard_normal((N, M)).astype(dtype)
+    Wx = (scale * rng.standard_normal((D, M))).astype(dtype)
+    Wh = (scale * rng.standard_normal((M, M))).astype(dtype)
+    b = rng.standard_normal(M).astype(dtype)
     return X, h0, Wx, Wh, b
 
 
 @FAST
-@given(seed=seeds, N=sizes, D=sizes, H=sizes)
-def test_step_backward_matches_finite_differences(seed, N, D, H):
+@given(seed=seeds, N=sizes, D=sizes, M=sizes)
+def test_step_backward_matches_finite_differences(seed, N, D, M):
     rng = np.random.default_rng(seed)
-    X, h0, Wx, Wh, b = draw(rng, N, 1, D, H)
+    X, h0, Wx, Wh, b = draw(rng, N, 1, D, M)
     x = X[:, 0].copy()
     _, cache = rnn.rnn_step_forward(x, h0, Wx, Wh, b)
     check_gradients(lambda *a: rnn.rnn_step_forward(*a)[0], [x, h0, Wx, Wh, b],
@@ -49,10 +49,10 @@ def test_step_backward_matches_finite_differences(seed, N, D, H):
 
 
 @FAST
-@given(seed=seeds, N=sizes, T=st.integers(1, 6), D=sizes, H=sizes)
-def test_rnn_backward_matches_finite_differences(seed, N, T, D, H):
+@given(seed=seeds, N=sizes, T=st.integers(1, 6), D=sizes, M=sizes)
+def test_rnn_backward_matches_finite_differences(seed, N, T, D, M):
     rng = np.random.default_rng(seed)
-    args = list(draw(rng, N, T, D, H))
+    args = list(draw(rng, N, T, D, M))
     _, cache = rnn.rnn_forward(*args)
     # A random upstream gradient at every step: all five gradients, every path.
     check_gradients(lambda *a: rnn.rnn_forward(*a)[0], args,
@@ -60,14 +60,14 @@ def test_rnn_backward_matches_finite_differences(seed, N, T, D, H):
 
 
 @FAST
-@given(seed=seeds, N=sizes, T=st.integers(2, 6), D=sizes, H=sizes)
-def test_upstream_only_at_the_last_step(seed, N, T, D, H):
+@given(seed=seeds, N=sizes, T=st.integers(2, 6), D=sizes, M=sizes)
+def test_upstream_only_at_the_last_step(seed, N, T, D, M):
     """A sequence classifier: the loss reads h_T only, and still every step gets a gradient."""
     rng = np.random.default_rng(seed)
-    args = list(draw(rng, N, T, D, H))
+    args = list(draw(rng, N, T, D, M))
     Hs, cache = rnn.rnn_forward(*args)
     dHs = np.zeros_like(Hs)
-    dHs[:, -1] = rng.standard_normal((N, H))
+    dHs[:, -1] = rng.standard_normal((N, M))
     grads = rnn.rnn_backward(dHs, cache)
     assume(resolvable(grads, np.sum(dHs * Hs)))
     check_gradients(lambda *a: rnn.rnn_forward(*a)[0], args, grads, dout=dHs, tol=1e-7)
@@ -75,10 +75,10 @@ def test_upstream_only_at_the_last_step(seed, N, T, D, H):
 
 
 @FAST
-@given(seed=seeds, N=sizes, T=st.integers(1, 6), D=sizes, H=sizes)
-def test_sequence_is_a_loop_of_steps(seed, N, T, D, H):
+@given(seed=seeds, N=sizes, T=st.integers(1, 6), D=sizes, M=sizes)
+def test_sequence_is_a_loop_of_steps(seed, N, T, D, M):
     rng = np.random.default_rng(seed)
-    X, h0, Wx, Wh, b = draw(rng, N, T, D, H)
+    X, h0, Wx, Wh, b = draw(rng, N, T, D, M)
     Hs, cache = rnn.rnn_forward(X, h0, Wx, Wh, b)
     dHs = rng.standard_normal(Hs.shape)
     h, caches = h0, []
@@ -96,12 +96,12 @@ def test_sequence_is_a_loop_of_steps(seed, N, T, D, H):
 
 
 @FAST
-@given(seed=seeds, N=sizes, T=st.integers(1, 9), k=st.integers(1, 4), D=sizes, H=sizes)
-def test_truncated_bptt_is_the_gradient_of_the_cut_graph(seed, N, T, k, D, H):
+@given(seed=seeds, N=sizes, T=st.integers(1, 9), k=st.integers(1, 4), D=sizes, M=sizes)
+def test_truncated_bptt_is_the_gradient_of_the_cut_graph(seed, N, T, k, D, M):
     """Chunks of k steps, each after the first started from its predecessor's last state held
     constant: the per-chunk full gradients, summed, are the truncated gradient."""
     rng = np.random.default_rng(seed)
-    X, h0, Wx, Wh, b = draw(rng, N, T, D, H)
+    X, h0, Wx, Wh, b = draw(rng, N, T, D, M)
     Hs, cache = rnn.rnn_forward(X, h0, Wx, Wh, b)
     dHs = rng.standard_normal(Hs.shape)
     dX, dh0, dWx, dWh, db = rnn.rnn_backward(dHs, cache, bptt_steps=k)
@@ -137,47 +137,47 @@ def test_truncation_changes_the_gradient_of_long_paths():
 
 
 @FAST
-@given(seed=seeds, N=sizes, T=st.integers(1, 5), D=sizes, H=sizes)
-def test_step_jacobians_match_finite_differences_and_chain(seed, N, T, D, H):
+@given(seed=seeds, N=sizes, T=st.integers(1, 5), D=sizes, M=sizes)
+def test_step_jacobians_match_finite_differences_and_chain(seed, N, T, D, M):
     rng = np.random.default_rng(seed)
-    X, h0, Wx, Wh, b = draw(rng, N, T, D, H)
+    X, h0, Wx, Wh, b = draw(rng, N, T, D, M)
     Hs, cache = rnn.rnn_forward(X, h0, Wx, Wh, b)
-    J = rnn.rnn_step_jacobians(cache)
-    assert J.shape == (N, T, H, H)
+    A = rnn.rnn_step_jacobians(cache)
+    assert A.shape == (N, T, M, M)
     prev = np.concatenate([h0[:, None], Hs[:, :-1]], axis=1)
     for t in range(T):
-        for i in range(H):                          # row i of J_t: gradient of h_{t,i}
-            e = np.zeros((N, H))
+        for i in range(M):                          # row i of A_t: gradient of h_{t,i}
+            e = np.zeros((N, M))
             e[:, i] = 1.0
             num = numerical_gradient_array(
                 lambda hp: rnn.rnn_step_forward(X[:, t], hp, Wx, Wh, b)[0], prev[:, t].copy(), e)
-            np.testing.assert_allclose(J[:, t, i, :], num, rtol=1e-6, atol=1e-8)
-    # g^T J_T ... J_1 is what BPTT delivers to h0 when the loss reads h_T only.
-    g = rng.standard_normal((N, H))
+            np.testing.assert_allclose(A[:, t, i, :], num, rtol=1e-6, atol=1e-8)
+    # g^T A_T ... A_1 is what BPTT delivers to h0 when the loss reads h_T only.
+    g = rng.standard_normal((N, M))
     dHs = np.zeros_like(Hs)
     dHs[:, -1] = g
     row = g[:, None, :]
     for t in reversed(range(T)):
-        row = row @ J[:, t]
+        row = row @ A[:, t]
     np.testing.assert_allclose(rnn.rnn_backward(dHs, cache)[1], row[:, 0], rtol=1e-10, atol=1e-13)
 
 
 @FAST
-@given(seed=seeds, N=sizes, T=sizes, D=sizes, H=sizes)
-def test_jacobian_product_norms_match_finite_differences(seed, N, T, D, H):
-    """nu_d = ||dh_T / dh_{T-d}||_2: restart the sequence at step T - d from the state there,
+@given(seed=seeds, N=sizes, T=sizes, D=sizes, M=sizes)
+def test_jacobian_product_norms_match_finite_differences(seed, N, T, D, M):
+    """||dh_T / dh_{T-d}||_2 at distance d: restart the sequence at step T - d from the state there,
     differentiate the last state by central differences, and take the spectral norm."""
     rng = np.random.default_rng(seed)
-    X, h0, Wx, Wh, b = draw(rng, N, T, D, H, scale=0.9)
+    X, h0, Wx, Wh, b = draw(rng, N, T, D, M, scale=0.9)
     Hs, cache = rnn.rnn_forward(X, h0, Wx, Wh, b)
     norms = rnn.jacobian_product_norms(cache)
     assert norms.shape == (T + 1, N) and np.all(norms[0] == 1.0)
     states = np.concatenate([h0[:, None], Hs], axis=1)          # h_0, ..., h_T
     for d in range(1, T + 1):
         start = states[:, T - d]
-        jac = np.empty((N, H, H))
-        for j in range(H):                                      # column j: d h_T / d (h_{T-d})_j
-            e = np.zeros((N, H))
+        jac = np.empty((N, M, M))
+        for j in range(M):                                      # column j: d h_T / d (h_{T-d})_j
+            e = np.zeros((N, M))
             e[:, j] = 1e-6
             plus = rnn.rnn_forward(X[:, T - d:], start + e, Wx, Wh, b)[0][:, -1]
             minus = rnn.rnn_forward(X[:, T - d:], start - e, Wx, Wh, b)[0][:, -1]
@@ -246,15 +246,15 @@ def test_error_messages():
         rnn.rnn_step_forward(X, h0, Wx, Wh, b)
     with pytest.raises(ValueError, match=re.escape("Wx: expected 4 rows to match X's D = 4 (X has shape (2, 3, 4)), got Wx of shape (3, 5)")):
         rnn.rnn_forward(X, h0, Wx[:3], Wh, b)
-    with pytest.raises(ValueError, match=re.escape("Wh: expected shape (5, 5) to match Wx's H = 5, got shape (5, 4)")):
+    with pytest.raises(ValueError, match=re.escape("Wh: expected shape (5, 5) to match Wx's M = 5, got shape (5, 4)")):
         rnn.rnn_forward(X, h0, Wx, Wh[:, :4], b)
-    with pytest.raises(ValueError, match=re.escape("Wh: expected a 2-D array of shape (H, H), got shape (5,)")):
+    with pytest.raises(ValueError, match=re.escape("Wh: expected a 2-D array of shape (M, M), got shape (5,)")):
         rnn.rnn_forward(X, h0, Wx, Wh[0], b)
-    with pytest.raises(ValueError, match=re.escape("b: expected shape (5,) to match Wx's H = 5, got shape (4,)")):
+    with pytest.raises(ValueError, match=re.escape("b: expected shape (5,) to match Wx's M = 5, got shape (4,)")):
         rnn.rnn_forward(X, h0, Wx, Wh, b[:4])
-    with pytest.raises(ValueError, match=re.escape("h0: expected shape (2, 5) (N samples, H hidden units), got shape (3, 5)")):
+    with pytest.raises(ValueError, match=re.escape("h0: expected shape (2, 5) (N samples, M hidden units), got shape (3, 5)")):
         rnn.rnn_forward(X, np.zeros((3, 5)), Wx, Wh, b)
-    with pytest.raises(ValueError, match=re.escape("h_prev: expected shape (2, 5) (N samples, H hidden units), got shape (2, 4)")):
+    with pytest.raises(ValueError, match=re.escape("h_prev: expected shape (2, 5) (N samples, M hidden units), got shape (2, 4)")):
         rnn.rnn_step_forward(X[:, 0], h0[:, :4], Wx, Wh, b)
     bad = X.copy()
     bad[1, 2, 3] = np.nan

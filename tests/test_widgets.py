@@ -119,13 +119,13 @@ def test_rnn_gradient_explorer_draws_norms_under_the_bound(monkeypatch):
     real = plotting.plot_gradient_norms
     monkeypatch.setattr(plotting, "plot_gradient_norms",
                         lambda d, n, b, **kw: drawn.append((d, n, b)) or real(d, n, b, **kw))
-    w = widgets.rnn_gradient_explorer(rho=0.8, T=20, H=8, N=4)
+    w = widgets.rnn_gradient_explorer(rho=0.8, T=20, M=8, N=4)
     w.update()
     distance, norms, bounds = drawn[-1]
-    (label, nu), (_, bound) = next(iter(norms.items())), next(iter(bounds.items()))
+    (label, mean_norms), (_, bound) = next(iter(norms.items())), next(iter(bounds.items()))
     assert label == r"$\rho = 0.8$" and distance.tolist() == list(range(21))
     np.testing.assert_allclose(bound, 0.8 ** np.arange(21))
-    assert nu[0] == 1.0 and np.all(nu <= bound * (1 + 1e-10))     # the sigma_max bound holds
+    assert mean_norms[0] == 1.0 and np.all(mean_norms <= bound * (1 + 1e-10))  # ||W_h||_2 bound
     w.children[0].value = 2.0                                         # rho
     w.children[2].value = 30                                          # T
     w.update()

@@ -1,4 +1,4 @@
-"""Figures of the margin-softmax chapter: the margin function psi(theta) against cos(theta),
+"""Figures of the margin-softmax chapter: the margin function psi(varphi) against cos(varphi),
 and learned 2-D features with the directions of their class weights.
 """
 
@@ -14,10 +14,10 @@ __all__ = [
 
 
 def plot_margin_functions(ms=(1, 2, 3, 4), ax=None):
-    r"""The L-Softmax margin function :math:`\psi(\theta)` on :math:`[0, \pi]` for several m.
+    r"""The L-Softmax margin function :math:`\psi(\varphi)` on :math:`[0, \pi]` for several m.
 
-    Values come from :func:`bpnet_lib.margin.psi`; :math:`m = 1` is :math:`\cos\theta`.
-    The breakpoints :math:`\theta = j\pi/m`, where the pieces meet at :math:`-(2j - 1)`,
+    Values come from :func:`bpnet_lib.margin.psi`; :math:`m = 1` is :math:`\cos\varphi`.
+    The breakpoints :math:`\varphi = j\pi/m`, where the pieces meet at :math:`-(2j - 1)`,
     are marked with dots.
 
     Parameters
@@ -39,18 +39,18 @@ def plot_margin_functions(ms=(1, 2, 3, 4), ax=None):
         fig, ax = plt.subplots(figsize=(6, 3.6))
     else:
         fig = ax.figure
-    theta = np.linspace(0, np.pi, 721)
+    varphi = np.linspace(0, np.pi, 721)
     for m in ms:
         style = dict(ls="--", color="0.3") if m == 1 else {}
-        (line,) = ax.plot(theta, psi(theta, m), lw=1.8,
-                          label=r"$\cos\theta$ ($m = 1$)" if m == 1 else f"$m = {m}$", **style)
+        (line,) = ax.plot(varphi, psi(varphi, m), lw=1.8,
+                          label=r"$\cos\varphi$ ($m = 1$)" if m == 1 else f"$m = {m}$", **style)
         if m > 1:
             tb = np.arange(1, m) * np.pi / m
             ax.plot(tb, psi(tb, m), "o", ms=4, color=line.get_color())
     ax.set_xticks(np.linspace(0, np.pi, 5))
     ax.set_xticklabels(["0", r"$\pi/4$", r"$\pi/2$", r"$3\pi/4$", r"$\pi$"])
-    ax.set_xlabel(r"angle $\theta$ between feature and target weight")
-    ax.set_ylabel(r"$\psi(\theta)$")
+    ax.set_xlabel(r"angle $\varphi$ between feature and target weight")
+    ax.set_ylabel(r"$\psi(\varphi)$")
     ax.axhline(0, color="0.8", lw=0.8, zorder=0)
     ax.legend(frameon=False)
     fig.tight_layout()
@@ -62,8 +62,9 @@ def plot_angular_features(panels, y, titles=None, quantile=0.95, axes=None):
 
     Parameters
     ----------
-    panels : sequence of (F, W)
-        ``F`` of shape (N, 2), the features; ``W`` of shape (2, K), the class weights.
+    panels : sequence of (X, W)
+        ``X`` of shape (N, 2), the features (rows :math:`\\mathbf{x}_n^\\top`); ``W`` of
+        shape (2, K), the class weights.
     y : array_like of int, shape (N,)
         Class labels in 0..K-1 (K <= 10), shared by the panels.
     titles : sequence of str, optional
@@ -82,11 +83,11 @@ def plot_angular_features(panels, y, titles=None, quantile=0.95, axes=None):
         raise ValueError(f"quantile: expected a number in (0, 1], got {quantile!r}")
     panels = list(panels)
     if not panels:
-        raise ValueError("panels: expected at least one (F, W) pair, got none")
-    for i, (F, W) in enumerate(panels):
-        F, W = np.asarray(F), np.asarray(W)
-        if F.shape != (len(y), 2):
-            raise ValueError(f"panels[{i}]: expected F of shape ({len(y)}, 2), got shape {F.shape}")
+        raise ValueError("panels: expected at least one (X, W) pair, got none")
+    for i, (X, W) in enumerate(panels):
+        X, W = np.asarray(X), np.asarray(W)
+        if X.shape != (len(y), 2):
+            raise ValueError(f"panels[{i}]: expected X of shape ({len(y)}, 2), got shape {X.shape}")
         if W.ndim != 2 or W.shape[0] != 2 or W.shape[1] > 10:
             raise ValueError(f"panels[{i}]: expected W of shape (2, K) with K <= 10, got shape {W.shape}")
     if axes is None:
@@ -95,13 +96,13 @@ def plot_angular_features(panels, y, titles=None, quantile=0.95, axes=None):
     else:
         fig = axes[0].figure
     colors = plt.get_cmap("tab10").colors
-    for i, (F, W) in enumerate(panels):
-        F, W = np.asarray(F), np.asarray(W)
+    for i, (X, W) in enumerate(panels):
+        X, W = np.asarray(X), np.asarray(W)
         ax = axes[i]
-        reach = 1.15 * np.quantile(np.linalg.norm(F, axis=1), quantile)
+        reach = 1.15 * np.quantile(np.linalg.norm(X, axis=1), quantile)
         for k in range(W.shape[1]):
             sel = y == k
-            ax.scatter(F[sel, 0], F[sel, 1], s=5, alpha=0.6, color=colors[k], label=str(k))
+            ax.scatter(X[sel, 0], X[sel, 1], s=5, alpha=0.6, color=colors[k], label=str(k))
             v = W[:, k] / np.linalg.norm(W[:, k])
             ax.plot([0, reach * v[0]], [0, reach * v[1]], color=colors[k], lw=1.6)
             ax.plot([0, reach * v[0]], [0, reach * v[1]], color="k", lw=0.4)

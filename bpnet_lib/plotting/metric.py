@@ -19,13 +19,13 @@ def plot_contrastive_pair_loss(margin=1.0, d_max=None, ax=None):
     r"""The contrastive loss of one pair, and its derivative, against the distance :math:`d`.
 
     Similar pair: :math:`d^2` (derivative :math:`2d`); dissimilar pair:
-    :math:`\max(0, m - d)^2` (derivative :math:`-2\max(0, m - d)`). Values come from
+    :math:`\max(0, \Delta - d)^2` (derivative :math:`-2\max(0, \Delta - d)`). Values come from
     :func:`bpnet_lib.metric.contrastive_loss` on two points at distance :math:`d`.
 
     Parameters
     ----------
     margin : float, default 1.0
-        :math:`m > 0`.
+        :math:`\Delta > 0`.
     d_max : float, optional
         Right end of the axis; ``2 * margin`` if omitted.
     ax : sequence of 2 matplotlib.axes.Axes, optional
@@ -56,7 +56,7 @@ def plot_contrastive_pair_loss(margin=1.0, d_max=None, ax=None):
         a.axhline(0, color="0.7", lw=0.8)
         a.set_xlabel("distance $d$")
         a.set_title(title)
-    ax[0].text(margin, ax[0].get_ylim()[1] * 0.9, " $m$", color="0.4")
+    ax[0].text(margin, ax[0].get_ylim()[1] * 0.9, r" $\Delta$", color="0.4")
     ax[0].legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -65,17 +65,19 @@ def plot_contrastive_pair_loss(margin=1.0, d_max=None, ax=None):
 def plot_triplet_regions(anchor, positive, margin, negatives=None, lim=2.5, ax=None):
     r"""Where a negative makes a triplet hard, semi-hard or easy, for a fixed anchor and positive.
 
-    With :math:`d_p = \lVert a - p\rVert^2`, a negative :math:`n` is *hard* inside the
-    circle :math:`\lVert a - n\rVert^2 < d_p`, *semi-hard* in the ring up to
-    :math:`\lVert a - n\rVert^2 < d_p + \alpha`, and *easy* (zero loss) outside. The
+    With :math:`d_+ = \lVert \mathbf{x}_a - \mathbf{x}_+\rVert^2`, a negative :math:`\mathbf{x}_-`
+    is *hard* inside the circle :math:`\lVert \mathbf{x}_a - \mathbf{x}_-\rVert^2 < d_+`,
+    *semi-hard* in the ring up to :math:`\lVert \mathbf{x}_a - \mathbf{x}_-\rVert^2 < d_+ + \Delta`,
+    and *easy* (zero loss) outside. The
     regions are coloured by :func:`bpnet_lib.metric.triplet_kinds` on a grid.
 
     Parameters
     ----------
     anchor, positive : array_like, shape (2,)
+        :math:`\mathbf{x}_a` and :math:`\mathbf{x}_+`.
     margin : float
-        :math:`\alpha \ge 0`.
-    negatives : array_like, shape (M, 2), optional
+        :math:`\Delta \ge 0`.
+    negatives : array_like, shape (N, 2), optional
         Points to mark, e.g. the negatives of a batch.
     lim : float, default 2.5
         Half-width of the square drawn around the anchor.
@@ -116,7 +118,7 @@ def plot_triplet_regions(anchor, positive, margin, negatives=None, lim=2.5, ax=N
         ax.plot([], [], "s", color=colour, ms=10, label=name)
     ax.legend(loc="upper left", frameon=True, fontsize=8)
     ax.set_aspect("equal")
-    ax.set_title(rf"negatives by kind, $\alpha = {margin:g}$")
+    ax.set_title(rf"negatives by kind, $\Delta = {margin:g}$")
     return fig
 
 
@@ -126,7 +128,7 @@ def plot_feature_clouds(panels, y, centers=None, titles=None, axes=None):
     Parameters
     ----------
     panels : sequence of array_like, each shape (N, 2)
-        Feature sets to compare (e.g. trained with and without center loss).
+        Feature sets :math:`X` to compare (e.g. trained with and without center loss).
     y : array_like, shape (N,)
         Integer class labels, shared by the panels.
     centers : sequence of (array_like of shape (K, 2) or None), optional

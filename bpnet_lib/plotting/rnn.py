@@ -14,7 +14,8 @@ def plot_unrolled_rnn(T=4, loss_at="all", ax=None):
     """The tanh RNN unrolled over ``T`` steps: inputs, hidden states, losses and both passes.
 
     Forward edges are grey and labelled with the shared weight they apply (:math:`W_x` on
-    every input edge, :math:`W_h` on every recurrent edge). The gradient paths of BPTT are
+    every input edge, :math:`W_h` on every recurrent edge); :math:`\\ell_t` is the loss term
+    that reads :math:`h_t`. The gradient paths of BPTT are
     drawn in red, against the arrows: from each loss term down to its state, and from each
     state back to the one before it.
 
@@ -65,7 +66,7 @@ def plot_unrolled_rnn(T=4, loss_at="all", ax=None):
         # backward through time: h_t -> h_{t-1}
         arrow((x - r, -0.1), ((t - 1) * dx + r, -0.1), red, lw=1.8, ls="--")
         if loss_at == "all" or t == T:
-            node(x, 1.5, f"$L_{t}$", "#fdf0e6", "#b35806")
+            node(x, 1.5, rf"$\ell_{t}$", "#fdf0e6", "#b35806")
             arrow((x - 0.06, r), (x - 0.06, 1.5 - r), grey)
             arrow((x + 0.08, 1.5 - r), (x + 0.08, r), red, lw=1.8, ls="--")
     ax.plot([], [], color=grey, label="forward (shared weights)")
