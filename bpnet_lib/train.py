@@ -69,7 +69,8 @@ class EarlyStopping:
     then a copy of every parameter is kept. ``patience`` epochs in a row without an
     improvement stop training. Whenever training ends -- stopped early or not -- ``fit``
     calls :meth:`restore`, which copies the kept parameters back into the model in place,
-    so the model ``fit`` leaves behind is the one of epoch :attr:`best_epoch`.
+    so the model ``fit`` leaves behind is the one of epoch ``best_epoch`` (also recorded in
+    ``History.best_epoch``).
 
     Parameters
     ----------
