@@ -6,7 +6,7 @@ sets two BLAS/OpenMP threads). PyTorch is needed only here, never by the book or
 What is measured, forward + backward (``conv2d_forward`` then ``conv2d_backward``):
 
 1. the vectorised functions against ``conv2d_forward_naive`` / ``conv2d_backward_naive``
-   on (N=32, C=3, 32x32, F=16, k=3, s=1, p=1): the naive pair is run once, on the whole
+   on (N=32, C=3, 32x32, F=16, k_h=k_w=3, s_h=s_w=1, p=1): the naive pair is run once, on the whole
    batch, unless ``--naive-batch`` asks for a slice (then its time is scaled by N / slice);
 2. against ``torch.nn.functional.conv2d`` + ``backward`` on CPU, both libraries on two
    threads (``torch.set_num_threads(2)``; NumPy's BLAS through threadpoolctl), float64 and
@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from bpnet_lib import conv as cv  # noqa: E402
 
 THREADS = 2
-SHAPES = [  # (N, C, n_h=n_w, F, k, s, p)
+SHAPES = [  # (N, C, n_h=n_w, F, k_h=k_w, s_h=s_w, p)
     (32, 3, 32, 16, 3, 1, 1),
     (64, 16, 16, 32, 3, 2, 1),
     (8, 64, 28, 64, 5, 1, 2),
@@ -57,18 +57,18 @@ NAIVE_TARGET = 20.0  # vectorised at least this many times faster than the naive
 
 
 def make_data(shape, dtype, seed=0):
-    N, C, n_hw, F, k, s, p = shape
+    N, C, n_hw, F, k, stride, p = shape
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, C, n_hw, n_hw)).astype(dtype)
     W = (rng.standard_normal((F, C, k, k)) / np.sqrt(C * k * k)).astype(dtype)
     b = rng.standard_normal(F).astype(dtype)
-    out_hw = cv.conv_output_size(n_hw, k, s, p)
+    out_hw = cv.conv_output_size(n_hw, k, stride, p)
     dY = rng.standard_normal((N, F, out_hw, out_hw)).astype(dtype)
     return X, W, b, dY
 
 
-def numpy_pass(X, W, b, dY, s, p):
-    Y, cache = cv.conv2d_forward(X, W, b, s, p)
+def numpy_pass(X, W, b, dY, stride, p):
+    Y, cache = cv.conv2d_forward(X, W, b, stride, p)
     return cv.conv2d_backward(dY, cache)
 
 
@@ -88,15 +88,15 @@ def inner_count(seconds_per_call):
 
 
 def bench_naive(naive_batch):
-    N, C, n_hw, F, k, s, p = SHAPES[0]
+    N, C, n_hw, F, k, stride, p = SHAPES[0]
     X, W, b, dY = make_data(SHAPES[0], np.float64)
-    fast = timed(lambda: numpy_pass(X, W, b, dY, s, p), 20)
+    fast = timed(lambda: numpy_pass(X, W, b, dY, stride, p), 20)
     n = N if naive_batch is None else naive_batch
     t0 = time.perf_counter()
-    Y, cache = cv.conv2d_forward_naive(X[:n], W, b, s, p)
+    Y, cache = cv.conv2d_forward_naive(X[:n], W, b, stride, p)
     grads = cv.conv2d_backward_naive(dY[:n], cache)
     naive = (time.perf_counter() - t0) * N / n
-    for g, g_fast in zip(grads, cv.conv2d_backward(dY[:n], cv.conv2d_forward(X[:n], W, b, s, p)[1])):
+    for g, g_fast in zip(grads, cv.conv2d_backward(dY[:n], cv.conv2d_forward(X[:n], W, b, stride, p)[1])):
         np.testing.assert_allclose(g, g_fast, rtol=1e-12, atol=1e-12)
     how = "one run on the whole batch" if n == N else f"one run on {n} of {N} images, time x {N / n:g}"
     return fast, naive, how
@@ -104,8 +104,8 @@ def bench_naive(naive_batch):
 
 def gemm_gflops(shape, dtype):
     """NumPy's matmul alone on the forward GEMM's shapes: (F, C k k) @ (C k k, N n_h' n_w')."""
-    N, C, n_hw, F, k, s, p = shape
-    out_hw = cv.conv_output_size(n_hw, k, s, p)
+    N, C, n_hw, F, k, stride, p = shape
+    out_hw = cv.conv_output_size(n_hw, k, stride, p)
     rng = np.random.default_rng(1)
     A = rng.standard_normal((F, C * k * k)).astype(dtype)
     B = rng.standard_normal((C * k * k, N * out_hw * out_hw)).astype(dtype)
@@ -115,8 +115,8 @@ def gemm_gflops(shape, dtype):
 
 def pass_memory(shape, dtype):
     """Bytes of the whole im2col matrix, of the library's column block, and the traced peak."""
-    N, C, n_hw, F, k, s, p = shape
-    out_hw = cv.conv_output_size(n_hw, k, s, p)
+    N, C, n_hw, F, k, stride, p = shape
+    out_hw = cv.conv_output_size(n_hw, k, stride, p)
     X, W, b, dY = make_data(shape, dtype)
     itemsize = np.dtype(dtype).itemsize
     whole = C * k * k * N * out_hw * out_hw * itemsize
@@ -126,7 +126,7 @@ def pass_memory(shape, dtype):
     def measured():  # a new thread starts with no scratch buffers, so they are traced too
         tracemalloc.start()
         tracemalloc.reset_peak()
-        numpy_pass(X, W, b, dY, s, p)
+        numpy_pass(X, W, b, dY, stride, p)
         peak.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
 
@@ -143,33 +143,33 @@ def bench_torch(repeats, pause):
     rows = []
     for dtype in (np.float64, np.float32):
         for shape in SHAPES:
-            N, C, n_hw, F, k, s, p = shape
+            N, C, n_hw, F, k, stride, p = shape
             X, W, b, dY = make_data(shape, dtype)
             tX, tW, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
             tdY = torch.tensor(dY)
 
             def torch_pass():
                 tX.grad = tW.grad = tb.grad = None
-                torch.nn.functional.conv2d(tX, tW, tb, stride=s, padding=p).backward(tdY)
+                torch.nn.functional.conv2d(tX, tW, tb, stride=stride, padding=p).backward(tdY)
 
-            ours = numpy_pass(X, W, b, dY, s, p)
+            ours = numpy_pass(X, W, b, dY, stride, p)
             torch_pass()
             tol = 1e-9 if dtype == np.float64 else 2e-3
             for g, t in zip(ours, (tX.grad, tW.grad, tb.grad)):
                 scale = np.abs(t.numpy()).max()
                 np.testing.assert_allclose(g, t.numpy(), rtol=tol, atol=tol * scale)
-            inner = inner_count(timed(lambda: numpy_pass(X, W, b, dY, s, p), 3))
+            inner = inner_count(timed(lambda: numpy_pass(X, W, b, dY, stride, p), 3))
             t_np, t_torch = [], []
             for r in range(repeats):
                 order = ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy")
                 for lib in order:
                     time.sleep(pause)
                     if lib == "numpy":
-                        t_np.append(timed(lambda: numpy_pass(X, W, b, dY, s, p), inner))
+                        t_np.append(timed(lambda: numpy_pass(X, W, b, dY, stride, p), inner))
                     else:
                         t_torch.append(timed(torch_pass, inner))
             ratio = float(np.median(np.array(t_np) / np.array(t_torch)))
-            out_hw = cv.conv_output_size(n_hw, k, s, p)
+            out_hw = cv.conv_output_size(n_hw, k, stride, p)
             flops = 3 * 2 * F * C * k * k * N * out_hw * out_hw
             whole, block, peak = pass_memory(shape, dtype)
             rows.append(dict(
@@ -182,14 +182,14 @@ def bench_torch(repeats, pause):
     return rows, torch.__version__
 
 
-HEADER = (f"{'dtype':8} {'(N, C, n_h=n_w, F, k, s, p)':28} {'numpy ms':>9} {'torch ms':>9} "
+HEADER = (f"{'dtype':8} {'(N, C, n_h=n_w, F, k_h=k_w, s_h=s_w, p)':40} {'numpy ms':>9} {'torch ms':>9} "
           f"{'ratio':>6} {'target':>7} {'ok':>3} {'GFLOP/s':>8} {'GEMM GFLOP/s':>13} "
           f"{'im2col bytes':>13} {'block bytes':>12} {'traced peak':>12}")
 
 
 def format_row(r):
     ok = "yes" if r["ratio"] <= r["target"] else "NO"
-    return (f"{r['dtype']:8} {str(r['shape']):28} {r['numpy_ms']:9.2f} {r['torch_ms']:9.2f} "
+    return (f"{r['dtype']:8} {str(r['shape']):40} {r['numpy_ms']:9.2f} {r['torch_ms']:9.2f} "
             f"{r['ratio']:6.2f} {'<= ' + format(r['target'], 'g'):>7} {ok:>3} {r['gflops']:8.1f} "
             f"{r['gemm_gflops']:13.1f} {r['whole_bytes']:13,d} {r['block_bytes']:12,d} {r['traced_peak']:12,d}")
 
@@ -219,7 +219,7 @@ def main():
     speedup = naive / fast
     naive_lines = [
         "",
-        "vectorised vs naive loops, float64, (N, C, n_h=n_w, F, k, s, p) = " + str(SHAPES[0]),
+        "vectorised vs naive loops, float64, (N, C, n_h=n_w, F, k_h=k_w, s_h=s_w, p) = " + str(SHAPES[0]),
         f"  vectorised {1e3 * fast:.2f} ms, naive {1e3 * naive:.0f} ms ({how}): "
         f"{speedup:.0f}x faster (target >= {NAIVE_TARGET:g}x: {'yes' if speedup >= NAIVE_TARGET else 'NO'})",
     ]

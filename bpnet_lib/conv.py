@@ -1,8 +1,8 @@
 r"""2-D convolution as an affine map with shared, mostly-zero weights, forward and backward.
 
 A convolution layer slides ``F`` kernels of shape ``(C, kh, kw)`` over a zero-padded image
-and takes, at every ``s``-th position, the sum of the products with the window under the
-kernel (a *cross-correlation*, as in PyTorch: the kernel is not flipped). Each output is
+and takes, at every ``s_h``-th row and ``s_w``-th column, the sum of the products with the
+window under the kernel (a *cross-correlation*, as in PyTorch: the kernel is not flipped). Each output is
 therefore an affine function of ``C kh kw`` inputs with weights that every position
 shares, so the layer is a fully connected layer whose matrix is mostly zeros
 (:func:`conv2d_as_matrix` builds it), and its backward is the transposed matrix: the
@@ -14,13 +14,15 @@ column back into the window it came from (``+=``: windows overlap). It does so f
 of images at a time, in buffers that stay in cache and are reused, and never builds the
 padded image: zeros are written where a window reads padding. For stride 1 the
 input gradient is a *full* correlation of ``dY`` with the kernel rotated by 180 degrees
-and with its two channel axes swapped (:math:`\tilde W`, :func:`flip_kernel`); for stride
-``s`` the same holds after ``s - 1`` zeros are inserted between the entries of ``dY``
-(:math:`\operatorname{dil}_s`, :func:`dilate`), not after each entry is repeated ``s`` times.
+and with its two channel axes swapped (:math:`\tilde W`, :func:`flip_kernel`); for strides
+``(s_h, s_w)`` the same holds after ``s_h - 1`` zero rows and ``s_w - 1`` zero columns are
+inserted between the entries of ``dY`` (:math:`\operatorname{dil}_{s_h,s_w}`, :func:`dilate`),
+not after each entry is repeated over an ``s_h x s_w`` block.
 
 Names follow the book: images ``X`` of shape ``(N, C, n_h, n_w)``, kernels (the layer's
 weights) ``W`` of shape ``(F, C, kh, kw)``, one bias per filter ``b`` of shape ``(F,)``,
-outputs ``Y`` of shape ``(N, F, n_h', n_w')``; ``dX``, ``dW``, ``db`` and ``dY`` are the
+outputs ``Y`` of shape ``(N, F, n_h', n_w')``; ``stride`` is ``(s_h, s_w)`` (rows, columns)
+and ``padding`` ``(p_h, p_w)``, an int meaning the same on both axes; ``dX``, ``dW``, ``db`` and ``dY`` are the
 gradients of the final scalar loss, each with the shape of its array.
 """
 
@@ -81,19 +83,19 @@ class Conv2dNaiveCache(NamedTuple):
 
 def _hyper(stride, padding) -> tuple[tuple[int, int], tuple[int, int]]:
     """Return ``stride`` and ``padding`` as (h, w) pairs: strides >= 1, paddings >= 0."""
-    s, p = pair(stride, "stride"), pair(padding, "padding")
-    if min(s) < 1:
+    strides, paddings = pair(stride, "stride"), pair(padding, "padding")
+    if min(strides) < 1:
         raise ValueError(f"stride: expected positive ints (an int or a pair (h, w)), got {stride!r}")
-    if min(p) < 0:
+    if min(paddings) < 0:
         raise ValueError(f"padding: expected non-negative ints (an int or a pair), got {padding!r}")
-    return s, p
+    return strides, paddings
 
 
-def _formula(axis: str, n: int, k: int, s: int, p: int) -> tuple[int, str]:
+def _formula(axis: str, n: int, k: int, stride: int, p: int) -> tuple[int, str]:
     """The output length along one axis and the sentence that shows how it was computed."""
-    out = (n + 2 * p - k) // s + 1
-    L, kk = ("n_h", "kh") if axis == "height" else ("n_w", "kw")
-    text = f"output {axis} ({L} + 2p - {kk})//s + 1 = ({n} + {2 * p} - {k})//{s} + 1 = {out}"
+    out = (n + 2 * p - k) // stride + 1
+    n_, k_, s_ = ("n_h", "kh", "s_h") if axis == "height" else ("n_w", "kw", "s_w")
+    text = f"output {axis} ({n_} + 2p - {k_})//{s_} + 1 = ({n} + {2 * p} - {k})//{stride} + 1 = {out}"
     return out, text
 
 
@@ -102,15 +104,16 @@ def conv_output_size(n, k, stride=1, padding=0) -> int:
 
     .. math::
 
-       n' = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1
+       n_h' = \left\lfloor \frac{n_h + 2p - k_h}{s_h} \right\rfloor + 1
 
-    along the height with :math:`n = n_h`, :math:`k = k_h` (giving :math:`n_h'`), and along
-    the width with :math:`n_w`, :math:`k_w`.
+    along the height with ``n = n_h``, ``k = k_h``, ``stride = s_h``, and along the width
+    (giving :math:`n_w'`) with :math:`n_w`, :math:`k_w`, :math:`s_w`.
 
     Parameters
     ----------
     n, k, stride, padding : int
-        Input length, kernel length, stride ``s >= 1``, zero padding ``p >= 0`` per side.
+        Input length, kernel length, stride (``s_h`` or ``s_w``, >= 1), zero padding
+        ``p >= 0`` per side.
 
     Raises
     ------
@@ -120,9 +123,9 @@ def conv_output_size(n, k, stride=1, padding=0) -> int:
     for name, value in (("n", n), ("k", k), ("stride", stride), ("padding", padding)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise ValueError(f"{name}: expected an int (one axis at a time), got {value!r}")
-    (s, _), (p, _) = _hyper(int(stride), int(padding))
+    (stride, _), (p, _) = _hyper(int(stride), int(padding))
     n, k = int(n), int(k)
-    out, text = _formula("height", n, k, s, p)
+    out, text = _formula("height", n, k, stride, p)
     if out < 1:
         raise ValueError(f"{text} must be positive")
     return out
@@ -131,8 +134,8 @@ def conv_output_size(n, k, stride=1, padding=0) -> int:
 def _output_hw(x_shape, k, stride, padding, what: str) -> tuple[int, int]:
     """(n_h', n_w') for an input of shape (N, C, n_h, n_w) and a window (kh, kw), or a ValueError."""
     out = []
-    for axis, n, kk, s, p in zip(("height", "width"), x_shape[2:], k, stride, padding):
-        o, text = _formula(axis, n, kk, s, p)
+    for axis, n, kk, s_, p in zip(("height", "width"), x_shape[2:], k, stride, padding):
+        o, text = _formula(axis, n, kk, s_, p)
         if o < 1:
             raise ValueError(f"{text} must be positive for X of shape {tuple(x_shape)} and {what}")
         out.append(o)
@@ -216,17 +219,17 @@ def _images_per_block(N: int, rows: int, P: int, itemsize: int) -> int:
     return max(1, min(N, _BLOCK_BYTES // (rows * P * itemsize)))
 
 
-def _inside(i: int, n_out: int, s: int, p: int, n_in: int):
-    """Output positions ``u`` whose input ``u s + i - p`` is not padding, and those inputs.
+def _inside(i: int, n_out: int, stride: int, p: int, n_in: int):
+    """Output positions ``u`` whose input ``u stride + i - p`` is not padding, and those inputs.
 
-    Returns two slices (outputs, inputs), or ``None`` if offset ``i`` of the window only
-    ever reads padding.
+    One axis at a time: ``stride`` is ``s_h`` (rows) or ``s_w`` (columns). Returns two slices
+    (outputs, inputs), or ``None`` if offset ``i`` of the window only ever reads padding.
     """
-    first = max(0, -((i - p) // s))  # ceil((p - i) / s)
-    last = min(n_out - 1, (n_in - 1 + p - i) // s)
+    first = max(0, -((i - p) // stride))  # ceil((p - i) / stride)
+    last = min(n_out - 1, (n_in - 1 + p - i) // stride)
     if first > last:
         return None
-    return slice(first, last + 1), _window(first * s + i - p, last - first + 1, s)
+    return slice(first, last + 1), _window(first * stride + i - p, last - first + 1, stride)
 
 
 @functools.lru_cache(maxsize=256)
@@ -390,22 +393,23 @@ def flip_kernel(W):
 
 
 def dilate(A, stride=1):
-    r"""The dilation :math:`\operatorname{dil}_s(A)`: ``s - 1`` zeros between neighbouring entries.
+    r"""The dilation :math:`\operatorname{dil}_{s_h,s_w}(A)`: zeros between neighbouring entries.
 
     .. math::
 
-       \operatorname{dil}_s(A)_{\dots,\,u s_h,\,v s_w} = A_{\dots,u,v},
+       \operatorname{dil}_{s_h,s_w}(A)_{\dots,\,u s_h,\,v s_w} = A_{\dots,u,v},
        \quad \text{zero elsewhere,}
 
-    on the last two axes. Applied to the upstream gradient ``dY`` of a convolution with
-    stride ``s``, it places each entry where its window starts.
+    on the last two axes: ``s_h - 1`` zero rows between neighbouring rows and ``s_w - 1`` zero
+    columns between neighbouring columns. Applied to the upstream gradient ``dY`` of a
+    convolution with strides ``(s_h, s_w)``, it places each entry where its window starts.
 
     Parameters
     ----------
     A : array_like, shape (..., a_h, a_w)
         For example ``dY``, shape (N, F, n_h', n_w').
     stride : int or (int, int)
-        ``s`` or ``(s_h, s_w)``.
+        ``(s_h, s_w)``; an int means the same stride on both axes.
 
     Returns
     -------
@@ -614,8 +618,8 @@ def conv2d_backward_naive(dY, cache):
 def conv2d_backward_input_flipped(dY, W, input_shape, stride=1, padding=0):
     r"""``dX`` as a forward convolution of ``dY`` with the flipped kernel (for teaching).
 
-    Insert :math:`s - 1` zeros between the entries of ``dY`` (:math:`\operatorname{dil}_s`,
-    :func:`dilate`), pad the result with :math:`k_h - 1` zero rows and :math:`k_w - 1` zero
+    Insert :math:`s_h - 1` zero rows and :math:`s_w - 1` zero columns between the entries of
+    ``dY`` (:math:`\operatorname{dil}_{s_h,s_w}`, :func:`dilate`), pad the result with :math:`k_h - 1` zero rows and :math:`k_w - 1` zero
     columns on each side (plus the :math:`r_h` rows and :math:`r_w` columns the forward's
     floor left unused, which get no gradient), correlate it with :math:`\tilde W` =
     :func:`flip_kernel` (``W`` rotated 180 degrees, F and C swapped), and cut off the
@@ -625,9 +629,9 @@ def conv2d_backward_input_flipped(dY, W, input_shape, stride=1, padding=0):
 
        \mathrm{d}X^p_{n,c,u,v}
        = \sum_{f,i,j} \tilde W_{c,f,i,j}\,
-       \operatorname{pad}\big(\operatorname{dil}_s(\mathrm{d}Y)\big)_{n,f,u+i,v+j}.
+       \operatorname{pad}\big(\operatorname{dil}_{s_h,s_w}(\mathrm{d}Y)\big)_{n,f,u+i,v+j}.
 
-    For :math:`s = 1` this is the *full* correlation of the upstream gradient with
+    For :math:`s_h = s_w = 1` this is the *full* correlation of the upstream gradient with
     :math:`\tilde W`. Uses :func:`conv2d_forward_naive`, so it is slow.
 
     Parameters

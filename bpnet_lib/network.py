@@ -414,6 +414,8 @@ class Conv2D(Layer):
     kernel_size : int or (int, int)
         ``(kh, kw)``.
     stride, padding : int or (int, int), default 1 and 0
+        The strides ``(s_h, s_w)`` and paddings ``(p_h, p_w)``, rows then columns; an int
+        means the same on both axes.
     rng : numpy.random.Generator or int or None
         Source of the initial kernels (an int seeds a new generator).
     init : str or callable, default "he"
@@ -488,7 +490,11 @@ class Conv2D(Layer):
 
 
 class _Pool2D(Layer):
-    """A pooling layer over a pair of functions of :mod:`bpnet_lib.pool`."""
+    """A pooling layer over a pair of functions of :mod:`bpnet_lib.pool`.
+
+    ``size`` is the window ``(kh, kw)`` and ``stride`` the strides ``(s_h, s_w)`` (an int means
+    the same on both axes); the stride defaults to the window, so that the windows tile.
+    """
 
     _forward = None
     _backward = None

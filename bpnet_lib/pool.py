@@ -116,7 +116,8 @@ def maxpool2d_forward(X, size=2, stride=None):
     size : int or (int, int), default 2
         The window ``(kh, kw)``.
     stride : int or (int, int), optional
-        Defaults to ``size`` (windows side by side); smaller means overlapping windows.
+        The strides ``(s_h, s_w)``. Defaults to ``size`` (windows side by side); smaller
+        means overlapping windows.
 
     Returns
     -------

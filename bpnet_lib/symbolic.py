@@ -59,11 +59,11 @@ def matrix(name: str, rows: int, cols: int) -> sympy.ImmutableMatrix:
     name : str
         The letter, e.g. ``"W"``; entries print in LaTeX as ``W_{1,2}``.
     rows, cols : int
-        The shape ``(R, C)``.
+        The shape.
 
     Returns
     -------
-    sympy.ImmutableMatrix, shape (R, C)
+    sympy.ImmutableMatrix, shape (rows, cols)
         Entry ``[i, j]`` (0-based) is the real symbol ``name_{i+1,j+1}``.
     """
     name = _check_name(name)
@@ -137,12 +137,12 @@ def flatten(M) -> list:
 
     Parameters
     ----------
-    M : sympy.Matrix of shape (R, C), a scalar expression, or a list/tuple of these
+    M : sympy.Matrix, a scalar expression, or a list/tuple of these
         Lists are flattened item after item.
 
     Returns
     -------
-    list, length R*C (summed over the items of a list)
+    list, one item per entry of ``M`` (of each item of a list, in turn)
     """
     if isinstance(M, sympy.MatrixBase):
         return list(M)  # SymPy iterates row by row
@@ -180,13 +180,13 @@ def jacobian(f, x) -> sympy.Matrix:
 
     Parameters
     ----------
-    f : sympy.Matrix of shape (P, Q), or a scalar expression (P = Q = 1)
-    x : sympy.Matrix of shape (R, C), a symbol, or a list of symbols/matrices
+    f : sympy.Matrix, or a scalar expression (one entry)
+    x : sympy.Matrix, a symbol, or a list of symbols/matrices
         The variables, flattened row-major (and item after item for a list).
 
     Returns
     -------
-    jac : sympy.Matrix, shape (P*Q, R*C)
+    jac : sympy.Matrix, one row per entry of ``f`` and one column per entry of ``x``
 
         .. math::
 
@@ -202,18 +202,18 @@ def gradient(f, x):
     Parameters
     ----------
     f : scalar expression, or a 1x1 Matrix such as ``x.T @ A @ x``
-    x : sympy.Matrix of shape (R, C), a symbol, or a list of symbols
+    x : sympy.Matrix, a symbol, or a list of symbols
         The variable.
 
     Returns
     -------
-    sympy.Matrix of shape (R, C) if ``x`` is a Matrix; a scalar expression if
+    sympy.Matrix of ``x``'s shape if ``x`` is a Matrix; a scalar expression if
     ``x`` is a symbol; a column Matrix of shape (n, 1) if ``x`` is a list of
     n symbols.
 
         .. math::
 
-           \Big(\frac{\partial f}{\partial X}\Big)_{ij} = \frac{\partial f}{\partial X_{ij}}.
+           \Big(\frac{\partial f}{\partial x}\Big)_{ij} = \frac{\partial f}{\partial x_{ij}}.
     """
     f = _scalar(f)
     syms = _symbols(x)
@@ -271,7 +271,7 @@ def assert_equal(a, b, msg: str = "") -> bool:
 
     Parameters
     ----------
-    a, b : scalar expressions, or Matrices of the same shape (R, C)
+    a, b : scalar expressions, or Matrices of the same shape
         A 1x1 Matrix may be compared with a scalar. NumPy arrays are read as
         Matrices (a 1-D array as a column).
     msg : str, optional
@@ -324,7 +324,7 @@ def to_numpy(expr, symbols, cse=False):
 
     Parameters
     ----------
-    expr : scalar expression, or sympy.Matrix of shape (P, Q)
+    expr : scalar expression, or sympy.Matrix
     symbols : list of symbols and/or Matrices of symbols (or a single one)
         The arguments of the returned function, in order. Every free symbol
         of ``expr`` must appear.
@@ -339,12 +339,12 @@ def to_numpy(expr, symbols, cse=False):
     -------
     fn : callable
         ``fn(*values)`` takes one value per item of ``symbols``: a number for
-        a symbol, an array of the Matrix's shape (R, C) for a Matrix (read
-        row-major). It returns an ndarray of float64 of shape (P, Q) for a
+        a symbol, an array of the Matrix's shape for a Matrix (read
+        row-major). It returns an ndarray of float64 of ``expr.shape`` for a
         Matrix ``expr`` and a float for a scalar one. Values for scalar
-        symbols may also be arrays of a common (broadcastable) shape B, to
-        evaluate on a grid: the result then has shape B for a scalar ``expr``
-        and ``(P, Q) + B`` for a Matrix.
+        symbols may also be arrays of a common (broadcastable) shape ``grid``,
+        to evaluate on a grid: the result then has shape ``grid`` for a scalar
+        ``expr`` and ``expr.shape + grid`` for a Matrix.
 
     Raises
     ------
@@ -415,7 +415,7 @@ def substitute(expr, mapping):
     ----------
     expr : scalar expression, or sympy.Matrix
     mapping : dict, or iterable of (key, value) pairs
-        Keys are symbolic Matrices of shape (R, C), mapped to array_likes of
+        Keys are symbolic Matrices, mapped to array_likes of
         the same shape (NumPy arrays, nested lists, or SymPy Matrices), or
         symbols, mapped to numbers. Integer values stay exact. The matrices
         made by :func:`matrix` and :func:`vector` are hashable and can be dict

@@ -444,7 +444,8 @@ def conv_geometry_explorer(n_h=7, n_w=7, kh=3, kw=3, stride=2, padding=1, out_po
     n_h, n_w, kh, kw : int
         Initial input and kernel sizes (sliders from 1 to ``max_size`` and from 1 to 7).
     stride, padding : int
-        Initial stride (1 to 4) and padding (0 to 3), the same for both axes.
+        Initial stride :math:`s_h = s_w` (1 to 4) and padding :math:`p` (0 to 3), the same
+        for both axes.
     out_pos, in_pos : (int, int)
         Initial output and input positions.
     forward, backward : bool
@@ -457,8 +458,8 @@ def conv_geometry_explorer(n_h=7, n_w=7, kh=3, kw=3, stride=2, padding=1, out_po
     ipywidgets.interactive
         Display it (it is the last expression of a cell) to get the explorer.
     """
-    def size(n, k, s, p):
-        return (n + 2 * p - k) // s + 1
+    def size(n, k, stride, p):
+        return (n + 2 * p - k) // stride + 1
 
     def slider(value, lo, hi, description):
         hi = max(hi, lo)
@@ -493,7 +494,8 @@ def conv_geometry_explorer(n_h=7, n_w=7, kh=3, kw=3, stride=2, padding=1, out_po
         out_h, out_w = size(n_h, kh, stride, padding), size(n_w, kw, stride, padding)
         if out_h < 1 or out_w < 1:
             print(f"The {kh} x {kw} kernel does not fit in the padded {n_h + 2 * padding} x "
-                  f"{n_w + 2 * padding} input: (n + 2p - k)//s + 1 = {out_h} x {out_w}.")
+                  f"{n_w + 2 * padding} input: (n_h + 2p - kh)//s_h + 1 x (n_w + 2p - kw)//s_w + 1 "
+                  f"= {out_h} x {out_w}.")
             return
         out_pos = (min(out_row, out_h - 1), min(out_col, out_w - 1)) if forward else None
         in_pos = (min(in_row, n_h - 1), min(in_col, n_w - 1)) if backward else None

@@ -210,9 +210,10 @@ def test_dilate():
 
 @pytest.mark.parametrize("stride", [2, 3])
 def test_notes_replicated_upstream_gradient_is_wrong_under_stride(stride):
-    """Note 002 writes dX for stride s as the flipped-kernel correlation of dY (x) ones(s, s),
-    each gradient repeated s x s times (equivalently dY[floor((u - i)/s)]). Finite
-    differences disagree; inserting s - 1 zeros instead (dilate) is right."""
+    """Note 002 writes dX for its stride s (our s_h = s_w) as the flipped-kernel correlation of
+    dY (x) ones(s, s), each gradient repeated over an s x s block (equivalently
+    dY[floor((u - i)/s)]). Finite differences disagree; inserting s_h - 1 zero rows and
+    s_w - 1 zero columns instead (dilate) is right."""
     rng = np.random.default_rng(3)
     X, W, b = draw_arrays(rng, (1, 2, 9, 9), (2, 2, 3, 3))
     Y, cache = cv.conv2d_forward(X, W, b, stride, padding=1)
@@ -289,12 +290,12 @@ def test_col2im_counts_overlaps():
 
 def test_output_size_error_names_shapes_and_formula():
     X, W, b = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 7, 7)), np.zeros(4)
-    msg = ("output height (n_h + 2p - kh)//s + 1 = (5 + 0 - 7)//1 + 1 = -1 must be positive for "
+    msg = ("output height (n_h + 2p - kh)//s_h + 1 = (5 + 0 - 7)//1 + 1 = -1 must be positive for "
            "X of shape (2, 3, 5, 5) and W of shape (4, 3, 7, 7)")
     for forward in (cv.conv2d_forward, cv.conv2d_forward_naive):
         with pytest.raises(ValueError, match=re.escape(msg)):
             forward(X, W, b)
-    with pytest.raises(ValueError, match=re.escape("output width (n_w + 2p - kw)//s + 1 = (5 + 2 - 9)//2 + 1 = 0")):
+    with pytest.raises(ValueError, match=re.escape("output width (n_w + 2p - kw)//s_w + 1 = (5 + 2 - 9)//2 + 1 = 0")):
         cv.conv2d_forward(np.zeros((1, 1, 9, 5)), np.zeros((1, 1, 3, 9)), np.zeros(1), stride=2, padding=1)
 
 

@@ -132,7 +132,7 @@ def test_max_pool_ties_go_to_the_first_maximum_in_row_major_order():
 
 def test_errors():
     with pytest.raises(ValueError, match=re.escape(
-            "output height (n_h + 2p - kh)//s + 1 = (2 + 0 - 3)//1 + 1 = 0 must be positive for "
+            "output height (n_h + 2p - kh)//s_h + 1 = (2 + 0 - 3)//1 + 1 = 0 must be positive for "
             "X of shape (1, 1, 2, 5) and a pooling window of size (3, 3)")):
         P.maxpool2d_forward(np.zeros((1, 1, 2, 5)), 3, 1)
     with pytest.raises(ValueError, match="stride: expected positive ints"):

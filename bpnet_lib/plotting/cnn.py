@@ -64,7 +64,8 @@ def conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_pos=No
     if out_h < 1 or out_w < 1:
         raise ValueError(
             f"expected the {kh} x {kw} kernel to fit in the padded {n_h + 2 * ph} x {n_w + 2 * pw} "
-            f"input, got output size (n + 2p - k)//s + 1 = {out_h} x {out_w}"
+            f"input, got output size (n_h + 2p_h - kh)//s_h + 1 x (n_w + 2p_w - kw)//s_w + 1 "
+            f"= {out_h} x {out_w}"
         )
     window, taps = [], []
     if out_pos is not None:
@@ -133,7 +134,7 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure sized to the grids when omitted.
     title : str, optional
-        Axes title; by default the sizes and :math:`n_h' = \lfloor (n_h + 2p - k_h)/s\rfloor + 1`.
+        Axes title; by default the sizes and :math:`n_h' = \lfloor (n_h + 2p - k_h)/s_h\rfloor + 1`.
     labels : bool, default True
         Write the kernel indices in the highlighted cells (skipped for grids wider than 14).
 
