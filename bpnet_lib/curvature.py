@@ -387,8 +387,8 @@ def power_iteration(matvec, P, steps=100, rng=0, tol=0.0):
     the Rayleigh quotient :math:`\mathbf{d}_t^\top A\mathbf{d}_t`. For a symmetric
     :math:`A` whose eigenvalue of largest magnitude is simple (and not matched by its
     negative), the estimate converges to it, the error shrinking by about
-    :math:`(|\xi_2|/|\xi_1|)^2` per step for the two largest magnitudes
-    :math:`|\xi_1| > |\xi_2|`. Applied to :func:`hvp` it finds the largest curvature of a
+    :math:`(|\lambda_2|/|\lambda_1|)^2` per step for the eigenvalues of the two largest
+    magnitudes, :math:`|\lambda_1| > |\lambda_2|`. Applied to :func:`hvp` it finds the largest curvature of a
     loss, usually :math:`\lambda_{\max}` near a minimum (where the Hessian is positive
     semidefinite); far from one, a negative eigenvalue may be larger in magnitude.
 

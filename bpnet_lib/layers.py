@@ -373,11 +373,12 @@ def dropout_forward(X, p_drop, rng, train=True):
     """Inverted dropout: zero each entry with probability ``p_drop``, scale the rest.
 
     .. math::
-        Y = X \\odot \\frac{M}{1 - p_{\\text{drop}}}, \\qquad
-        M_{ij} \\sim \\operatorname{Bernoulli}(1 - p_{\\text{drop}})
+        Y = X \\odot \\frac{R}{1 - p_{\\text{drop}}}, \\qquad
+        R_{ij} \\sim \\operatorname{Bernoulli}(1 - p_{\\text{drop}})
 
-    Scaling at training time keeps :math:`\\mathbb{E}[Y] = X`, so at test time
-    (``train=False``) the layer is the identity and needs no random numbers.
+    The mask :math:`R` holds 1 for a kept entry and 0 for a dropped one. Scaling at training
+    time keeps :math:`\\mathbb{E}[Y] = X`, so at test time (``train=False``) the layer is the
+    identity and needs no random numbers.
 
     Parameters
     ----------
@@ -392,7 +393,7 @@ def dropout_forward(X, p_drop, rng, train=True):
     -------
     Y : ndarray, same shape as ``X``
     cache : DropoutCache
-        ``(mask, p_drop, shape)``, with ``mask`` = :math:`M / (1 - p_{\\text{drop}})` in ``X``'s
+        ``(mask, p_drop, shape)``, with ``mask`` = :math:`R / (1 - p_{\\text{drop}})` in ``X``'s
         dtype, or ``None`` at test time.
     """
     X = as_float_array(X, "X")
@@ -417,7 +418,7 @@ def dropout_backward(dY, cache):
     """Backward pass of :func:`dropout_forward`: the same mask, the same scale.
 
     .. math::
-        \\mathrm{d}X = \\mathrm{d}Y \\odot \\frac{M}{1 - p_{\\text{drop}}}
+        \\mathrm{d}X = \\mathrm{d}Y \\odot \\frac{R}{1 - p_{\\text{drop}}}
 
     Parameters
     ----------

@@ -237,8 +237,8 @@ def psi(varphi, m):
 class CosineCache(NamedTuple):
     """What :func:`cosine_logits_backward` needs."""
 
-    U: np.ndarray  # (N, D) features divided by their norms, rows u_n (or X itself)
-    V: np.ndarray  # (D, K) weight columns divided by their norms, columns v_k
+    X_hat: np.ndarray  # (N, D) features divided by their norms, rows x_hat_n (or X itself)
+    W_hat: np.ndarray  # (D, K) weight columns divided by their norms, columns w_hat_k
     x_norm: np.ndarray  # (N, 1)
     w_norm: np.ndarray  # (1, K)
     scale: float
@@ -273,41 +273,43 @@ def cosine_logits_forward(X, W, scale=1.0, normalize_features=True):
     X, W = _features_weights(X, W)
     kappa = _check_positive(scale, "scale")
     w_norm = _norms(W, 0, "W", "column")
-    V = W / w_norm
+    W_hat = W / w_norm
     if normalize_features:
         x_norm = _norms(X, 1, "X", "row")
-        U = X / x_norm
+        X_hat = X / x_norm
     else:
-        x_norm = _norms(X, 1, "X", "row", allow_zero=True)  # z = kappa x.v: smooth at x = 0
-        U = X
-    Z = (U @ V) * X.dtype.type(kappa)
-    return Z, CosineCache(U, V, x_norm, w_norm, kappa, bool(normalize_features))
+        x_norm = _norms(X, 1, "X", "row", allow_zero=True)  # z = kappa x.w_hat: smooth at x = 0
+        X_hat = X
+    Z = (X_hat @ W_hat) * X.dtype.type(kappa)
+    return Z, CosineCache(X_hat, W_hat, x_norm, w_norm, kappa, bool(normalize_features))
 
 
-def _unit_backward(dU, U, norm, axis):
-    """Backward of :math:`\\mathbf{u} = \\mathbf{a}/\\lVert\\mathbf{a}\\rVert` along ``axis``:
-    :math:`(\\mathrm{d}\\mathbf{u} - \\mathbf{u}(\\mathbf{u}^\\top\\mathrm{d}\\mathbf{u}))
-    / \\lVert\\mathbf{a}\\rVert`."""
-    return (dU - U * np.sum(U * dU, axis=axis, keepdims=True)) / norm
+def _unit_backward(dA_hat, A_hat, norm, axis):
+    """Backward of the unit vectors :math:`\\hat{\\mathbf{a}} = \\mathbf{a}/\\lVert\\mathbf{a}\\rVert`
+    along ``axis``: :math:`\\mathrm{d}\\mathbf{a} = (\\mathrm{d}\\hat{\\mathbf{a}}
+    - \\hat{\\mathbf{a}}(\\hat{\\mathbf{a}}^\\top\\mathrm{d}\\hat{\\mathbf{a}})) / \\lVert\\mathbf{a}\\rVert`."""
+    return (dA_hat - A_hat * np.sum(A_hat * dA_hat, axis=axis, keepdims=True)) / norm
 
 
 def cosine_logits_backward(dZ, cache):
     """Gradients of :func:`cosine_logits_forward` with respect to ``X`` and ``W``.
 
-    With :math:`\\mathbf{u}_n = \\mathbf{x}_n/\\lVert\\mathbf{x}_n\\rVert` and
-    :math:`\\mathbf{v}_k = \\mathbf{w}_k/\\lVert\\mathbf{w}_k\\rVert`, :math:`Z = \\kappa\\,UV`,
-    and each normalisation passes its gradient through the projection off its own direction:
+    With the unit vectors :math:`\\hat{\\mathbf{x}}_n = \\mathbf{x}_n/\\lVert\\mathbf{x}_n\\rVert`
+    (the rows of :math:`\\hat X`) and
+    :math:`\\hat{\\mathbf{w}}_k = \\mathbf{w}_k/\\lVert\\mathbf{w}_k\\rVert` (the columns of
+    :math:`\\hat W`), :math:`Z = \\kappa\\,\\hat X\\hat W`, and each normalisation passes its
+    gradient through the projection off its own direction:
 
     .. math::
         \\frac{\\partial L}{\\partial \\mathbf{x}_n}
-        = \\frac{(I - \\mathbf{u}_n\\mathbf{u}_n^\\top)\\, \\kappa\\,V\\,(\\mathrm{d}Z_{n,:})^\\top}
+        = \\frac{(I - \\hat{\\mathbf{x}}_n\\hat{\\mathbf{x}}_n^\\top)\\, \\kappa\\,\\hat W\\,(\\mathrm{d}Z_{n,:})^\\top}
         {\\lVert\\mathbf{x}_n\\rVert}, \\qquad
         \\frac{\\partial L}{\\partial \\mathbf{w}_k}
-        = \\frac{(I - \\mathbf{v}_k\\mathbf{v}_k^\\top)\\, \\kappa\\,U^\\top\\mathrm{d}Z_{:,k}}
+        = \\frac{(I - \\hat{\\mathbf{w}}_k\\hat{\\mathbf{w}}_k^\\top)\\, \\kappa\\,\\hat X^\\top\\mathrm{d}Z_{:,k}}
         {\\lVert\\mathbf{w}_k\\rVert}
 
     (without feature normalisation the first is just
-    :math:`\\kappa\\,V\\,(\\mathrm{d}Z_{n,:})^\\top`).
+    :math:`\\kappa\\,\\hat W\\,(\\mathrm{d}Z_{n,:})^\\top`).
 
     Parameters
     ----------
@@ -319,17 +321,17 @@ def cosine_logits_backward(dZ, cache):
     dX : ndarray, shape (N, D)
     dW : ndarray, shape (D, K)
     """
-    U, V = cache.U, cache.V
+    X_hat, W_hat = cache.X_hat, cache.W_hat
     dZ = as_float_array(dZ, "dZ")
-    if dZ.shape != (U.shape[0], V.shape[1]):
+    if dZ.shape != (X_hat.shape[0], W_hat.shape[1]):
         raise ValueError(
-            f"dZ: expected shape {(U.shape[0], V.shape[1])} (N, K), got shape {dZ.shape}"
+            f"dZ: expected shape {(X_hat.shape[0], W_hat.shape[1])} (N, K), got shape {dZ.shape}"
         )
-    dZ = dZ.astype(U.dtype, copy=False) * U.dtype.type(cache.scale)
-    dU = dZ @ V.T
-    dV = U.T @ dZ
-    dX = _unit_backward(dU, U, cache.x_norm, 1) if cache.normalize_features else dU
-    return dX, _unit_backward(dV, V, cache.w_norm, 0)
+    dZ = dZ.astype(X_hat.dtype, copy=False) * X_hat.dtype.type(cache.scale)
+    dX_hat = dZ @ W_hat.T
+    dW_hat = X_hat.T @ dZ
+    dX = _unit_backward(dX_hat, X_hat, cache.x_norm, 1) if cache.normalize_features else dX_hat
+    return dX, _unit_backward(dW_hat, W_hat, cache.w_norm, 0)
 
 
 # --- L-Softmax and A-Softmax -----------------------------------------------------------------
@@ -340,7 +342,7 @@ class LSoftmaxCache(NamedTuple):
 
     X: np.ndarray  # (N, D)
     W: np.ndarray  # (D, K)
-    V: np.ndarray  # (D, K) unit weight columns v_k
+    W_hat: np.ndarray  # (D, K) unit weight columns w_hat_k
     y: np.ndarray  # (N,) labels
     x_norm: np.ndarray  # (N, 1)
     w_norm: np.ndarray  # (1, K)
@@ -394,22 +396,22 @@ def lsoftmax_logits_forward(X, W, y, m, normalize_weights=False, omega=0.0):
     omega = _check_nonneg(omega, "omega")
     N, K = X.shape[0], W.shape[1]
     y = check_labels(y, N, K, "y")
-    # with m = 1 the target logit is the plain one, x.w (or x.v), smooth at a zero vector;
+    # with m = 1 the target logit is the plain one, x.w (or x.w_hat), smooth at a zero vector;
     # with m >= 2 it depends on the angle, which a zero vector does not have
     x_norm = _norms(X, 1, "X", "row", allow_zero=m == 1)
     w_norm = _norms(W, 0, "W", "column", allow_zero=m == 1 and not normalize_weights)
-    V = _unit(W, w_norm)
-    Z = X @ V if normalize_weights else X @ W
+    W_hat = _unit(W, w_norm)
+    Z = X @ W_hat if normalize_weights else X @ W
     rows = np.arange(N)
     norm_prod = x_norm[:, 0] if normalize_weights else x_norm[:, 0] * w_norm[0, y]
     # the cosine from unit vectors, not Z / norm_prod: the product can overflow, the cosine not
-    c = np.clip(np.sum(_unit(X, x_norm) * V[:, y].T, axis=1), -1, 1)
+    c = np.clip(np.sum(_unit(X, x_norm) * W_hat[:, y].T, axis=1), -1, 1)
     psi_c, dpsi_c = psi_from_cos(c, m)
     dt = X.dtype.type
     psi_omega = (dt(omega) * c + psi_c) / dt(1 + omega)
     dpsi_omega = (dt(omega) + dpsi_c) / dt(1 + omega)
     Z[rows, y] = norm_prod * psi_omega
-    cache = LSoftmaxCache(X, W, V, y, x_norm, w_norm, c, psi_omega, dpsi_omega,
+    cache = LSoftmaxCache(X, W, W_hat, y, x_norm, w_norm, c, psi_omega, dpsi_omega,
                           bool(normalize_weights))
     return Z, cache
 
@@ -430,8 +432,8 @@ def lsoftmax_logits_backward(dZ, cache):
         \\frac{\\mathbf{w}}{\\lVert\\mathbf{w}\\rVert};
 
     for :math:`z = \\lVert\\mathbf{x}\\rVert \\psi_\\omega(c)` (A-Softmax) the same holds with
-    :math:`\\mathbf{w}` replaced by :math:`\\mathbf{v} = \\mathbf{w}/\\lVert\\mathbf{w}\\rVert`
-    and the gradient in :math:`\\mathbf{v}` projected, :math:`(I - \\mathbf{v}\\mathbf{v}^\\top)
+    :math:`\\mathbf{w}` replaced by :math:`\\hat{\\mathbf{w}} = \\mathbf{w}/\\lVert\\mathbf{w}\\rVert`
+    and the gradient in :math:`\\hat{\\mathbf{w}}` projected, :math:`(I - \\hat{\\mathbf{w}}\\hat{\\mathbf{w}}^\\top)
     (\\cdot)/\\lVert\\mathbf{w}\\rVert`. :math:`\\psi_\\omega` is continuously differentiable
     (the pieces of :math:`\\psi` meet with slope 0), so there is no kink to handle.
 
@@ -445,7 +447,7 @@ def lsoftmax_logits_backward(dZ, cache):
     dX : ndarray, shape (N, D)
     dW : ndarray, shape (D, K)
     """
-    X, W, V, y = cache.X, cache.W, cache.V, cache.y
+    X, W, W_hat, y = cache.X, cache.W, cache.W_hat, cache.y
     N, K = X.shape[0], W.shape[1]
     dZ = as_float_array(dZ, "dZ")
     if dZ.shape != (N, K):
@@ -454,20 +456,20 @@ def lsoftmax_logits_backward(dZ, cache):
     rows = np.arange(N)
     dz_target = dZ[rows, y].copy()
     # target z = n psi_w(c), n = |x||w| (or |x|): dz = psi_w' d(n c) + (psi_w - c psi_w') dn,
-    # where n c is the plain logit (x.w, or x.v)
+    # where n c is the plain logit (x.w, or x.w_hat)
     dZ[rows, y] = dz_target * cache.dpsi_omega  # the psi_w' part flows like a plain logit
-    Wv = W if not cache.normalize_weights else V
+    Wv = W if not cache.normalize_weights else W_hat
     dX = dZ @ Wv.T
     dWv = X.T @ dZ
     radial = dz_target * (cache.psi_omega - cache.c * cache.dpsi_omega)  # (N,) coefficient of dn
-    U = _unit(X, cache.x_norm)
+    X_hat = _unit(X, cache.x_norm)
     if cache.normalize_weights:
-        dX += radial[:, None] * U
-        dW = _unit_backward(dWv, V, cache.w_norm, 0)
+        dX += radial[:, None] * X_hat
+        dW = _unit_backward(dWv, W_hat, cache.w_norm, 0)
     else:
-        dX += (radial * cache.w_norm[0, y])[:, None] * U
+        dX += (radial * cache.w_norm[0, y])[:, None] * X_hat
         per_class = np.bincount(y, weights=radial * cache.x_norm[:, 0], minlength=K)
-        dW = dWv + V * per_class.astype(X.dtype)[None, :]
+        dW = dWv + W_hat * per_class.astype(X.dtype)[None, :]
     return dX, dW
 
 
@@ -478,9 +480,9 @@ def feature_incay_loss(X, mask=None, lam=1.0, xi=1e-8, reduction="mean"):
     """Feature incay: the reciprocal-norm penalty that rewards long features.
 
     .. math::
-        R = \\lambda \\sum_{n=1}^{N} \\frac{\\chi_n}{\\lVert\\mathbf{x}_n\\rVert^2 + \\xi},
+        L_{\\text{incay}} = \\lambda \\sum_{n=1}^{N} \\frac{\\chi_n}{\\lVert\\mathbf{x}_n\\rVert^2 + \\xi},
         \\qquad
-        \\frac{\\partial R}{\\partial \\mathbf{x}_n}
+        \\frac{\\partial L_{\\text{incay}}}{\\partial \\mathbf{x}_n}
         = -\\frac{2\\lambda\\, \\chi_n\\, \\mathbf{x}_n}{(\\lVert\\mathbf{x}_n\\rVert^2 + \\xi)^2}
 
     (both divided by :math:`N` for ``reduction="mean"``). :math:`\\chi_n \\in \\{0, 1\\}`

@@ -271,8 +271,8 @@ def contrastive_loss_matrix(X, y, margin=1.0, reduction="mean"):
 
     with :math:`\\mathcal{W} = HH^\\top` (:func:`affinity_matrix`), :math:`\\mathcal{D}^{(2)}`
     from :func:`gram_sq_distances`, :math:`\\mathcal{D} = \\sqrt{\\mathcal{D}^{(2)}}`,
-    :math:`\\operatorname{Diag}(\\mathbf{v})` the diagonal matrix with :math:`\\mathbf{v}` on
-    its diagonal, and :math:`\\mathcal{G} = 2\\,\\partial L / \\partial \\mathcal{D}^{(2)}
+    :math:`\\operatorname{Diag}(\\cdot)` the diagonal matrix with the given column on its
+    diagonal, and :math:`\\mathcal{G} = 2\\,\\partial L / \\partial \\mathcal{D}^{(2)}
     = \\mathcal{W} - (\\mathbf{1}\\mathbf{1}^\\top - \\mathcal{W}) \\odot
     \\max(0, \\Delta - \\mathcal{D}) \\oslash \\mathcal{D}` (entries with
     :math:`\\mathcal{D}_{ij} = 0` set to their :math:`\\mathcal{W}_{ij}`: gradient 0 for

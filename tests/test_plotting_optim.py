@@ -50,9 +50,9 @@ def test_plot_optimizer_paths_rejects_bad_paths(paths, match):
 
 
 def test_plot_contraction_rates_curves_markers_and_interval():
-    xi = np.linspace(0.1, 10, 50)
-    rates = {"gd": np.abs(1 - 0.2 * xi), "hb": np.full(50, 0.5)}
-    fig = plotting.plot_contraction_rates(xi, rates, measured={"hb": ([1.0, 9.0], [0.5, 0.51])},
+    curv = np.linspace(0.1, 10, 50)
+    rates = {"gd": np.abs(1 - 0.2 * curv), "hb": np.full(50, 0.5)}
+    fig = plotting.plot_contraction_rates(curv, rates, measured={"hb": ([1.0, 9.0], [0.5, 0.51])},
                                           interval=(1.0, 9.0))
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
@@ -61,11 +61,11 @@ def test_plot_contraction_rates_curves_markers_and_interval():
     assert "gd, measured" not in lines
     assert any("tuned for [1, 9]" == p.get_label() for p in ax.patches)
     with pytest.raises(ValueError, match=r"rates\['x'\]: expected shape \(50,\)"):
-        plotting.plot_contraction_rates(xi, {"x": xi[:3]})
+        plotting.plot_contraction_rates(curv, {"x": curv[:3]})
     with pytest.raises(ValueError, match="measured: expected labels of rates"):
-        plotting.plot_contraction_rates(xi, rates, measured={"nope": ([1], [1])})
+        plotting.plot_contraction_rates(curv, rates, measured={"nope": ([1], [1])})
     with pytest.raises(ValueError, match=r"measured\['gd'\]: expected two 1-D arrays of equal length"):
-        plotting.plot_contraction_rates(xi, rates, measured={"gd": ([1, 2], [1])})
+        plotting.plot_contraction_rates(curv, rates, measured={"gd": ([1, 2], [1])})
 
 
 def test_plot_curves_grid_same_colour_per_label_and_short_curves():

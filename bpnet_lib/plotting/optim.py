@@ -74,18 +74,18 @@ def plot_optimizer_paths(f, paths, xlim, ylim, minimum=None, f_min=0.0,
     return fig
 
 
-def plot_contraction_rates(xi, rates, measured=None, interval=None, xlabel=r"eigenvalue $\xi$",
-                           ax=None):
+def plot_contraction_rates(curvature, rates, measured=None, interval=None,
+                           xlabel=r"eigenvalue $\lambda_i$", ax=None):
     r"""Contraction factor per step as a function of the curvature, with measured points.
 
     Parameters
     ----------
-    xi : ndarray, shape (G,)
-        Curvatures (eigenvalues of the Hessian) on the horizontal axis.
+    curvature : ndarray, shape (G,)
+        Curvatures (eigenvalues :math:`\lambda_i` of the Hessian) on the horizontal axis.
     rates : dict of str to ndarray, shape (G,)
-        One curve per method, e.g. the spectral radius of its iteration matrix at each ``xi``.
+        One curve per method, e.g. the spectral radius of its iteration matrix at each curvature.
     measured : dict of str to (ndarray, ndarray), optional
-        Points ``(xi_m, rate_m)`` to draw as markers, in the colour of the curve with the
+        Points ``(curvature_m, rate_m)`` to draw as markers, in the colour of the curve with the
         same label.
     interval : tuple of float, optional
         ``(low, high)``, shaded: the range of curvatures the methods were tuned for.
@@ -97,7 +97,7 @@ def plot_contraction_rates(xi, rates, measured=None, interval=None, xlabel=r"eig
     -------
     fig : matplotlib.figure.Figure
     """
-    xi = np.asarray(xi, dtype=float)
+    curvature = np.asarray(curvature, dtype=float)
     if ax is None:
         fig, ax = plt.subplots(figsize=(8.5, 4), layout="constrained")
     else:
@@ -106,10 +106,10 @@ def plot_contraction_rates(xi, rates, measured=None, interval=None, xlabel=r"eig
     measured = measured or {}
     for i, (label, rate) in enumerate(rates.items()):
         rate = np.asarray(rate, dtype=float)
-        if rate.shape != xi.shape:
-            raise ValueError(f"rates[{label!r}]: expected shape {xi.shape} (that of xi), got {rate.shape}")
+        if rate.shape != curvature.shape:
+            raise ValueError(f"rates[{label!r}]: expected shape {curvature.shape} (that of curvature), got {rate.shape}")
         c = colours[(i + 1) % len(colours)]
-        ax.plot(xi, rate, color=c, lw=2, label=label)
+        ax.plot(curvature, rate, color=c, lw=2, label=label)
         if label in measured:
             xm, rm = (np.asarray(a, dtype=float) for a in measured[label])
             if xm.ndim != 1 or rm.shape != xm.shape:
