@@ -221,7 +221,7 @@ def logistic_loss(s, y, reduction="mean"):
 
 
 def logistic_pm1_loss(s, y, reduction="mean"):
-    """Logistic loss for labels in {-1, +1}: the softplus of minus the margin :math:`\\xi = y s`.
+    """Logistic loss for labels in {-1, +1}: the softplus of minus the margin :math:`\\tilde y s`.
 
     .. math::
         J = -\\sum_n \\log \\sigma(y_n s_n) = \\sum_n \\log(1 + e^{-y_n s_n}), \\qquad
