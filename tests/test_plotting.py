@@ -249,12 +249,14 @@ def _backprop_state(widths=(2, 3, 2), N=1, seed=0):
 
 
 def test_plot_backprop_graph_draws_every_unit_arrow_value_and_message():
+    from matplotlib.colors import to_hex
+
     net, J = _backprop_state()
     widths, l = net.widths, net.num_layers
     bias_messages = [float(net.dZ[k + 1][0] @ net.B[k][0]) for k in range(l)]
     fig = plotting.plot_backprop_graph(
         widths, [net.Y[k][0] for k in range(l + 1)], [net.dY[0][0], net.dZ[1][0], net.dZ[2][0]],
-        names=["x", "z^{(1)}", "z^{(2)}"], bias_messages=bias_messages, loss=(J, "J"),
+        names=["x", "y^{(1)}", "y^{(2)}"], bias_messages=bias_messages, loss=(J, "J"),
         highlight=[[(0, 0), (1, 2), (2, 1), (3, 0)]])
     ax = fig.axes[0]
     circles = [p for p in ax.patches if isinstance(p, Circle)]
@@ -263,10 +265,20 @@ def test_plot_backprop_graph_draws_every_unit_arrow_value_and_message():
     assert len(_arrows(ax)) == weights + sum(widths[1:]) + widths[-1]  # + bias rows + into J
     coloured = [a for a in _arrows(ax) if a.arrow_patch.get_linewidth() > 2]
     assert len(coloured) == 3
+    path_colours = {to_hex(a.arrow_patch.get_edgecolor()) for a in coloured}
+    assert path_colours == {"#2e9a4a"}                # the first path colour: green, not red
     texts = [t.get_text() for t in ax.texts]
-    for value in (*net.Y[1][0], *net.dZ[2][0], *net.dY[0][0], J, *bias_messages):
-        assert f"{value:+.2f}" in texts
-    assert "$z^{(1)}_{3}$" in texts and "$J$" in texts
+    blue = [t.get_text() for t in ax.texts if t.get_color() == "#1f5fbf"]
+    red = [t.get_text() for t in ax.texts if t.get_color() == "#c0392b"]
+    minus = lambda v: f"{v:+.2f}".replace("-", "\u2212")                    # typographic minus
+    for value in (*net.Y[0][0], *net.Y[1][0], *net.Y[2][0], J):
+        assert minus(value) in blue
+    for value in (*net.dY[0][0], *net.dZ[1][0], *net.dZ[2][0], 1.0):
+        assert minus(value) in red
+    for value in bias_messages:
+        assert minus(value) in texts
+    assert not any("-" in t for t in blue + red)
+    assert "$y^{(1)}_{3}$" in texts and "$J$" in texts
     plt.close(fig)
 
 

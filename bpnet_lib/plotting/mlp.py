@@ -20,6 +20,7 @@ __all__ = [
 
 
 _VALUE_COLOUR, _GRAD_COLOUR = "#1f5fbf", "#c0392b"
+_PATH_COLOURS = ("#2e9a4a", "#8e44ad", "#e67e22")       # highlighted paths: not blue, not red
 
 
 def _number(fmt, v):
@@ -383,6 +384,10 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
     unit its forward value is written in blue, below it the backward message in red, so the
     figure shows both passes of backpropagation on the same graph: the forward pass fills
     the blue numbers from left to right, the backward pass the red ones from right to left.
+    For a hidden unit the message is usually :math:`\mathrm{d}z^{(k)}_j`, the sum over the
+    arrows leaving the unit of weight times message at the head, times the slope
+    :math:`g^{(k)\prime}(z^{(k)}_j)`; label the unit by its output (``names[k] = "y^{(k)}"``)
+    so that the label matches the blue number.
 
     Parameters
     ----------
@@ -390,14 +395,15 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
         :math:`n_0, \dots, n_l`.
     values : sequence of array_like, length l + 1
         ``values[k]`` has :math:`n_k` entries, written above the units of layer k (for
-        example :math:`x`, :math:`y^{(1)}`, ..., :math:`y^{(l)}`).
+        example :math:`\mathbf{x}`, :math:`\mathbf{y}^{(1)}`, ..., :math:`\mathbf{y}^{(l)}`).
     messages : sequence of array_like or None, length l + 1
         ``messages[k]`` has :math:`n_k` entries, written below the units of layer k (for
         example :math:`\partial J/\partial x` and :math:`\mathrm{d}z^{(1)}, \dots, \mathrm{d}z^{(l)}`);
         ``None`` leaves a layer without messages.
     names : sequence of str, length l + 1, optional
-        The symbol of each layer in LaTeX without dollars, e.g. ``"x"``, ``"z^{(1)}"``;
-        unit j of layer k is labelled ``names[k]`` with subscript j + 1. Default ``"u^{(k)}"``.
+        The symbol of each layer in LaTeX without dollars, e.g. ``"x"``, ``"y^{(1)}"``;
+        unit j of layer k (counted from 0) is labelled ``names[k]`` with subscript j + 1, as
+        the entries of a symbolic vector are. Default ``"u^{(k)}"``.
     bias_messages : sequence of float, length l, optional
         If given, a grey unit "1" is drawn above each of the layers 0, ..., l-1 with dashed
         arrows into the next layer (the bias row of :math:`B^{(k+1)}`), and
@@ -407,12 +413,12 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
         ``(J, label)``: draw a node ``label`` (LaTeX without dollars, e.g. ``"J"``) right of the
         output layer, connected to every output unit, with value J and message 1.
     highlight : sequence of sequence of (int, int)
-        Paths given as (layer, unit) pairs, drawn in colour, one colour per path; the loss
-        node is ``(l + 1, 0)``.
+        Paths given as (layer, unit) pairs, drawn thick, one colour per path (green, purple,
+        orange, ...: never the blue and red of the numbers); the loss node is ``(l + 1, 0)``.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure sized to the network when omitted.
     fmt : str
-        Format of the numbers.
+        Format of the numbers; minus signs are typeset as such.
 
     Returns
     -------
@@ -449,11 +455,11 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
         fig, ax = plt.subplots(figsize=(2.3 * n_cols + 0.6, 0.95 * height + 0.4))
     else:
         fig = ax.figure
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = _PATH_COLOURS
     on_path = {}
     for i, path in enumerate(highlight):
         for u, v in zip(path[:-1], path[1:]):
-            on_path[(tuple(u), tuple(v))] = colours[(i + 3) % len(colours)]
+            on_path[(tuple(u), tuple(v))] = colours[i % len(colours)]
 
     def arrow(p, q, colour="0.6", lw=0.9, ls="-", z=1):
         p, q = np.asarray(p, float), np.asarray(q, float)
@@ -482,7 +488,7 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
                 arrow(b, pos[(k + 1, j)], colour="0.75", lw=0.8, ls="--")
             ax.add_patch(plt.Circle(b, r, fc="0.93", ec="0.55", lw=1.2, zorder=4))
             ax.text(*b, "1", ha="center", va="center", fontsize=12, color="0.35", zorder=5)
-            ax.text(b[0], b[1] - r - 0.12, fmt.format(float(bias_messages[k])), ha="center",
+            ax.text(b[0], b[1] - r - 0.12, _number(fmt, bias_messages[k]), ha="center",
                     va="top", fontsize=9, color="0.5", style="italic", zorder=5)
     for (k, j), (x, y) in pos.items():
         is_loss = k == L + 1
@@ -491,8 +497,8 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
         label = loss[1] if is_loss else f"{names[k]}_{{{j + 1}}}"
         ax.text(x, y, f"${label}$", ha="center", va="center", fontsize=11, zorder=5)
         value = loss[0] if is_loss else np.asarray(values[k], float).ravel()[j]
-        ax.text(x, y + r + 0.08, fmt.format(float(value)), ha="center", va="bottom",
-                fontsize=10, color="#1f5fbf", zorder=5,
+        ax.text(x, y + r + 0.08, _number(fmt, value), ha="center", va="bottom",
+                fontsize=10, color=_VALUE_COLOUR, zorder=5,
                 bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
         if is_loss:
             message = 1.0
@@ -500,8 +506,8 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
             continue
         else:
             message = np.asarray(messages[k], float).ravel()[j]
-        ax.text(x, y - r - 0.08, fmt.format(float(message)), ha="center", va="top",
-                fontsize=10, color="#c0392b", zorder=5,
+        ax.text(x, y - r - 0.08, _number(fmt, message), ha="center", va="top",
+                fontsize=10, color=_GRAD_COLOUR, zorder=5,
                 bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()] + ([bias_y] if bias_messages is not None else [])
@@ -509,8 +515,8 @@ def plot_backprop_graph(widths, values, messages, names=None, bias_messages=None
     ax.set_ylim(min(ys) - 0.9, max(ys) + 0.8)
     ax.set_aspect("equal")
     ax.axis("off")
-    handles = [Line2D([], [], color="#1f5fbf", marker="s", ls="none", label="forward value"),
-               Line2D([], [], color="#c0392b", marker="s", ls="none", label="backward message")]
+    handles = [Line2D([], [], color=_VALUE_COLOUR, marker="s", ls="none", label="forward value"),
+               Line2D([], [], color=_GRAD_COLOUR, marker="s", ls="none", label="backward message")]
     if bias_messages is not None:
         handles.append(Line2D([], [], color="0.5", marker="s", ls="none",
                               label="message to a constant (discarded)"))
