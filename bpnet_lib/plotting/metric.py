@@ -65,10 +65,10 @@ def plot_contrastive_pair_loss(margin=1.0, d_max=None, ax=None):
 def plot_triplet_regions(anchor, positive, margin, negatives=None, lim=2.5, ax=None):
     r"""Where a negative makes a triplet hard, semi-hard or easy, for a fixed anchor and positive.
 
-    With :math:`d_+ = \lVert \mathbf{x}_a - \mathbf{x}_+\rVert^2`, a negative :math:`\mathbf{x}_-`
-    is *hard* inside the circle :math:`\lVert \mathbf{x}_a - \mathbf{x}_-\rVert^2 < d_+`,
-    *semi-hard* in the ring up to :math:`\lVert \mathbf{x}_a - \mathbf{x}_-\rVert^2 < d_+ + \Delta`,
-    and *easy* (zero loss) outside. The
+    With the distance :math:`d_{a+} = \lVert \mathbf{x}_a - \mathbf{x}_+\rVert` from the
+    anchor to the positive, a negative :math:`\mathbf{x}_-` is *hard* inside the circle of
+    radius :math:`d_{a+}` around the anchor, *semi-hard* in the ring between the radii
+    :math:`d_{a+}` and :math:`\sqrt{d_{a+}^2 + \Delta}`, and *easy* (zero loss) outside. The
     regions are coloured by :func:`bpnet_lib.metric.triplet_kinds` on a grid.
 
     Parameters
