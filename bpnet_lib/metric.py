@@ -422,7 +422,7 @@ def center_loss(X, y, centers, reduction="mean"):
     """Center loss of Wen et al.: half the squared distance of each feature to its class center.
 
     .. math::
-        L_C = \\tfrac12 \\sum_{n=1}^{N} \\lVert \\mathbf{x}_n - \\mathbf{c}_{y_n} \\rVert^2, \\qquad
+        L_C = \\tfrac12 \\sum_{n=0}^{N-1} \\lVert \\mathbf{x}_n - \\mathbf{c}_{y_n} \\rVert^2, \\qquad
         \\frac{\\partial L_C}{\\partial \\mathbf{x}_n} = (\\mathbf{x}_n - \\mathbf{c}_{y_n})^\\top
 
     The centers are treated as constants here; they are moved by :func:`center_update`.
