@@ -118,8 +118,8 @@ def chebyshev(c, m):
     """Chebyshev polynomial :math:`T_m(c)` and its derivative, by the three-term recurrence.
 
     .. math::
-        T_0 = 1,\\ T_1 = c,\\ T_{j+1} = 2c\\,T_j - T_{j-1}; \\qquad
-        T_m'(c) = m\\,U_{m-1}(c),\\ U_0 = 1,\\ U_1 = 2c,\\ U_{j+1} = 2c\\,U_j - U_{j-1}
+        T_0 = 1,\\ T_1 = c,\\ T_{i+1} = 2c\\,T_i - T_{i-1}; \\qquad
+        T_m'(c) = m\\,U_{m-1}(c),\\ U_0 = 1,\\ U_1 = 2c,\\ U_{i+1} = 2c\\,U_i - U_{i-1}
 
     so that :math:`T_m(\\cos\\varphi) = \\cos m\\varphi` and
     :math:`U_{m-1}(\\cos\\varphi) = \\sin m\\varphi / \\sin\\varphi`.
@@ -480,7 +480,7 @@ def feature_incay_loss(X, mask=None, lam=1.0, xi=1e-8, reduction="mean"):
     """Feature incay: the reciprocal-norm penalty that rewards long features.
 
     .. math::
-        L_{\\text{incay}} = \\lambda \\sum_{n=1}^{N} \\frac{\\chi_n}{\\lVert\\mathbf{x}_n\\rVert^2 + \\xi},
+        L_{\\text{incay}} = \\lambda \\sum_{n=0}^{N-1} \\frac{\\chi_n}{\\lVert\\mathbf{x}_n\\rVert^2 + \\xi},
         \\qquad
         \\frac{\\partial L_{\\text{incay}}}{\\partial \\mathbf{x}_n}
         = -\\frac{2\\lambda\\, \\chi_n\\, \\mathbf{x}_n}{(\\lVert\\mathbf{x}_n\\rVert^2 + \\xi)^2}

@@ -318,7 +318,9 @@ def _triplet_inputs(Xa, Xp, Xn):
 
 
 def _triplet_terms(Xa, Xp, Xn, margin):
-    """Squared distances d_+, d_- and the hinge argument d_+ - d_- + Delta, in Xa's dtype.
+    """Squared distances d_a+^2, d_a-^2 and the hinge argument d_a+^2 - d_a-^2 + Delta.
+
+    All in Xa's dtype.
 
     One expression for both :func:`triplet_loss` and :func:`triplet_kinds`, so that a
     triplet on the boundary is classified exactly as the loss treats it.
@@ -332,12 +334,12 @@ def _triplet_terms(Xa, Xp, Xn, margin):
 def triplet_loss(Xa, Xp, Xn, margin=0.2, reduction="mean"):
     """FaceNet triplet loss on squared distances, hinged at 0.
 
-    With :math:`d_+ = \\lVert \\mathbf{x}_a - \\mathbf{x}_+\\rVert^2` and
-    :math:`d_- = \\lVert \\mathbf{x}_a - \\mathbf{x}_-\\rVert^2` for each triplet (one row of
+    With :math:`d_{a+}^2 = \\lVert \\mathbf{x}_a - \\mathbf{x}_+\\rVert^2` and
+    :math:`d_{a-}^2 = \\lVert \\mathbf{x}_a - \\mathbf{x}_-\\rVert^2` for each triplet (one row of
     each of ``Xa``, ``Xp``, ``Xn``),
 
     .. math::
-        L = \\sum_n \\max\\big(0,\\; d_+ - d_- + \\Delta\\big),
+        L = \\sum_n \\max\\big(0,\\; d_{a+}^2 - d_{a-}^2 + \\Delta\\big),
         \\quad
         \\frac{\\partial L}{\\partial \\mathbf{x}_a} = 2(\\mathbf{x}_- - \\mathbf{x}_+),\\;
         \\frac{\\partial L}{\\partial \\mathbf{x}_+} = 2(\\mathbf{x}_+ - \\mathbf{x}_a),\\;
@@ -375,13 +377,14 @@ def triplet_loss(Xa, Xp, Xn, margin=0.2, reduction="mean"):
 def triplet_kinds(Xa, Xp, Xn, margin=0.2):
     """Classify triplets as ``"hard"``, ``"semi-hard"`` or ``"easy"``.
 
-    With :math:`d_+ = \\lVert \\mathbf{x}_a - \\mathbf{x}_+\\rVert^2` and
-    :math:`d_- = \\lVert \\mathbf{x}_a - \\mathbf{x}_-\\rVert^2`: hard if :math:`d_- < d_+`;
-    semi-hard if :math:`d_+ \\le d_- < d_+ + \\Delta`; easy (zero loss, zero gradient) if
-    :math:`d_- \\ge d_+ + \\Delta`. FaceNet defines the semi-hard and the hardest negatives;
-    the three-way split is later usage. The test is made on the same computed hinge
-    argument :math:`d_+ - d_- + \\Delta` as in :func:`triplet_loss` (easy exactly when it is
-    :math:`\\le 0`), so rounding cannot make a triplet "easy" here and active there.
+    With the squared distances :math:`d_{a+}^2 = \\lVert \\mathbf{x}_a - \\mathbf{x}_+\\rVert^2`
+    and :math:`d_{a-}^2 = \\lVert \\mathbf{x}_a - \\mathbf{x}_-\\rVert^2`: hard if
+    :math:`d_{a-}^2 < d_{a+}^2`; semi-hard if :math:`d_{a+}^2 \\le d_{a-}^2 < d_{a+}^2 + \\Delta`;
+    easy (zero loss, zero gradient) if :math:`d_{a-}^2 \\ge d_{a+}^2 + \\Delta`. FaceNet defines
+    the semi-hard and the hardest negatives; the three-way split is later usage. The test is
+    made on the same computed hinge argument :math:`d_{a+}^2 - d_{a-}^2 + \\Delta` as in
+    :func:`triplet_loss` (easy exactly when it is :math:`\\le 0`), so rounding cannot make a
+    triplet "easy" here and active there.
 
     Parameters
     ----------
@@ -419,7 +422,7 @@ def center_loss(X, y, centers, reduction="mean"):
     """Center loss of Wen et al.: half the squared distance of each feature to its class center.
 
     .. math::
-        L_C = \\tfrac12 \\sum_{n=1}^{N} \\lVert \\mathbf{x}_n - \\mathbf{c}_{y_n} \\rVert^2, \\qquad
+        L_C = \\tfrac12 \\sum_{n=0}^{N-1} \\lVert \\mathbf{x}_n - \\mathbf{c}_{y_n} \\rVert^2, \\qquad
         \\frac{\\partial L_C}{\\partial \\mathbf{x}_n} = (\\mathbf{x}_n - \\mathbf{c}_{y_n})^\\top
 
     The centers are treated as constants here; they are moved by :func:`center_update`.

@@ -239,13 +239,13 @@ def rnn_backward(dHs, cache, bptt_steps=None):
     """Backpropagation through time for :func:`rnn_forward`.
 
     The upstream gradient may reach every hidden state. Going backwards from :math:`t = T`,
-    the total gradient :math:`\\bar h_t` at :math:`h_t` is the direct one, :math:`G_t`, plus
+    the total gradient :math:`\\mathrm{d}h_t` at :math:`h_t` is the direct one, :math:`G_t`, plus
     what flows back from :math:`h_{t+1}`; :math:`\\mathrm{d}z_t` is the gradient at the
     pre-activation :math:`z_t`, and the shared weights collect one term per step:
 
     .. math::
-        \\bar h_t = G_t + \\mathrm{d}z_{t+1} W_h^\\top, \\qquad
-        \\mathrm{d}z_t = \\bar h_t \\odot (1 - h_t \\odot h_t),
+        \\mathrm{d}h_t = G_t + \\mathrm{d}z_{t+1} W_h^\\top, \\qquad
+        \\mathrm{d}z_t = \\mathrm{d}h_t \\odot (1 - h_t \\odot h_t),
 
         \\frac{\\partial L}{\\partial W_h} = \\sum_{t=1}^{T} h_{t-1}^\\top \\mathrm{d}z_t, \\quad
         \\frac{\\partial L}{\\partial W_x} = \\sum_{t=1}^{T} x_t^\\top \\mathrm{d}z_t, \\quad

@@ -190,7 +190,7 @@ def test_triplet_gradients(seed, N, D, margin, reduction):
 
 
 def test_triplet_kinds_agree_with_the_loss_on_the_boundary():
-    # negatives placed at d_- = d_+ + Delta in exact arithmetic; rounding puts the computed
+    # negatives placed at d_a-^2 = d_a+^2 + Delta in exact arithmetic; rounding puts the computed
     # hinge argument on either side of 0, and kinds must follow the loss every time
     rng = np.random.default_rng(3)
     Xa, Xp = rng.standard_normal((400, 2)), rng.standard_normal((400, 2))
@@ -204,7 +204,7 @@ def test_triplet_kinds_agree_with_the_loss_on_the_boundary():
     assert 0 < active.sum() < 400           # both sides of the boundary occur
     assert np.array_equal(kinds != "easy", active)
     assert set(kinds[active]) == {"semi-hard"}
-    # exactly on it: d_+ = 1, d_- = 1.25 = 1 + 0.25 in binary, arg = 0 -> easy and inactive
+    # exactly on it: d_a+^2 = 1, d_a-^2 = 1.25 = 1 + 0.25 in binary, arg = 0 -> easy and inactive
     one = np.zeros((1, 1))
     assert M.triplet_kinds(one, [[1.0]], [[-np.sqrt(1.25)]], 0.25)[0] == (
         "easy" if M.triplet_loss(one, [[1.0]], [[-np.sqrt(1.25)]], 0.25)[0] == 0 else "semi-hard")
@@ -214,8 +214,8 @@ def test_triplet_kinds_agree_with_the_loss_on_the_boundary():
 
 def test_triplet_kinds_and_float32():
     Xa = np.zeros((3, 1))
-    Xp = np.ones((3, 1))                         # d_+ = 1
-    Xn = np.array([[0.5], [1.1], [2.0]])        # d_- = 0.25, 1.21, 4
+    Xp = np.ones((3, 1))                         # d_a+^2 = 1
+    Xn = np.array([[0.5], [1.1], [2.0]])        # d_a-^2 = 0.25, 1.21, 4
     assert M.triplet_kinds(Xa, Xp, Xn, 0.5).tolist() == ["hard", "semi-hard", "easy"]
     loss, dXa, dXp, dXn = M.triplet_loss(Xa, Xp, Xn, 0.5, "sum")
     assert loss == pytest.approx(1.25 + 0.29)

@@ -509,6 +509,21 @@ def test_metric_figures_draw_curves_regions_and_clouds():
     with pytest.raises(ValueError, match=re.escape("panels[0]: expected shape (12, 2) to match y")):
         plotting.plot_feature_clouds([np.zeros((12, 3))], y)
 
+    # normalize: each panel divided by its features' RMS norm, centers alike, one shared square
+    X_small = rng.standard_normal((12, 2))
+    C_small = rng.standard_normal((3, 2))
+    fig = plotting.plot_feature_clouds([X_small, 10 * X_small], y, centers=[None, 10 * C_small],
+                                       normalize=True)
+    rms = np.sqrt(np.mean(np.sum(X_small**2, axis=1)))
+    left, right = fig.axes[0], fig.axes[1]
+    shown = np.vstack([c.get_offsets() for c in left.collections])
+    assert np.allclose(np.sort(shown, axis=0), np.sort(X_small / rms, axis=0))
+    assert np.allclose(right.collections[-1].get_offsets(), C_small / rms)   # 10 C / (10 rms)
+    assert left.get_xlim() == right.get_xlim() == left.get_ylim()
+    plt.close(fig)
+    with pytest.raises(ValueError, match=re.escape("panels: expected nonzero features")):
+        plotting.plot_feature_clouds([np.zeros((12, 2))], y, normalize=True)
+
 
 def test_margin_figures_draw_psi_curves_and_weight_rays():
     import re

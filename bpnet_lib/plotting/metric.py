@@ -65,10 +65,10 @@ def plot_contrastive_pair_loss(margin=1.0, d_max=None, ax=None):
 def plot_triplet_regions(anchor, positive, margin, negatives=None, lim=2.5, ax=None):
     r"""Where a negative makes a triplet hard, semi-hard or easy, for a fixed anchor and positive.
 
-    With :math:`d_+ = \lVert \mathbf{x}_a - \mathbf{x}_+\rVert^2`, a negative :math:`\mathbf{x}_-`
-    is *hard* inside the circle :math:`\lVert \mathbf{x}_a - \mathbf{x}_-\rVert^2 < d_+`,
-    *semi-hard* in the ring up to :math:`\lVert \mathbf{x}_a - \mathbf{x}_-\rVert^2 < d_+ + \Delta`,
-    and *easy* (zero loss) outside. The
+    With the distance :math:`d_{a+} = \lVert \mathbf{x}_a - \mathbf{x}_+\rVert` from the
+    anchor to the positive, a negative :math:`\mathbf{x}_-` is *hard* inside the circle of
+    radius :math:`d_{a+}` around the anchor, *semi-hard* in the ring between the radii
+    :math:`d_{a+}` and :math:`\sqrt{d_{a+}^2 + \Delta}`, and *easy* (zero loss) outside. The
     regions are coloured by :func:`bpnet_lib.metric.triplet_kinds` on a grid.
 
     Parameters
@@ -122,7 +122,7 @@ def plot_triplet_regions(anchor, positive, margin, negatives=None, lim=2.5, ax=N
     return fig
 
 
-def plot_feature_clouds(panels, y, centers=None, titles=None, axes=None):
+def plot_feature_clouds(panels, y, centers=None, titles=None, normalize=False, axes=None):
     """Scatter 2-D features coloured by class, one panel per feature set.
 
     Parameters
@@ -134,6 +134,12 @@ def plot_feature_clouds(panels, y, centers=None, titles=None, axes=None):
     centers : sequence of (array_like of shape (K, 2) or None), optional
         Class centers to mark in each panel.
     titles : sequence of str, optional
+    normalize : bool, default False
+        Divide each panel's features (and its centers) by the root-mean-square norm of its
+        features, :math:`\\sqrt{\\tfrac1N\\sum_n\\lVert\\mathbf{x}_n\\rVert^2}`, and give all
+        panels the same square, reaching 1.1 times the largest norm below which 99% of a
+        panel's features lie (a few outliers may be cut off), so that feature sets of different
+        sizes are compared at one scale (the origin stays where it is).
     axes : sequence of matplotlib.axes.Axes, optional
 
     Returns
@@ -147,6 +153,14 @@ def plot_feature_clouds(panels, y, centers=None, titles=None, axes=None):
             raise ValueError(
                 f"panels[{i}]: expected shape ({y.shape[0]}, 2) to match y, got shape {P.shape}"
             )
+    centers = [None] * len(panels) if centers is None else list(centers)
+    if normalize:
+        rms = [np.sqrt(np.mean(np.sum(P * P, axis=1))) for P in panels]
+        if not all(r > 0 for r in rms):
+            raise ValueError("panels: expected nonzero features to normalize, got a zero panel")
+        panels = [P / r for P, r in zip(panels, rms)]
+        centers = [None if C is None else np.asarray(C, dtype=float) / r
+                   for C, r in zip(centers, rms)]
     if axes is None:
         fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.2))
         axes = np.atleast_1d(axes)
@@ -158,13 +172,24 @@ def plot_feature_clouds(panels, y, centers=None, titles=None, axes=None):
             sel = y == k
             ax.scatter(P[sel, 0], P[sel, 1], s=7, color=cmap(int(k) % 10), alpha=0.7,
                        label=str(k), linewidths=0)
-        if centers is not None and centers[i] is not None:
+        if centers[i] is not None:
             C = np.asarray(centers[i], dtype=float)
             ax.scatter(C[:, 0], C[:, 1], marker="X", s=60, c="k", linewidths=0.5,
                        edgecolors="w")
         if titles is not None:
             ax.set_title(titles[i])
-        ax.set_aspect("equal", adjustable="datalim")
+        if normalize:
+            ax.axhline(0, color="0.85", lw=0.6, zorder=0)
+            ax.axvline(0, color="0.85", lw=0.6, zorder=0)
+    if normalize:
+        reach = 1.1 * max(np.quantile(np.linalg.norm(P, axis=1), 0.99) for P in panels)
+        for ax in axes:
+            ax.set_xlim(-reach, reach)
+            ax.set_ylim(-reach, reach)
+            ax.set_aspect("equal")
+    else:
+        for ax in axes:
+            ax.set_aspect("equal", adjustable="datalim")
     axes[-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
                     markerscale=2, fontsize=8)
     fig.tight_layout()
