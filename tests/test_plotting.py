@@ -66,10 +66,17 @@ def test_plot_forward_pass_one_panel_per_matrix():
     assert len(images) == 2 * 3
     shapes = sorted(ax.images[0].get_array().shape for ax in images)
     assert shapes == sorted([(6, 7), (6, 7), (6, 4), (6, 4), (6, 3), (6, 3)])
-    # the ReLU layer shares its colour scale between Z and Y; the softmax layer does not
+    # the ReLU layer shares its colour scale between Z and Y (Y drawn from 0, with the
+    # positive half of the map, so one value has one colour in both panels); the sigmoid and
+    # softmax outputs are drawn on [0, 1]; pre-activations are symmetric about 0
     clims = {ax.get_title().split()[0]: ax.images[0].get_clim() for ax in images}
-    assert clims["$Z^{(1)}$"] == clims["$Y^{(1)}$"]
-    assert clims["$Z^{(3)}$"] != clims["$Y^{(3)}$"]
+    low, high = clims["$Z^{(1)}$"]
+    assert low == -high and clims["$Y^{(1)}$"] == (0.0, high)
+    assert clims["$Y^{(2)}$"] == clims["$Y^{(3)}$"] == (0.0, 1.0)
+    by_title = {ax.get_title().split()[0]: ax.images[0] for ax in images}
+    value = 0.5 * high
+    np.testing.assert_allclose(by_title["$Z^{(1)}$"].to_rgba(np.array([[value]])),
+                               by_title["$Y^{(1)}$"].to_rgba(np.array([[value]])), atol=0.02)
     plt.close(fig)
 
 

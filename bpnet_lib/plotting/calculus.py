@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 
 from ._common import grid_2d
 
@@ -31,7 +32,8 @@ def plot_quadratic_model(f, grad, hess, point, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0
         + \tfrac12\,\mathbf{d}^\top \nabla^2 f(\mathbf{x}_0)\,\mathbf{d},
 
     drawn with dashed contours at the same levels as ``f`` inside a disc of the
-    given ``radius`` around the point, so the reader sees where it is faithful.
+    given ``radius`` around the point, so the reader sees where it is faithful. The
+    gradient at the point is drawn to scale as a labelled arrow.
 
     Parameters
     ----------
@@ -81,9 +83,16 @@ def plot_quadratic_model(f, grad, hess, point, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0
     Q = np.where(D1**2 + D2**2 <= radius**2, Q, np.nan)
     ax.contour(X, Y, Q, levels=lv, colors="crimson", linestyles="dashed", linewidths=1.2)
     ax.add_patch(plt.Circle((x0, y0), radius, fill=False, color="crimson", lw=0.8, ls=":"))
-    ax.plot([x0], [y0], "o", color="crimson")
-    ax.annotate("", xy=(x0 + 0.3 * g0[0], y0 + 0.3 * g0[1]), xytext=(x0, y0),
-                arrowprops=dict(arrowstyle="->", color="crimson", lw=2))
+    ax.plot([x0], [y0], "o", color="crimson", mec="white", ms=7, zorder=4)
+    # The gradient at the point, drawn to scale (one unit of f per unit of x, y), with a white
+    # outline so that it stands out against the dashed contours of the model.
+    outline = [patheffects.withStroke(linewidth=5, foreground="white")]
+    tip = (x0 + g0[0], y0 + g0[1])
+    ax.annotate("", xy=tip, xytext=(x0, y0), zorder=5,
+                arrowprops=dict(arrowstyle="-|>", color="crimson", lw=2.5, mutation_scale=18,
+                                path_effects=outline))
+    ax.text(*tip, r" $\nabla f$", color="crimson", fontsize=12, ha="left", va="center",
+            zorder=5, path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
@@ -102,9 +111,12 @@ def plot_error_vs_step(steps, errors, reference_slopes=(), ax=None):
         Steps :math:`\\epsilon` (the ``eps`` of :mod:`bpnet_lib.gradcheck`).
     errors : dict of str to ndarray, shape (S,)
         One curve per scheme, e.g. ``{"forward": ..., "central": ...}``.
-    reference_slopes : sequence of (int, str)
-        Guide lines proportional to ``eps**p``, each with a label, starting from the first
-        curve's error at the largest step: the order of each scheme is read off the plot.
+    reference_slopes : sequence of (int, str) or (int, str, str)
+        Guide lines proportional to ``eps**p``, each labelled at its middle: the order of
+        each scheme is read off the plot. A guide runs parallel to the curve named by the
+        optional third entry (the first curve when omitted), a factor 4 above it if that curve
+        starts highest and a factor 4 below it otherwise, from the largest step down to that
+        curve's smallest error.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -119,16 +131,26 @@ def plot_error_vs_step(steps, errors, reference_slopes=(), ax=None):
     for label, err in errors.items():
         err = np.maximum(np.asarray(err, dtype=float), np.finfo(float).tiny)
         ax.loglog(steps, err, "o-", ms=3, label=label)
-    curves = [np.asarray(e, dtype=float) for e in errors.values()]
-    floor = min(float(np.min(c[c > 0])) for c in curves) if curves else 0.0
-    for p, label in reference_slopes:
-        # A guide line through the first curve's value at the largest step, drawn only
-        # down to the smallest error measured, so it never stretches the axes.
-        start = curves[0][0] if curves else 1.0
-        guide = start * (steps / steps[0]) ** p
-        guide = np.where(guide >= floor, guide, np.nan)
-        ax.loglog(steps, guide, ":", color="gray")
-        ax.text(steps[0], start, label, color="gray", va="bottom", ha="left")
+    curves = {name: np.asarray(e, dtype=float) for name, e in errors.items()}
+    first = next(iter(curves), None)
+    for p, label, *anchor in reference_slopes:
+        name = anchor[0] if anchor else first
+        if name not in curves:
+            raise ValueError(f"reference_slopes: expected a curve among {list(curves)}, got {name!r}")
+        # A guide parallel to the named curve's truncation side, drawn only down to that
+        # curve's smallest error, so it never stretches the axes. It runs above the topmost
+        # curve and below the others, with its label on the outer side, so that neither the
+        # line nor the label covers the data.
+        curve = curves[name]
+        above = curve[0] >= max(c[0] for c in curves.values())
+        guide = (4.0 if above else 0.25) * curve[0] * (steps / steps[0]) ** p
+        guide = np.where(guide >= np.min(curve[curve > 0]), guide, np.nan)
+        ax.loglog(steps, guide, ":", color="gray", lw=1.5)
+        mid = int(np.flatnonzero(np.isfinite(guide))[-1]) // 2
+        ax.annotate(f"slope {label}", (steps[mid], guide[mid]),
+                    xytext=(6, 6) if above else (-6, -6), textcoords="offset points",
+                    color="0.3", fontsize=10, va="bottom" if above else "top",
+                    ha="left" if above else "right")
     ax.invert_xaxis()
     ax.set_xlabel(r"step $\epsilon$ (smaller to the right)")
     ax.set_ylabel("relative error")

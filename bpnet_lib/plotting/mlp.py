@@ -298,12 +298,15 @@ _SCALE_KEEPING = ("relu", "elu", "identity")
 def plot_forward_pass(Z, Y, activations=None, axes=None, cmap="RdBu_r"):
     r"""Heatmaps of a forward pass: :math:`Z^{(k)}` above :math:`Y^{(k)}` for every layer.
 
-    Each panel shows one batch matrix, one sample per row and one unit per column, on a
-    colour scale symmetric about 0 (white is 0), so the zeros a ReLU makes and the rows
-    of probabilities a softmax makes are visible at a glance. The two panels of a layer
-    share their scale when its activation keeps the scale of its input (``"relu"``,
-    ``"elu"``, ``"identity"``); otherwise, and when ``activations`` is not given, every
-    panel has its own.
+    Each panel shows one batch matrix, one sample per row and one unit per column, in one
+    diverging colour map with white at 0, so the zeros a ReLU makes and the rows of
+    probabilities a softmax makes are visible at a glance. The two panels of a layer share
+    their scale when its activation keeps the scale of its input (``"relu"``, ``"elu"``,
+    ``"identity"``); otherwise, and when ``activations`` is not given, every panel has its
+    own, symmetric about 0. An output that cannot be negative is drawn with the positive half
+    of the map only, so its colour bar has no negative ticks: from 0 to the layer's shared
+    bound for ``"relu"``, and from 0 to 1 for ``"sigmoid"`` and ``"softmax"``, whose outputs are
+    probabilities.
 
     Parameters
     ----------
@@ -350,16 +353,29 @@ def plot_forward_pass(Z, Y, activations=None, axes=None, cmap="RdBu_r"):
     else:
         axes = np.asarray(axes).reshape(2, l)
         fig = axes[0, 0].figure
+    # The positive half of the diverging map, white at 0: the same colour for the same value
+    # as in a symmetric panel with the same bound, without a negative half nobody can reach.
+    from matplotlib.colors import LinearSegmentedColormap
+
+    full_map = plt.get_cmap(cmap)
+    positive_map = LinearSegmentedColormap.from_list(
+        f"{full_map.name}_positive", full_map(np.linspace(0.5, 1.0, 128)))
     for k in range(1, l + 1):
         # Activations that pass values through unchanged where they act (ReLU, ELU for
         # z > 0, identity) share the layer's colour scale, so Y^(k) reads against Z^(k);
         # squashing ones (sigmoid, tanh, softmax) get their own, or they would look blank.
-        shared = activations is not None and activations[k - 1] in _SCALE_KEEPING
+        name = activations[k - 1] if activations is not None else None
+        shared = name in _SCALE_KEEPING
         vmax_layer = float(max(np.max(np.abs(Z[k - 1])), np.max(np.abs(Y[k - 1])))) or 1.0
         for row, (M, letter) in enumerate(((Z[k - 1], "Z"), (Y[k - 1], "Y"))):
             ax = axes[row, k - 1]
             vmax = vmax_layer if shared else (float(np.max(np.abs(M))) or 1.0)
-            im = ax.imshow(M, cmap=cmap, vmin=-vmax, vmax=vmax, aspect="auto",
+            vmin, panel_map = -vmax, cmap
+            if letter == "Y" and name in ("relu", "sigmoid", "softmax") and M.min() >= 0:
+                vmin, panel_map = 0.0, positive_map
+                if name != "relu":
+                    vmax = 1.0                                   # probabilities
+            im = ax.imshow(M, cmap=panel_map, vmin=vmin, vmax=vmax, aspect="auto",
                            interpolation="nearest")
             title = f"${letter}^{{({k})}}$  ({M.shape[0]}$\\times${M.shape[1]})"
             if letter == "Y" and activations is not None:
