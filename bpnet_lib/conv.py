@@ -60,7 +60,8 @@ class Conv2dCache(NamedTuple):
     ``X`` (N, C, n_h, n_w) is the forward's input (the same array, not a copy), from which the
     backward copies the windows again for ``dW``; ``W`` (F, C, kh, kw) the kernels (for
     ``dX``); the stride and the padding say where the windows lie. The cache keeps ``X``
-    rather than the :func:`im2col` matrix, which is about ``kh kw / (s_h s_w)`` times larger.
+    rather than the :func:`im2col` matrix, which is ``kh kw n_h' n_w' / (n_h n_w)`` times
+    larger (about ``kh kw / (s_h s_w)`` for a large image).
     """
 
     X: np.ndarray

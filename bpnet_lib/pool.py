@@ -143,9 +143,12 @@ def maxpool2d_backward(dY, cache):
 
     where :math:`(i^*_{u'v'}, j^*_{u'v'})` is the recorded winner of window
     :math:`(u', v')`. The sum (``+=``) matters when windows overlap (stride < size): an
-    entry that wins several windows receives all their gradients. Where a window's maximum
-    is unique this is the gradient; at a tie the maximum is not differentiable and this is
-    the choice recorded by the forward (a subgradient).
+    entry that wins several windows receives all their gradients. Where every window's
+    maximum is unique this is the gradient. At a tie the window's maximum is not
+    differentiable and this uses the winner recorded by the forward: for that window a
+    subgradient of its maximum; for the whole map ``X -> sum(dY * Y)`` the gradient at
+    nearby tie-free points (so an element of Clarke's generalized gradient), and the
+    gradient itself wherever that map is differentiable.
 
     Parameters
     ----------

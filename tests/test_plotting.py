@@ -418,6 +418,7 @@ def test_plot_pool_gradients_outlines_every_window_and_writes_every_value():
     assert len(frames) == 4 and {round(p.get_width() + 2 * 0.06) for p in frames} == {3}
     assert len([p for p in ax_dy.patches if isinstance(p, Rectangle)]) == 4
     assert [t.get_text() for t in ax_dx.texts].count("10") == 1  # the winner of all four windows
+    assert ax_dx.get_title() == "max" and ax_x.get_title() == "input $X$"
     assert len(ax_dx.texts) == 25 and np.array_equal(ax_dx.images[0].get_array(), dX)
     plt.close(fig)
     with pytest.raises(ValueError, match=r"dY: expected shape \(2, 2\)"):
@@ -434,6 +435,7 @@ def test_plot_kernels_one_row_per_set_with_a_symmetric_scale():
     lo, hi = shown[0].images[0].get_clim()
     assert lo == -hi == -np.abs(W).max()
     assert shown[5].images[0].get_clim()[1] == 2 * np.abs(W).max()
+    assert [ax.get_title() for ax in shown[:5]] == ["0", "1", "2", "3", "4"]   # filters from 0, like W[f]
     plt.close(fig)
     with pytest.raises(ValueError, match="one input channel"):
         plotting.plot_kernels(np.zeros((4, 2, 3, 3)))
@@ -446,6 +448,7 @@ def test_plot_feature_maps_one_column_per_filter():
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 1 + 3 * 4                             # the input, then kernels and two stages
     assert [ax.images[0].get_array().shape for ax in shown[-4:]] == [(4, 4)] * 4
+    assert [ax.get_title() for ax in shown[1:5]] == ["0", "1", "2", "3"]       # filters from 0
     plt.close(fig)
     with pytest.raises(ValueError, match="F = 4"):
         plotting.plot_feature_maps(np.zeros((8, 8)), {"a": np.zeros((4, 2, 2)), "b": np.zeros((3, 2, 2))})

@@ -127,6 +127,26 @@ def test_max_pool_ties_go_to_the_first_maximum_in_row_major_order():
     np.testing.assert_array_equal(P.maxpool2d_backward_naive(dY, P.maxpool2d_forward_naive(X)[1]), expected)
 
 
+@FAST
+@given(seed=seeds, case=pool_cases())
+def test_max_pool_at_ties_is_the_gradient_at_nearby_tie_free_points(seed, case):
+    """On integer inputs (ties everywhere), moving X by a small h that decreases in row-major
+    order breaks every tie towards the first maximum: the backward at X equals the backward at
+    X + h, and that is the true gradient there (central differences), with dY of both signs."""
+    shape, size, stride = case
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=shape).astype(float)
+    h = -0.4 * np.arange(X.size).reshape(shape) / X.size       # |h| < 1/2: no order across values changes
+    Y, cache = P.maxpool2d_forward(X, size, stride)
+    dY = rng.standard_normal(Y.shape)
+    _, cache_h = P.maxpool2d_forward(X + h, size, stride)
+    dX = P.maxpool2d_backward(dY, cache)
+    np.testing.assert_array_equal(P.maxpool2d_backward(dY, cache_h), dX)
+    errors = check_gradients(lambda Z: P.maxpool2d_forward(Z, size, stride)[0], [X + h], [dX], dout=dY,
+                             eps=1e-6)
+    assert max(errors) < 1e-7
+
+
 # --- errors and dtypes ---------------------------------------------------------------------
 
 

@@ -480,8 +480,9 @@ def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
     ----------
     kernels : array_like of shape (F, kh, kw) or (F, 1, kh, kw), or dict of str to such
         One set of ``F`` kernels, or several (say, before and after training), each drawn
-        as a row labelled by its key. Every row has its own symmetric colour scale
-        (white = 0, red > 0, blue < 0), shown by a colour bar.
+        as a row labelled by its key; the columns are titled with the filter index ``f``,
+        from 0. Every row has its own symmetric colour scale (white = 0, red > 0,
+        blue < 0), shown by a colour bar.
     axes_size : float, default 0.9
         Width and height of each panel in inches.
     cmap : str, default "RdBu_r"
@@ -509,7 +510,7 @@ def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
                 continue
             im = ax.imshow(W[f], cmap=cmap, vmin=-lim, vmax=lim)
             if r == 0:
-                ax.set_title(f"{f + 1}", fontsize=8)
+                ax.set_title(f"{f}", fontsize=8)  # filters counted from 0, like W[f]
         if name:
             axes[r, 0].set_ylabel(name, fontsize=9)
         fig.colorbar(im, ax=list(axes[r]), fraction=0.02, pad=0.01)
@@ -519,8 +520,8 @@ def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
 def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
     r"""One image's path through the first layers of a CNN: one column per filter.
 
-    The image is drawn on the left. To its right, column ``f`` shows filter ``f``'s
-    kernel (if given) above that filter's map after each stage, e.g. the convolution,
+    The image is drawn on the left. To its right, the column titled ``f`` (from 0) shows
+    filter ``f``'s kernel (if given) above that filter's map after each stage, e.g. the convolution,
     the ReLU and the pooling. Maps of one row share a colour scale: a diverging one
     centred at 0 when the row has negative values, a grey one from 0 up otherwise.
 
@@ -573,7 +574,7 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
         for f in range(F):
             axes[r, f + 1].imshow(A[f], cmap=cmap, vmin=vmin, vmax=vmax)
             if r == 0:
-                axes[r, f + 1].set_title(f"{f + 1}", fontsize=8)
+                axes[r, f + 1].set_title(f"{f}", fontsize=8)  # filter f, counted from 0
         axes[r, 1].set_ylabel(name, fontsize=9)
     fig.tight_layout()
     return fig
