@@ -8,17 +8,18 @@ central difference of the gradient,
 .. math::
 
    \nabla^2\mathcal{L}(\theta)\,\mathbf{d} \approx
-   \frac{\nabla\mathcal{L}(\theta + \epsilon\mathbf{d}) - \nabla\mathcal{L}(\theta - \epsilon\mathbf{d})}{2\epsilon},
+   \frac{\nabla\mathcal{L}(\theta + \epsilon\mathbf{d})^\top - \nabla\mathcal{L}(\theta - \epsilon\mathbf{d})^\top}{2\epsilon},
 
-with an error of order :math:`\epsilon^2` where :math:`\mathcal{L}` is three times
-continuously differentiable. This module views a model's loss as a function of one flat
+with an error of order :math:`\epsilon^2` where the gradient is three times continuously
+differentiable (:math:`\mathcal{L}` four times). This module views a model's loss as a function of one flat
 vector :math:`\theta \in \mathbb{R}^P` (:func:`parameter_vector`, :func:`gradient_function`),
 computes Hessian-vector products by that difference (:func:`hvp`) and exactly, with
 Pearlmutter's R-operator, for a chain of linear layers and element-wise activations under
 softmax cross-entropy (:func:`hvp_rop`), a dense Hessian column by column for small checks
 (:func:`hessian`), and the eigenvalue of largest magnitude by power iteration
-(:func:`power_iteration`). Gradients are written as columns laid out like
-:math:`\theta` (the transpose of the row gradient of :ref:`chain-rule`).
+(:func:`power_iteration`). The gradient :math:`\nabla\mathcal{L}(\theta)` is a row, as in
+:ref:`chain-rule`; the functions here return its transpose :math:`\nabla\mathcal{L}(\theta)^\top`,
+a flat array laid out like :math:`\theta`.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def gradient_function(model, loss_fn, X, y):
     Returns
     -------
     grad : callable
-        ``grad(theta)`` returns :math:`\nabla\mathcal{L}(\theta)`, an ndarray of shape (P,)
+        ``grad(theta)`` returns :math:`\nabla\mathcal{L}(\theta)^\top`, an ndarray of shape (P,)
         laid out like :func:`parameter_vector`, with
         :math:`\mathcal{L}(\theta) = ` ``loss_fn(model.forward(X), y)[0]`` at parameters
         ``theta``. One call is one forward and one backward pass. The model's parameters
@@ -179,20 +180,23 @@ def hvp(grad_fn, theta, d, eps=1e-5):
     .. math::
 
        \nabla^2\mathcal{L}(\theta)\,\mathbf{d} \approx \lVert\mathbf{d}\rVert\,
-       \frac{\nabla\mathcal{L}(\theta + \epsilon\hat{\mathbf{d}}) -
-             \nabla\mathcal{L}(\theta - \epsilon\hat{\mathbf{d}})}{2\epsilon},
+       \frac{\nabla\mathcal{L}(\theta + \epsilon\hat{\mathbf{d}})^\top -
+             \nabla\mathcal{L}(\theta - \epsilon\hat{\mathbf{d}})^\top}{2\epsilon},
        \qquad \hat{\mathbf{d}} = \mathbf{d}/\lVert\mathbf{d}\rVert .
 
     The step is taken along the unit vector, so ``eps`` is a distance in parameter
-    space whatever the size of ``d``. Cost: two calls of ``grad_fn``. The truncation
-    error is of order :math:`\epsilon^2` (times third derivatives) where the loss is three
-    times continuously differentiable between the two points; a ReLU network is not at
-    its kinks, and a difference that straddles one is wrong by order one.
+    space whatever the size of ``d``; since the product is linear in :math:`\mathbf{d}`,
+    the difference along :math:`\hat{\mathbf{d}}` is multiplied by
+    :math:`\lVert\mathbf{d}\rVert`. Cost: two calls of ``grad_fn``. The truncation
+    error is of order :math:`\epsilon^2` (times fourth derivatives of the loss) where the
+    gradient is three times continuously differentiable between the two points; a ReLU
+    network's gradient is not even continuous at its kinks, and a difference that straddles
+    one is wrong by order one.
 
     Parameters
     ----------
     grad_fn : callable
-        ``grad_fn(theta)`` returns :math:`\nabla\mathcal{L}(\theta)`, shape (P,), e.g. from
+        ``grad_fn(theta)`` returns :math:`\nabla\mathcal{L}(\theta)^\top`, shape (P,), e.g. from
         :func:`gradient_function`.
     theta : array_like, shape (P,)
     d : array_like, shape (P,)
@@ -254,7 +258,7 @@ def hvp_rop(model, X, y, d):
        + \mathrm{d}A'\odot f''(Z)\odot\mathcal{R}\{Z\}.
 
     The gradients of the parameters, :math:`\mathrm{d}W` and :math:`\mathrm{d}\mathbf{b}`,
-    make up :math:`\nabla\mathcal{L}(\theta)`, so their R-values make up
+    make up :math:`\nabla\mathcal{L}(\theta)^\top`, so their R-values make up
     :math:`\nabla^2\mathcal{L}(\theta)\,\mathbf{d}`. The cost is about that of two
     forward and two backward passes. ReLU has :math:`f'' = 0` and :math:`f'(0) = 0` (the
     library's choice at the kink), so for a ReLU network this is the Hessian of the loss
@@ -390,7 +394,10 @@ def power_iteration(matvec, P, steps=100, rng=0, tol=0.0):
     :math:`(|\lambda_2|/|\lambda_1|)^2` per step for the eigenvalues of the two largest
     magnitudes, :math:`|\lambda_1| > |\lambda_2|`. Applied to :func:`hvp` it finds the largest curvature of a
     loss, usually :math:`\lambda_{\max}` near a minimum (where the Hessian is positive
-    semidefinite); far from one, a negative eigenvalue may be larger in magnitude.
+    semidefinite); far from one, a negative eigenvalue may be larger in magnitude. If the
+    estimate :math:`\lambda_1` comes out negative, run the iteration again on the shifted
+    matrix :math:`A - \lambda_1 I` (``matvec=lambda d: A(d) - lam1 * d``), whose eigenvalues
+    are :math:`\lambda_i - \lambda_1 \ge 0`: its largest is :math:`\lambda_{\max} - \lambda_1`.
 
     Parameters
     ----------

@@ -107,7 +107,10 @@ def test_plot_lr_sweep_marks_divergence_and_choice():
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
     np.testing.assert_array_equal(lines["validation"].get_xdata(), lrs[:3])  # diverged not drawn
-    np.testing.assert_array_equal(lines["diverged"].get_xdata(), [10.0])
+    strip = [a for a in ax.child_axes if a.get_lines()][0]        # diverged runs: a strip above
+    crosses = {line.get_label(): line for line in strip.get_lines()}["diverged"]
+    np.testing.assert_array_equal(crosses.get_xdata(), [10.0])
+    assert not lines["diverged (strip above)"].get_xdata().size      # legend entry only, no loss value
     assert lines[r"chosen $\eta$ = 0.1"].get_xdata()[0] == 0.1 and "bound" in lines
     assert ax.get_xscale() == "log"
     with pytest.raises(ValueError, match="diverged: expected one flag per learning rate"):

@@ -237,7 +237,9 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
     curves : dict of str to ndarray, shape (G,)
         E.g. ``{"validation": ..., "training": ...}``; entries of diverged runs are not drawn.
     diverged : array_like of bool, shape (G,)
-        Runs that diverged, drawn as crosses along the top of the axes.
+        Runs that diverged. They have no loss to plot, so they are drawn as crosses in a
+        separate strip above the axes, labelled "diverged", never at a height of the loss
+        axis.
     chosen : float, optional
         The learning rate picked, marked with a vertical line.
     vlines : dict of str to float, optional
@@ -270,8 +272,16 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
             raise ValueError(f"curves[{label!r}]: expected shape {lrs.shape}, got {values.shape}")
         ax.loglog(lrs[kept], values[kept], "o-", ms=5, lw=1.8, label=label)
     if np.any(diverged):
-        ax.plot(lrs[diverged], np.full(diverged.sum(), 0.92), "x", color="crimson", ms=11, mew=2.5,
-                transform=ax.get_xaxis_transform(), clip_on=False, label="diverged")
+        strip = ax.inset_axes([0.0, 1.02, 1.0, 0.11], sharex=ax)
+        strip.plot(lrs[diverged], np.zeros(diverged.sum()), "x", color="crimson", ms=11, mew=2.5,
+                   label="diverged")
+        strip.set_facecolor("#f6d5d5")
+        strip.set_yticks([])
+        strip.set_ylim(-1.0, 1.0)
+        strip.tick_params(axis="x", labelbottom=False)
+        strip.text(0.01, 0.5, "diverged (no loss)", transform=strip.transAxes, va="center",
+                   ha="left", fontsize=9, color="crimson")
+        ax.plot([], [], "x", color="crimson", ms=11, mew=2.5, label="diverged (strip above)")
     if chosen is not None:
         ax.axvline(chosen, color="0.3", ls="--", lw=1.2, label=rf"chosen $\eta$ = {chosen:g}")
     for i, (label, x) in enumerate((vlines or {}).items()):
