@@ -231,36 +231,41 @@ def hvp_rop(model, X, y, d):
     r"""Exact Hessian-vector product of the mean softmax cross-entropy, by Pearlmutter's R-operator.
 
     The R-operator :math:`\mathcal{R}\{u\} = \frac{\partial}{\partial r} u(\theta + r\mathbf{d})
-    \big|_{r=0}` is applied to every line of the forward and the backward pass. On the
-    forward pass, for a linear layer :math:`Z = AW + \mathbf{1}\mathbf{b}^\top` with
-    directions :math:`(V_W, \mathbf{v}_b)` of its parameters and an activation
-    :math:`A' = f(Z)`,
+    \big|_{r=0}` -- the derivative of a quantity :math:`u` of the computation along
+    :math:`\mathbf{d}` -- is applied to every line of the forward and the backward pass; it is
+    linear and obeys the product rule, the data give :math:`\mathcal{R}\{X\} = 0`, and a
+    parameter gives its piece of :math:`\mathbf{d}`. On the forward pass, for a linear layer
+    :math:`Z = XW + \mathbf{1}\mathbf{b}^\top` whose parameters have the directions
+    :math:`\mathcal{R}\{W\}` and :math:`\mathcal{R}\{\mathbf{b}\}`, and an activation
+    :math:`Y = g(Z)`,
 
     .. math::
 
-       \mathcal{R}\{Z\} = \mathcal{R}\{A\}W + AV_W + \mathbf{1}\mathbf{v}_b^\top, \qquad
-       \mathcal{R}\{A'\} = f'(Z)\odot\mathcal{R}\{Z\};
+       \mathcal{R}\{Z\} = \mathcal{R}\{X\}W + X\mathcal{R}\{W\} + \mathbf{1}\mathcal{R}\{\mathbf{b}\}^\top, \qquad
+       \mathcal{R}\{Y\} = g'(Z)\odot\mathcal{R}\{Z\};
 
-    the loss gives :math:`\mathrm{d}S = (P - Y_{\text{one-hot}})/N` and
-    :math:`\mathcal{R}\{\mathrm{d}S\} = \mathcal{R}\{P\}/N` with
-    :math:`\mathcal{R}\{P\} = P\odot(\mathcal{R}\{S\} - (P\odot\mathcal{R}\{S\})\mathbf{1}\mathbf{1}^\top)`;
+    the loss, the mean cross-entropy of the scores :math:`S` with probabilities
+    :math:`\mathbf{p}_n = \operatorname{softmax}(\mathbf{s}_n)` per row, gives the rows
+    :math:`(\mathbf{p}_n - \mathbf{e}_{y_n})^\top/N` of :math:`\mathrm{d}S` and the rows
+    :math:`\mathcal{R}\{\mathbf{p}_n\}^\top/N` of :math:`\mathcal{R}\{\mathrm{d}S\}`, with
+    :math:`\mathcal{R}\{\mathbf{p}_n\} = (\operatorname{diag}(\mathbf{p}_n) - \mathbf{p}_n\mathbf{p}_n^\top)\,\mathcal{R}\{\mathbf{s}_n\}`;
     on the backward pass
 
     .. math::
 
-       \mathcal{R}\{\mathrm{d}W\} = \mathcal{R}\{A\}^\top\mathrm{d}Z + A^\top\mathcal{R}\{\mathrm{d}Z\},\quad
+       \mathcal{R}\{\mathrm{d}W\} = \mathcal{R}\{X\}^\top\mathrm{d}Z + X^\top\mathcal{R}\{\mathrm{d}Z\},\quad
        \mathcal{R}\{\mathrm{d}\mathbf{b}\} = \mathcal{R}\{\mathrm{d}Z\}^\top\mathbf{1},\quad
-       \mathcal{R}\{\mathrm{d}A\} = \mathcal{R}\{\mathrm{d}Z\}W^\top + \mathrm{d}Z\,V_W^\top,
+       \mathcal{R}\{\mathrm{d}X\} = \mathcal{R}\{\mathrm{d}Z\}W^\top + \mathrm{d}Z\,\mathcal{R}\{W\}^\top,
 
     .. math::
 
-       \mathcal{R}\{\mathrm{d}Z\} = \mathcal{R}\{\mathrm{d}A'\}\odot f'(Z)
-       + \mathrm{d}A'\odot f''(Z)\odot\mathcal{R}\{Z\}.
+       \mathcal{R}\{\mathrm{d}Z\} = \mathcal{R}\{\mathrm{d}Y\}\odot g'(Z)
+       + \mathrm{d}Y\odot g''(Z)\odot\mathcal{R}\{Z\}.
 
     The gradients of the parameters, :math:`\mathrm{d}W` and :math:`\mathrm{d}\mathbf{b}`,
     make up :math:`\nabla\mathcal{L}(\theta)^\top`, so their R-values make up
     :math:`\nabla^2\mathcal{L}(\theta)\,\mathbf{d}`. The cost is about that of two
-    forward and two backward passes. ReLU has :math:`f'' = 0` and :math:`f'(0) = 0` (the
+    forward and two backward passes. ReLU has :math:`g'' = 0` and :math:`g'(0) = 0` (the
     library's choice at the kink), so for a ReLU network this is the Hessian of the loss
     with every unit's on/off pattern frozen -- the true Hessian wherever no pre-activation
     is exactly 0.
@@ -302,15 +307,15 @@ def hvp_rop(model, X, y, d):
         raise ValueError(f"X: expected shape (N, D), got shape {A.shape}")
     P = parameter_vector(model).size
     d = _vector(d, "d", P)
-    # Split d into the directions of each layer's W and b, in the order of params().
+    # Split d into R{W} and R{b} for each layer, in the order of params().
     dirs, start = [], 0
     for layer in layers:
         if isinstance(layer, _net.Linear):
-            VW = d[start:start + layer.W.size].reshape(layer.W.shape)
+            RW = d[start:start + layer.W.size].reshape(layer.W.shape)
             start += layer.W.size
-            vb = d[start:start + layer.b.size]
+            Rb = d[start:start + layer.b.size]
             start += layer.b.size
-            dirs.append((VW, vb))
+            dirs.append((RW, Rb))
         else:
             dirs.append(None)
     # Forward pass and its R-values.
@@ -320,9 +325,9 @@ def hvp_rop(model, X, y, d):
         if isinstance(layer, _net.Linear):
             if A.shape[1] != layer.W.shape[0]:
                 raise ValueError(f"X: expected {layer.W.shape[0]} features for {layer!r}, got shape {A.shape}")
-            VW, vb = direction
+            RW, Rb = direction
             saved.append((A, RA))
-            A, RA = A @ layer.W + layer.b, RA @ layer.W + A @ VW + vb
+            A, RA = A @ layer.W + layer.b, RA @ layer.W + A @ RW + Rb
         else:
             Z, RZ = A, RA
             A = type(layer)._forward(Z)[0]
@@ -345,11 +350,11 @@ def hvp_rop(model, X, y, d):
     for layer, direction, cache in zip(reversed(layers), reversed(dirs), reversed(saved)):
         if isinstance(layer, _net.Linear):
             A_in, RA_in = cache
-            VW, _ = direction
+            RW, _ = direction
             RdW = RA_in.T @ dA + A_in.T @ RdA
             Rdb = RdA.sum(axis=0)
             out.append((RdW, Rdb))
-            dA, RdA = dA @ layer.W.T, RdA @ layer.W.T + dA @ VW.T
+            dA, RdA = dA @ layer.W.T, RdA @ layer.W.T + dA @ RW.T
         else:
             Z, RZ, A_out = cache
             f1, f2 = _ACTIVATIONS[type(layer)]
