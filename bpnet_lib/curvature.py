@@ -8,17 +8,18 @@ central difference of the gradient,
 .. math::
 
    \nabla^2\mathcal{L}(\theta)\,\mathbf{d} \approx
-   \frac{\nabla\mathcal{L}(\theta + \epsilon\mathbf{d}) - \nabla\mathcal{L}(\theta - \epsilon\mathbf{d})}{2\epsilon},
+   \frac{\nabla\mathcal{L}(\theta + \epsilon\mathbf{d})^\top - \nabla\mathcal{L}(\theta - \epsilon\mathbf{d})^\top}{2\epsilon},
 
-with an error of order :math:`\epsilon^2` where :math:`\mathcal{L}` is three times
-continuously differentiable. This module views a model's loss as a function of one flat
+with an error of order :math:`\epsilon^2` where the gradient is three times continuously
+differentiable (:math:`\mathcal{L}` four times). This module views a model's loss as a function of one flat
 vector :math:`\theta \in \mathbb{R}^P` (:func:`parameter_vector`, :func:`gradient_function`),
 computes Hessian-vector products by that difference (:func:`hvp`) and exactly, with
 Pearlmutter's R-operator, for a chain of linear layers and element-wise activations under
 softmax cross-entropy (:func:`hvp_rop`), a dense Hessian column by column for small checks
 (:func:`hessian`), and the eigenvalue of largest magnitude by power iteration
-(:func:`power_iteration`). Gradients are written as columns laid out like
-:math:`\theta` (the transpose of the row gradient of :ref:`chain-rule`).
+(:func:`power_iteration`). The gradient :math:`\nabla\mathcal{L}(\theta)` is a row, as in
+:ref:`chain-rule`; the functions here return its transpose :math:`\nabla\mathcal{L}(\theta)^\top`,
+a flat array laid out like :math:`\theta`.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def gradient_function(model, loss_fn, X, y):
     Returns
     -------
     grad : callable
-        ``grad(theta)`` returns :math:`\nabla\mathcal{L}(\theta)`, an ndarray of shape (P,)
+        ``grad(theta)`` returns :math:`\nabla\mathcal{L}(\theta)^\top`, an ndarray of shape (P,)
         laid out like :func:`parameter_vector`, with
         :math:`\mathcal{L}(\theta) = ` ``loss_fn(model.forward(X), y)[0]`` at parameters
         ``theta``. One call is one forward and one backward pass. The model's parameters
@@ -179,20 +180,23 @@ def hvp(grad_fn, theta, d, eps=1e-5):
     .. math::
 
        \nabla^2\mathcal{L}(\theta)\,\mathbf{d} \approx \lVert\mathbf{d}\rVert\,
-       \frac{\nabla\mathcal{L}(\theta + \epsilon\hat{\mathbf{d}}) -
-             \nabla\mathcal{L}(\theta - \epsilon\hat{\mathbf{d}})}{2\epsilon},
+       \frac{\nabla\mathcal{L}(\theta + \epsilon\hat{\mathbf{d}})^\top -
+             \nabla\mathcal{L}(\theta - \epsilon\hat{\mathbf{d}})^\top}{2\epsilon},
        \qquad \hat{\mathbf{d}} = \mathbf{d}/\lVert\mathbf{d}\rVert .
 
     The step is taken along the unit vector, so ``eps`` is a distance in parameter
-    space whatever the size of ``d``. Cost: two calls of ``grad_fn``. The truncation
-    error is of order :math:`\epsilon^2` (times third derivatives) where the loss is three
-    times continuously differentiable between the two points; a ReLU network is not at
-    its kinks, and a difference that straddles one is wrong by order one.
+    space whatever the size of ``d``; since the product is linear in :math:`\mathbf{d}`,
+    the difference along :math:`\hat{\mathbf{d}}` is multiplied by
+    :math:`\lVert\mathbf{d}\rVert`. Cost: two calls of ``grad_fn``. The truncation
+    error is of order :math:`\epsilon^2` (times fourth derivatives of the loss) where the
+    gradient is three times continuously differentiable between the two points; a ReLU
+    network's gradient is not even continuous at its kinks, and a difference that straddles
+    one is wrong by order one.
 
     Parameters
     ----------
     grad_fn : callable
-        ``grad_fn(theta)`` returns :math:`\nabla\mathcal{L}(\theta)`, shape (P,), e.g. from
+        ``grad_fn(theta)`` returns :math:`\nabla\mathcal{L}(\theta)^\top`, shape (P,), e.g. from
         :func:`gradient_function`.
     theta : array_like, shape (P,)
     d : array_like, shape (P,)
@@ -227,36 +231,41 @@ def hvp_rop(model, X, y, d):
     r"""Exact Hessian-vector product of the mean softmax cross-entropy, by Pearlmutter's R-operator.
 
     The R-operator :math:`\mathcal{R}\{u\} = \frac{\partial}{\partial r} u(\theta + r\mathbf{d})
-    \big|_{r=0}` is applied to every line of the forward and the backward pass. On the
-    forward pass, for a linear layer :math:`Z = AW + \mathbf{1}\mathbf{b}^\top` with
-    directions :math:`(V_W, \mathbf{v}_b)` of its parameters and an activation
-    :math:`A' = f(Z)`,
+    \big|_{r=0}` -- the derivative of a quantity :math:`u` of the computation along
+    :math:`\mathbf{d}` -- is applied to every line of the forward and the backward pass; it is
+    linear and obeys the product rule, the data give :math:`\mathcal{R}\{X\} = 0`, and a
+    parameter gives its piece of :math:`\mathbf{d}`. On the forward pass, for a linear layer
+    :math:`Z = XW + \mathbf{1}\mathbf{b}^\top` whose parameters have the directions
+    :math:`\mathcal{R}\{W\}` and :math:`\mathcal{R}\{\mathbf{b}\}`, and an activation
+    :math:`Y = g(Z)`,
 
     .. math::
 
-       \mathcal{R}\{Z\} = \mathcal{R}\{A\}W + AV_W + \mathbf{1}\mathbf{v}_b^\top, \qquad
-       \mathcal{R}\{A'\} = f'(Z)\odot\mathcal{R}\{Z\};
+       \mathcal{R}\{Z\} = \mathcal{R}\{X\}W + X\mathcal{R}\{W\} + \mathbf{1}\mathcal{R}\{\mathbf{b}\}^\top, \qquad
+       \mathcal{R}\{Y\} = g'(Z)\odot\mathcal{R}\{Z\};
 
-    the loss gives :math:`\mathrm{d}S = (P - Y_{\text{one-hot}})/N` and
-    :math:`\mathcal{R}\{\mathrm{d}S\} = \mathcal{R}\{P\}/N` with
-    :math:`\mathcal{R}\{P\} = P\odot(\mathcal{R}\{S\} - (P\odot\mathcal{R}\{S\})\mathbf{1}\mathbf{1}^\top)`;
+    the loss, the mean cross-entropy of the scores :math:`S` with probabilities
+    :math:`\mathbf{p}_n = \operatorname{softmax}(\mathbf{s}_n)` per row, gives the rows
+    :math:`(\mathbf{p}_n - \mathbf{e}_{y_n})^\top/N` of :math:`\mathrm{d}S` and the rows
+    :math:`\mathcal{R}\{\mathbf{p}_n\}^\top/N` of :math:`\mathcal{R}\{\mathrm{d}S\}`, with
+    :math:`\mathcal{R}\{\mathbf{p}_n\} = (\operatorname{diag}(\mathbf{p}_n) - \mathbf{p}_n\mathbf{p}_n^\top)\,\mathcal{R}\{\mathbf{s}_n\}`;
     on the backward pass
 
     .. math::
 
-       \mathcal{R}\{\mathrm{d}W\} = \mathcal{R}\{A\}^\top\mathrm{d}Z + A^\top\mathcal{R}\{\mathrm{d}Z\},\quad
+       \mathcal{R}\{\mathrm{d}W\} = \mathcal{R}\{X\}^\top\mathrm{d}Z + X^\top\mathcal{R}\{\mathrm{d}Z\},\quad
        \mathcal{R}\{\mathrm{d}\mathbf{b}\} = \mathcal{R}\{\mathrm{d}Z\}^\top\mathbf{1},\quad
-       \mathcal{R}\{\mathrm{d}A\} = \mathcal{R}\{\mathrm{d}Z\}W^\top + \mathrm{d}Z\,V_W^\top,
+       \mathcal{R}\{\mathrm{d}X\} = \mathcal{R}\{\mathrm{d}Z\}W^\top + \mathrm{d}Z\,\mathcal{R}\{W\}^\top,
 
     .. math::
 
-       \mathcal{R}\{\mathrm{d}Z\} = \mathcal{R}\{\mathrm{d}A'\}\odot f'(Z)
-       + \mathrm{d}A'\odot f''(Z)\odot\mathcal{R}\{Z\}.
+       \mathcal{R}\{\mathrm{d}Z\} = \mathcal{R}\{\mathrm{d}Y\}\odot g'(Z)
+       + \mathrm{d}Y\odot g''(Z)\odot\mathcal{R}\{Z\}.
 
     The gradients of the parameters, :math:`\mathrm{d}W` and :math:`\mathrm{d}\mathbf{b}`,
-    make up :math:`\nabla\mathcal{L}(\theta)`, so their R-values make up
+    make up :math:`\nabla\mathcal{L}(\theta)^\top`, so their R-values make up
     :math:`\nabla^2\mathcal{L}(\theta)\,\mathbf{d}`. The cost is about that of two
-    forward and two backward passes. ReLU has :math:`f'' = 0` and :math:`f'(0) = 0` (the
+    forward and two backward passes. ReLU has :math:`g'' = 0` and :math:`g'(0) = 0` (the
     library's choice at the kink), so for a ReLU network this is the Hessian of the loss
     with every unit's on/off pattern frozen -- the true Hessian wherever no pre-activation
     is exactly 0.
@@ -298,15 +307,15 @@ def hvp_rop(model, X, y, d):
         raise ValueError(f"X: expected shape (N, D), got shape {A.shape}")
     P = parameter_vector(model).size
     d = _vector(d, "d", P)
-    # Split d into the directions of each layer's W and b, in the order of params().
+    # Split d into R{W} and R{b} for each layer, in the order of params().
     dirs, start = [], 0
     for layer in layers:
         if isinstance(layer, _net.Linear):
-            VW = d[start:start + layer.W.size].reshape(layer.W.shape)
+            RW = d[start:start + layer.W.size].reshape(layer.W.shape)
             start += layer.W.size
-            vb = d[start:start + layer.b.size]
+            Rb = d[start:start + layer.b.size]
             start += layer.b.size
-            dirs.append((VW, vb))
+            dirs.append((RW, Rb))
         else:
             dirs.append(None)
     # Forward pass and its R-values.
@@ -316,9 +325,9 @@ def hvp_rop(model, X, y, d):
         if isinstance(layer, _net.Linear):
             if A.shape[1] != layer.W.shape[0]:
                 raise ValueError(f"X: expected {layer.W.shape[0]} features for {layer!r}, got shape {A.shape}")
-            VW, vb = direction
+            RW, Rb = direction
             saved.append((A, RA))
-            A, RA = A @ layer.W + layer.b, RA @ layer.W + A @ VW + vb
+            A, RA = A @ layer.W + layer.b, RA @ layer.W + A @ RW + Rb
         else:
             Z, RZ = A, RA
             A = type(layer)._forward(Z)[0]
@@ -341,11 +350,11 @@ def hvp_rop(model, X, y, d):
     for layer, direction, cache in zip(reversed(layers), reversed(dirs), reversed(saved)):
         if isinstance(layer, _net.Linear):
             A_in, RA_in = cache
-            VW, _ = direction
+            RW, _ = direction
             RdW = RA_in.T @ dA + A_in.T @ RdA
             Rdb = RdA.sum(axis=0)
             out.append((RdW, Rdb))
-            dA, RdA = dA @ layer.W.T, RdA @ layer.W.T + dA @ VW.T
+            dA, RdA = dA @ layer.W.T, RdA @ layer.W.T + dA @ RW.T
         else:
             Z, RZ, A_out = cache
             f1, f2 = _ACTIVATIONS[type(layer)]
@@ -390,7 +399,10 @@ def power_iteration(matvec, P, steps=100, rng=0, tol=0.0):
     :math:`(|\lambda_2|/|\lambda_1|)^2` per step for the eigenvalues of the two largest
     magnitudes, :math:`|\lambda_1| > |\lambda_2|`. Applied to :func:`hvp` it finds the largest curvature of a
     loss, usually :math:`\lambda_{\max}` near a minimum (where the Hessian is positive
-    semidefinite); far from one, a negative eigenvalue may be larger in magnitude.
+    semidefinite); far from one, a negative eigenvalue may be larger in magnitude. If the
+    estimate :math:`\lambda_1` comes out negative, run the iteration again on the shifted
+    matrix :math:`A - \lambda_1 I` (``matvec=lambda d: A(d) - lam1 * d``), whose eigenvalues
+    are :math:`\lambda_i - \lambda_1 \ge 0`: its largest is :math:`\lambda_{\max} - \lambda_1`.
 
     Parameters
     ----------

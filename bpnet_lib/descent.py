@@ -3,13 +3,14 @@ r"""Gradient descent and the heavy ball, keeping every iterate so a chapter can 
 Learning is the minimisation of an average loss :math:`\mathcal{L}(\theta)` over the
 parameters, and the simplest method that needs nothing but the gradient is to step
 downhill by a fixed multiple :math:`\eta` (the learning rate) of it,
-:math:`\theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t)`
+:math:`\theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t)^\top`
 (:func:`gradient_descent`). Polyak's heavy ball adds a multiple :math:`\beta` of the
-last step, :math:`\theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t) +
+last step, :math:`\theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t)^\top +
 \beta(\theta_t - \theta_{t-1})` (:func:`heavy_ball`). These are the loops and nothing
 more: no mini-batches, no schedule (the optimiser that trains networks, with the same
 momentum, is :class:`bpnet_lib.optim.SGD`). They return the whole path, which is what the
-chapters draw and test. Gradients are laid out like :math:`\theta` (a column).
+chapters draw and test. The gradient :math:`\nabla\mathcal{L}(\theta)` is a row (as in
+:ref:`chain-rule`); ``grad_fn`` returns its transpose, laid out like :math:`\theta`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def gradient_descent(grad_fn, theta0, lr, steps):
     """Run ``steps`` steps of gradient descent from ``theta0`` and return every iterate.
 
     .. math::
-        \\theta_{t+1} = \\theta_t - \\eta\\, \\nabla \\mathcal{L}(\\theta_t),
+        \\theta_{t+1} = \\theta_t - \\eta\\, \\nabla \\mathcal{L}(\\theta_t)^\\top,
         \\qquad t = 0, 1, \\dots, T - 1
 
     If an iterate stops being finite (the learning rate is too large and the
@@ -57,8 +58,8 @@ def gradient_descent(grad_fn, theta0, lr, steps):
     Parameters
     ----------
     grad_fn : callable
-        ``grad_fn(theta)`` returns the gradient of :math:`\\mathcal{L}` at ``theta``,
-        laid out like ``theta`` (shape (P,)).
+        ``grad_fn(theta)`` returns :math:`\\nabla\\mathcal{L}(\\theta)^\\top`, the gradient
+        of :math:`\\mathcal{L}` at ``theta`` laid out like ``theta`` (shape (P,)).
     theta0 : array_like, shape (P,)
         Starting point. It is not modified.
     lr : float
@@ -111,13 +112,13 @@ def heavy_ball(grad_fn, theta0, lr, momentum, steps):
     r"""Run ``steps`` steps of Polyak's heavy ball from ``theta0`` and return every iterate.
 
     .. math::
-        \theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t)
+        \theta_{t+1} = \theta_t - \eta\,\nabla\mathcal{L}(\theta_t)^\top
         + \beta\,(\theta_t - \theta_{t-1}),
         \qquad \theta_{-1} = \theta_0,
 
     so the first step is a plain gradient step. Written with the velocity
     :math:`\mathbf{v}_{t+1} = \theta_{t+1} - \theta_t` this is
-    :math:`\mathbf{v}_{t+1} = \beta\mathbf{v}_t - \eta\nabla\mathcal{L}(\theta_t)`,
+    :math:`\mathbf{v}_{t+1} = \beta\mathbf{v}_t - \eta\nabla\mathcal{L}(\theta_t)^\top`,
     :math:`\theta_{t+1} = \theta_t + \mathbf{v}_{t+1}` with :math:`\mathbf{v}_0 = 0`, the
     form :class:`bpnet_lib.optim.SGD` implements; in exact arithmetic the two give the
     same iterates. With :math:`\beta = 0` it is :func:`gradient_descent`. As there, the
@@ -126,7 +127,7 @@ def heavy_ball(grad_fn, theta0, lr, momentum, steps):
     Parameters
     ----------
     grad_fn : callable
-        ``grad_fn(theta)`` returns :math:`\nabla\mathcal{L}(\theta)`, shape (P,).
+        ``grad_fn(theta)`` returns :math:`\nabla\mathcal{L}(\theta)^\top`, shape (P,).
     theta0 : array_like, shape (P,)
         Starting point. It is not modified.
     lr : float

@@ -16,12 +16,14 @@ updated by
 
 With :math:`\beta = 0` this is plain gradient descent :math:`\theta \leftarrow \theta -
 \eta\mathbf{g}`. After :math:`t` steps the velocity is a weighted sum of the past
-gradients, :math:`\mathbf{v}_t = -\eta\sum_{s=0}^{t-1}\beta^{t-1-s}\mathbf{g}_s`, so in a
+gradients, :math:`\mathbf{v}_t = -\eta\sum_{j=0}^{t-1}\beta^{t-1-j}\mathbf{g}_j`, so in a
 direction where the gradient keeps its value the step grows towards
 :math:`\eta\mathbf{g}/(1 - \beta)`, while components that change sign partly cancel.
 Weight decay is the gradient of the penalty :math:`\tfrac{\lambda}{2}\lVert\theta\rVert^2`
 added to the loss; it applies to every parameter, biases included, unless
-``decay_filter`` says otherwise.
+``decay_filter`` says otherwise. Without momentum a step multiplies :math:`\theta` by
+:math:`1 - \eta\lambda` before following the loss's gradient; with momentum the term
+:math:`\lambda\theta` passes through the velocity like the rest of the gradient.
 """
 
 from __future__ import annotations
@@ -83,8 +85,11 @@ class SGD:
     :math:`\theta \leftarrow \theta - \eta \mathbf{v}`; for a constant :math:`\eta` its
     :math:`\mathbf{v}` is ours divided by :math:`-\eta` and the two produce the same iterates.
     The decay is added to the gradient before the momentum, so with momentum it is still
-    exactly the gradient of the penalised loss (PyTorch's SGD does the same; "decoupled"
-    weight decay, as in AdamW, differs only for adaptive methods).
+    exactly the heavy ball on the penalised loss (PyTorch's SGD does the same). "Decoupled"
+    weight decay (Loshchilov and Hutter's SGDW and AdamW) instead shrinks
+    :math:`\theta` directly and keeps :math:`\lambda\theta` out of the velocity; that is a
+    different method as soon as there is momentum, and more so for methods that rescale
+    each coordinate of the gradient, such as Adam.
 
     Examples
     --------

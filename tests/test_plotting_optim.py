@@ -99,6 +99,19 @@ def test_plot_early_stopping_marks_best_and_last_epoch():
         plotting.plot_early_stopping(History(loss=[1.0], train_acc=[0.5]))
 
 
+def test_plot_early_stopping_on_a_continued_run():
+    history = History(loss=[1.0, 0.5, 0.3, 0.2], train_acc=[0.5] * 4, val_loss=[0.9, 0.6, 0.7, 0.8],
+                      val_acc=[0.5] * 4)
+    fig = plotting.plot_early_stopping(history, best_epoch=2, stopped_at=3)
+    left = fig.axes[0]
+    cross = [line for line in left.get_lines() if line.get_label().startswith("stopped")][0]
+    assert cross.get_label() == "stopped after epoch 3"
+    assert cross.get_xdata()[0] == 3 and cross.get_ydata()[0] == 0.7
+    assert [line for line in left.get_lines() if line.get_label() == "best epoch 2 (weights kept)"]
+    with pytest.raises(ValueError, match="stopped_at: expected an epoch from 1 to 4"):
+        plotting.plot_early_stopping(history, stopped_at=5)
+
+
 def test_plot_lr_sweep_marks_divergence_and_choice():
     lrs = np.array([0.01, 0.1, 1.0, 10.0])
     val = np.array([0.5, 0.2, 0.4, np.inf])
@@ -107,7 +120,10 @@ def test_plot_lr_sweep_marks_divergence_and_choice():
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
     np.testing.assert_array_equal(lines["validation"].get_xdata(), lrs[:3])  # diverged not drawn
-    np.testing.assert_array_equal(lines["diverged"].get_xdata(), [10.0])
+    strip = [a for a in ax.child_axes if a.get_lines()][0]        # diverged runs: a strip above
+    crosses = {line.get_label(): line for line in strip.get_lines()}["diverged"]
+    np.testing.assert_array_equal(crosses.get_xdata(), [10.0])
+    assert not lines["diverged (strip above)"].get_xdata().size      # legend entry only, no loss value
     assert lines[r"chosen $\eta$ = 0.1"].get_xdata()[0] == 0.1 and "bound" in lines
     assert ax.get_xscale() == "log"
     with pytest.raises(ValueError, match="diverged: expected one flag per learning rate"):

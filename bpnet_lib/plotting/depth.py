@@ -287,8 +287,9 @@ def plot_init_statistics(stats, axes=None):
     r"""Forward and backward spread per layer, on log scales, one line per configuration.
 
     Left: :math:`\operatorname{std}(Z^{(k)})`; right:
-    :math:`\operatorname{std}(\partial J/\partial Z^{(k)})`, both against the layer
-    :math:`k`. A flat line is a signal that neither vanishes nor explodes.
+    :math:`\operatorname{std}(\mathrm{d}Z^{(k)})`, both against the layer
+    :math:`k`. A flat line is a signal that neither vanishes nor explodes; a grey line marks
+    a standard deviation of 1 for reference.
 
     Parameters
     ----------
@@ -312,9 +313,9 @@ def plot_init_statistics(stats, axes=None):
         axes[0].semilogy(layer, s["z_std"], "o-", ms=3, color=colour, label=label)
         axes[1].semilogy(layer, s["grad_std"], "o-", ms=3, color=colour, label=label)
     axes[0].set_title(r"forward: std of $Z^{(k)}$")
-    axes[1].set_title(r"backward: std of $\partial J/\partial Z^{(k)}$")
-    for ax in axes:
-        ax.axhline(1.0, color="gray", lw=0.8)
+    axes[1].set_title(r"backward: std of $\mathrm{d}Z^{(k)}$")
+    for i, ax in enumerate(axes):
+        ax.axhline(1.0, color="gray", lw=0.8, label="std = 1 (reference)" if i == 1 else None)
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_xlabel("layer $k$ (input side on the left)")
         ax.grid(True, which="major", alpha=0.3)

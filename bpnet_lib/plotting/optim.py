@@ -187,7 +187,7 @@ def plot_curves_grid(x, panels, xlabel, logy=(), styles=None, axes=None, size=No
     return fig
 
 
-def plot_early_stopping(history, axes=None, val_label="validation"):
+def plot_early_stopping(history, axes=None, val_label="validation", best_epoch=None, stopped_at=None):
     """Training and validation curves with the best epoch and the stopping epoch marked.
 
     Parameters
@@ -198,6 +198,11 @@ def plot_early_stopping(history, axes=None, val_label="validation"):
     axes : sequence of 2 matplotlib.axes.Axes, optional
         Where to draw; a new 11 x 4 inch figure when omitted.
     val_label : str, default "validation"
+    best_epoch : int, optional
+        The epoch to mark as kept, instead of ``history.best_epoch``.
+    stopped_at : int, optional
+        The epoch after which early stopping stopped, when ``history`` is a run continued
+        past it (to show what stopping avoided); by default the last recorded epoch.
 
     Returns
     -------
@@ -205,18 +210,22 @@ def plot_early_stopping(history, axes=None, val_label="validation"):
     """
     if not history.val_loss:
         raise ValueError("history: expected validation curves (fit with X_val, y_val), got none")
+    best_epoch = history.best_epoch if best_epoch is None else int(best_epoch)
+    stopped_at = history.epochs if stopped_at is None else int(stopped_at)
+    if not 1 <= stopped_at <= history.epochs:
+        raise ValueError(f"stopped_at: expected an epoch from 1 to {history.epochs}, got {stopped_at}")
     fig, (left, right) = _axes(axes, 2, (11, 4))
     epoch = np.arange(1, history.epochs + 1)
     left.semilogy(epoch, history.loss, "o-", ms=3, label="training (during the epoch)")
     left.semilogy(epoch, history.val_loss, "s-", ms=3, label=f"{val_label} (after it)")
     right.plot(epoch, history.train_acc, "o-", ms=3, label="training (during the epoch)")
     right.plot(epoch, history.val_acc, "s-", ms=3, label=f"{val_label} (after it)")
-    left.plot(epoch[-1], history.val_loss[-1], "x", color="crimson", ms=10, mew=2,
-              label=f"stopped after epoch {history.epochs}")
-    if history.best_epoch:
+    left.plot(stopped_at, history.val_loss[stopped_at - 1], "x", color="crimson", ms=10, mew=2,
+              label=f"stopped after epoch {stopped_at}")
+    if best_epoch:
         for ax in (left, right):
-            ax.axvline(history.best_epoch, color="0.4", ls="--", lw=1.2,
-                       label=f"best epoch {history.best_epoch} (weights kept)")
+            ax.axvline(best_epoch, color="0.4", ls="--", lw=1.2,
+                       label=f"best epoch {best_epoch} (weights kept)")
     left.set_ylabel("mean cross-entropy")
     right.set_ylabel("accuracy")
     for ax in (left, right):
@@ -237,7 +246,9 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
     curves : dict of str to ndarray, shape (G,)
         E.g. ``{"validation": ..., "training": ...}``; entries of diverged runs are not drawn.
     diverged : array_like of bool, shape (G,)
-        Runs that diverged, drawn as crosses along the top of the axes.
+        Runs that diverged. They have no loss to plot, so they are drawn as crosses in a
+        separate strip above the axes, labelled "diverged", never at a height of the loss
+        axis.
     chosen : float, optional
         The learning rate picked, marked with a vertical line.
     vlines : dict of str to float, optional
@@ -270,8 +281,16 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
             raise ValueError(f"curves[{label!r}]: expected shape {lrs.shape}, got {values.shape}")
         ax.loglog(lrs[kept], values[kept], "o-", ms=5, lw=1.8, label=label)
     if np.any(diverged):
-        ax.plot(lrs[diverged], np.full(diverged.sum(), 0.92), "x", color="crimson", ms=11, mew=2.5,
-                transform=ax.get_xaxis_transform(), clip_on=False, label="diverged")
+        strip = ax.inset_axes([0.0, 1.02, 1.0, 0.11], sharex=ax)
+        strip.plot(lrs[diverged], np.zeros(diverged.sum()), "x", color="crimson", ms=11, mew=2.5,
+                   label="diverged")
+        strip.set_facecolor("#f6d5d5")
+        strip.set_yticks([])
+        strip.set_ylim(-1.0, 1.0)
+        strip.tick_params(axis="x", labelbottom=False)
+        strip.text(0.01, 0.5, "diverged (no loss)", transform=strip.transAxes, va="center",
+                   ha="left", fontsize=9, color="crimson")
+        ax.plot([], [], "x", color="crimson", ms=11, mew=2.5, label="diverged (strip above)")
     if chosen is not None:
         ax.axvline(chosen, color="0.3", ls="--", lw=1.2, label=rf"chosen $\eta$ = {chosen:g}")
     for i, (label, x) in enumerate((vlines or {}).items()):
