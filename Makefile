@@ -91,7 +91,8 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n $(JOBS) --dist loadfile $(NB_OUT)
 
 test: test-lib test-notebooks build-book
-	@echo "make test: library tests, strict nbval and the warnings-as-errors book build all passed"
+	$(BIN)/python tests/check_built_pages.py _build/html
+	@echo "make test: library tests, strict nbval, the warnings-as-errors book build and the page check all passed"
 
 serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
