@@ -44,6 +44,30 @@ def _check_steps(steps) -> int:
     return int(steps)
 
 
+def _check_theta0(theta0) -> np.ndarray:
+    """``theta0`` as a float array, required to be 1-D and non-empty."""
+    theta = as_float_array(theta0, "theta0")
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(
+            f"theta0: expected a non-empty 1-D array of shape (P,), got shape {theta.shape}"
+        )
+    return theta
+
+
+def _gradient(grad_fn, theta: np.ndarray, t: int) -> np.ndarray:
+    """``grad_fn`` at a copy of ``theta``, required to be a real array of its shape."""
+    grad = np.asarray(grad_fn(theta.copy()))
+    if grad.shape != theta.shape or not (
+        np.issubdtype(grad.dtype, np.number) and not np.iscomplexobj(grad)
+    ):
+        raise ValueError(
+            f"grad_fn: expected a real array of theta's shape {theta.shape}, got "
+            f"shape {grad.shape} and dtype {grad.dtype} at step {t}"
+        )
+    with np.errstate(over="ignore"):  # an overflow to inf ends the run, as in the step
+        return grad.astype(theta.dtype, copy=False)
+
+
 def gradient_descent(grad_fn, theta0, lr, steps):
     """Run ``steps`` steps of gradient descent from ``theta0`` and return every iterate.
 
@@ -81,27 +105,16 @@ def gradient_descent(grad_fn, theta0, lr, steps):
         is not a finite number > 0, ``steps`` is not an integer >= 0, or
         ``grad_fn`` returns something that is not an array of ``theta0``'s shape.
     """
-    theta = as_float_array(theta0, "theta0")
-    if theta.ndim != 1 or theta.size == 0:
-        raise ValueError(
-            f"theta0: expected a non-empty 1-D array of shape (P,), got shape {theta.shape}"
-        )
+    theta = _check_theta0(theta0)
     lr = theta.dtype.type(_check_lr(lr))
     steps = _check_steps(steps)
 
     thetas = np.empty((steps + 1, theta.size), dtype=theta.dtype)
     thetas[0] = theta
     for t in range(steps):
-        grad = np.asarray(grad_fn(thetas[t].copy()))
-        if grad.shape != theta.shape or not (
-            np.issubdtype(grad.dtype, np.number) and not np.iscomplexobj(grad)
-        ):
-            raise ValueError(
-                f"grad_fn: expected a real array of theta's shape {theta.shape}, got "
-                f"shape {grad.shape} and dtype {grad.dtype} at step {t}"
-            )
+        grad = _gradient(grad_fn, thetas[t], t)
         with np.errstate(over="ignore", invalid="ignore"):
-            nxt = thetas[t] - lr * grad.astype(theta.dtype, copy=False)
+            nxt = thetas[t] - lr * grad
         if not np.all(np.isfinite(nxt)):
             return thetas[: t + 1]
         thetas[t + 1] = nxt
@@ -148,11 +161,7 @@ def heavy_ball(grad_fn, theta0, lr, momentum, steps):
     ValueError
         As :func:`gradient_descent`, and if ``momentum`` is not in [0, 1).
     """
-    theta = as_float_array(theta0, "theta0")
-    if theta.ndim != 1 or theta.size == 0:
-        raise ValueError(
-            f"theta0: expected a non-empty 1-D array of shape (P,), got shape {theta.shape}"
-        )
+    theta = _check_theta0(theta0)
     lr = theta.dtype.type(_check_lr(lr))
     beta = theta.dtype.type(_check_momentum(momentum))
     steps = _check_steps(steps)
@@ -160,17 +169,10 @@ def heavy_ball(grad_fn, theta0, lr, momentum, steps):
     thetas = np.empty((steps + 1, theta.size), dtype=theta.dtype)
     thetas[0] = theta
     for t in range(steps):
-        grad = np.asarray(grad_fn(thetas[t].copy()))
-        if grad.shape != theta.shape or not (
-            np.issubdtype(grad.dtype, np.number) and not np.iscomplexobj(grad)
-        ):
-            raise ValueError(
-                f"grad_fn: expected a real array of theta's shape {theta.shape}, got "
-                f"shape {grad.shape} and dtype {grad.dtype} at step {t}"
-            )
+        grad = _gradient(grad_fn, thetas[t], t)
         previous = thetas[t - 1] if t > 0 else thetas[0]
         with np.errstate(over="ignore", invalid="ignore"):
-            nxt = thetas[t] - lr * grad.astype(theta.dtype, copy=False) + beta * (thetas[t] - previous)
+            nxt = thetas[t] - lr * grad + beta * (thetas[t] - previous)
         if not np.all(np.isfinite(nxt)):
             return thetas[: t + 1]
         thetas[t + 1] = nxt
