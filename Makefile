@@ -62,7 +62,11 @@ $(MATHJAX): | $(STAMP)
 	cp -r .cache/npm/node_modules/mathjax/es5 .cache/extra/mathjax
 	test -f $@
 
-build-book: $(STAMP) $(MATHJAX)
+# The book build executes a chapter only when the execution cache has no copy of its code:
+# the chapters executed for `make notebooks` (two at a time) are put into the cache first
+# (tools/seed_jupyter_cache.py), so each chapter is executed once for the build.
+build-book: $(STAMP) $(MATHJAX) $(NB_OUT)
+	$(BIN)/python tools/seed_jupyter_cache.py book _build/notebooks _build/.jupyter_cache
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
 book: build-book
@@ -83,13 +87,15 @@ _build/notebooks/%.ipynb: book/%.md $(LIB_SOURCES) | $(STAMP)
 notebooks: $(NB_OUT)
 	@echo "Executed notebooks are in $(CURDIR)/_build/notebooks"
 
-# Strict nbval: every chapter runs again and each stored output must reproduce exactly
+# Strict nbval: every chapter runs a second time and each stored output must reproduce exactly
 # (only the regexes in .ci/nbval_sanitize.cfg are masked). --dist loadfile keeps the cells
 # of one notebook in order on one worker.
 test-notebooks: $(STAMP)
 	$(MAKE) --no-print-directory -j $(JOBS) notebooks
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n $(JOBS) --dist loadfile $(NB_OUT)
 
+# Each chapter is executed twice: once for its stored outputs (`notebooks`, which also fill the
+# book build's cache) and once under strict nbval.
 test: test-lib test-notebooks build-book
 	$(BIN)/python tests/check_built_pages.py _build/html
 	@echo "make test: library tests, strict nbval, the warnings-as-errors book build and the page check all passed"
