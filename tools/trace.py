@@ -1,0 +1,251 @@
+"""The trace of the source notes: every formula, claim and reference of `../shared/notes`,
+with its status in the book and where the book checks it.
+
+The data are `book/appendix/trace/note000.yml` ... `note004.yml`, one file per note:
+
+    note: "000"                      # which note (the file name's prefix in ../shared/notes)
+    file: 000_38ddebb2ccf0ae24.txt   # the note's file name
+    lines: 622                       # the note's number of lines (checked)
+    rows:
+      - lines: [107, 107]            # first and last line of the note the row covers
+        kind: formula                # formula | claim | algorithm | number | reference
+        written: '\\mathbf{Z}^{(k)} = \\mathbf{Y}^{(k-1)} \\mathbf{B}^{(k)}'
+        status: correct              # correct | erratum | notation | not-taught
+        erratum: errata-bias-rows    # the errata label (status erratum only, required)
+        where:                       # where the book teaches and checks it
+          - mlp/forward#eq-forward-layer
+        why: "..."                   # required for not-taught and notation; optional otherwise
+
+`where` entries are `part/chapter#label`: the chapter's path under book/ (no suffix) and a
+label defined in that chapter (a section target `(label)=`, an equation `$$ ... $$ (label)`,
+or a directive's `:label:` / `:name:`). Rows with status correct or notation need at least one;
+erratum rows point to the errata entry by `erratum` and may add chapters; not-taught rows
+need `why`.
+
+`check()` returns every problem found (an empty list when the trace is consistent): a missing
+or unknown field, a line range outside the note, a label that no chapter defines, an erratum
+row pointing to a label that `book/appendix/errata.md` does not define, and an errata entry
+that no row points to. `tests/test_trace.py` fails on any problem; the appendix page
+`book/appendix/trace.md` renders the tables with `render_markdown()`.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+TRACE_DIR = BOOK / "appendix" / "trace"
+NOTES_DIR = ROOT.parent / "shared" / "notes"
+ERRATA = BOOK / "appendix" / "errata.md"
+
+KINDS = ("formula", "claim", "algorithm", "number", "reference")
+STATUSES = ("correct", "erratum", "notation", "not-taught")
+FIELDS = {"lines", "kind", "written", "status", "erratum", "where", "why"}
+# Labels of the errata page that are not entries.
+ERRATA_NON_ENTRIES = {"errata", "errata-summary"}
+
+_TARGET = re.compile(r"^\(([A-Za-z0-9_:.-]+)\)=\s*$")  # (label)= section/paragraph target
+_EQUATION = re.compile(r"\$\$\s*\(([A-Za-z0-9_:.-]+)\)\s*$")  # $$ ... $$ (label)
+_OPTION = re.compile(r"^\s*:?(label|name):\s*([A-Za-z0-9_:.-]+)\s*$")  # directive options
+_DIRECTIVE = re.compile(r"^\s*(?:```+|:::+)\s*\{([A-Za-z0-9_:-]+)\}")
+
+
+def label_roles(path: Path) -> dict[str, str]:
+    """Every label defined in one MyST source file, with the role that refers to it:
+    'eq' for equations, 'prf:ref' for theorems/definitions, 'ref' for everything else."""
+    found: dict[str, str] = {}
+    directive = None
+    for line in path.read_text("utf8").splitlines():
+        start = _DIRECTIVE.match(line)
+        if start:
+            directive = start.group(1)
+            continue
+        if m := _TARGET.match(line):
+            found[m.group(1)] = "ref"
+        elif m := _EQUATION.search(line):
+            found[m.group(1)] = "eq"
+        elif (m := _OPTION.match(line)) and directive is not None:
+            if directive == "math":
+                found[m.group(2)] = "eq"
+            elif directive.startswith("prf:"):
+                found[m.group(2)] = "prf:ref"
+            else:
+                found[m.group(2)] = "ref"
+    return found
+
+
+def labels_in(path: Path) -> set[str]:
+    """Every label defined in one MyST source file."""
+    return set(label_roles(path))
+
+
+def errata_labels() -> set[str]:
+    """The labels of the errata entries (every `errata-*` target except the page's own)."""
+    return {lab for lab in labels_in(ERRATA) if lab.startswith("errata-")} - ERRATA_NON_ENTRIES
+
+
+def load(trace_dir: Path = TRACE_DIR) -> list[dict]:
+    """The trace files, in note order: a list of {'note', 'file', 'lines', 'rows'}."""
+    notes = []
+    for path in sorted(trace_dir.glob("note*.yml")):
+        data = yaml.safe_load(path.read_text("utf8"))
+        data["path"] = path
+        notes.append(data)
+    return notes
+
+
+def check(notes: list[dict] | None = None) -> list[str]:
+    """Every inconsistency of the trace with the notes, the chapters and the errata."""
+    notes = load() if notes is None else notes
+    problems: list[str] = []
+    label_cache: dict[str, set[str]] = {}
+    entries = errata_labels()
+    used_errata: set[str] = set()
+
+    def chapter_labels(chapter: str) -> set[str] | None:
+        if chapter not in label_cache:
+            path = BOOK / f"{chapter}.md"
+            label_cache[chapter] = labels_in(path) if path.exists() else None
+        return label_cache[chapter]
+
+    seen_notes = set()
+    for data in notes:
+        name = data["path"].name
+        note = str(data.get("note", ""))
+        if note in seen_notes:
+            problems.append(f"{name}: note {note!r} traced twice")
+        seen_notes.add(note)
+        note_file = NOTES_DIR / str(data.get("file", ""))
+        if not note_file.is_file():
+            problems.append(f"{name}: note file {data.get('file')!r} not in {NOTES_DIR}")
+            n_lines = None
+        else:
+            n_lines = len(note_file.read_text("utf8").splitlines())
+            if data.get("lines") != n_lines:
+                problems.append(
+                    f"{name}: says the note has {data.get('lines')} lines, it has {n_lines}"
+                )
+        rows = data.get("rows") or []
+        if not rows:
+            problems.append(f"{name}: no rows")
+        for i, row in enumerate(rows, start=1):
+            where_row = f"{name} row {i} (lines {row.get('lines')})"
+            extra = set(row) - FIELDS
+            if extra:
+                problems.append(f"{where_row}: unknown fields {sorted(extra)}")
+            lines = row.get("lines")
+            if (
+                not isinstance(lines, list)
+                or len(lines) != 2
+                or not all(isinstance(v, int) for v in lines)
+                or not 1 <= lines[0] <= lines[1]
+                or (n_lines is not None and lines[1] > n_lines)
+            ):
+                problems.append(f"{where_row}: lines must be [first, last] within the note")
+            if row.get("kind") not in KINDS:
+                problems.append(f"{where_row}: kind {row.get('kind')!r} not in {KINDS}")
+            if not str(row.get("written", "")).strip():
+                problems.append(f"{where_row}: 'written' is empty")
+            status = row.get("status")
+            if status not in STATUSES:
+                problems.append(f"{where_row}: status {status!r} not in {STATUSES}")
+            where = row.get("where") or []
+            if not isinstance(where, list):
+                problems.append(f"{where_row}: 'where' must be a list")
+                where = []
+            for ref in where:
+                chapter, sep, label = str(ref).partition("#")
+                labels = chapter_labels(chapter)
+                if not sep or not label:
+                    problems.append(f"{where_row}: where {ref!r} is not 'part/chapter#label'")
+                elif labels is None:
+                    problems.append(f"{where_row}: no chapter book/{chapter}.md")
+                elif label not in labels:
+                    problems.append(f"{where_row}: label {label!r} not defined in {chapter}")
+            if status == "erratum":
+                label = row.get("erratum")
+                if label not in entries:
+                    problems.append(f"{where_row}: erratum {label!r} is not an errata entry")
+                else:
+                    used_errata.add(label)
+            elif "erratum" in row:
+                problems.append(f"{where_row}: 'erratum' given but status is {status!r}")
+            if status in ("correct", "notation") and not where:
+                problems.append(f"{where_row}: status {status} needs a 'where'")
+            if status in ("not-taught", "notation") and not str(row.get("why", "")).strip():
+                problems.append(f"{where_row}: status {status} needs a 'why'")
+    for label in sorted(entries - used_errata):
+        problems.append(f"errata entry {label!r} is referenced by no row of the trace")
+    return problems
+
+
+def counts(notes: list[dict] | None = None) -> dict[str, Counter]:
+    """Per note, the number of rows of each status (and 'rows' in total)."""
+    notes = load() if notes is None else notes
+    out = {}
+    for data in notes:
+        c = Counter(row["status"] for row in data["rows"])
+        c["rows"] = len(data["rows"])
+        out[str(data["note"])] = c
+    return out
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _written(text: str) -> str:
+    # The note's own text, shown verbatim: an inline code span long enough not to be closed
+    # by backticks inside it.
+    body = " ".join(str(text).split())
+    ticks = "`" * (max((len(m) for m in re.findall(r"`+", body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return _cell(f"{ticks}{pad}{body}{pad}{ticks}")
+
+
+def _where(row: dict) -> str:
+    refs = []
+    if row.get("status") == "erratum":
+        refs.append(f"{{ref}}`erratum <{row['erratum']}>`")
+    for ref in row.get("where") or []:
+        chapter, _, label = ref.partition("#")
+        role = label_roles(BOOK / f"{chapter}.md").get(label, "ref")
+        if role == "eq":
+            refs.append(f"{{doc}}`/book/{chapter}` {{eq}}`{label}`")
+        else:
+            refs.append(f"{{{role}}}`{label}`")
+    text = ", ".join(refs)
+    if row.get("why"):
+        text = f"{text}. {_cell(row['why'])}" if text else _cell(row["why"])
+    return _cell(text)
+
+
+def render_markdown(data: dict) -> str:
+    """One note's rows as a MyST table (lines, kind, as written, status, where)."""
+    out = [
+        "| # | lines | kind | as the note writes it | status | where the book checks it |",
+        "| ---: | --- | --- | --- | --- | --- |",
+    ]
+    for i, row in enumerate(data["rows"], start=1):
+        a, b = row["lines"]
+        lines = f"{a}" if a == b else f"{a}–{b}"
+        out.append(
+            f"| {i} | {lines} | {row['kind']} | {_written(row['written'])} | "
+            f"{row['status']} | {_where(row)} |"
+        )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import sys
+
+    found = check()
+    for p in found:
+        print(p)
+    for note, c in counts().items():
+        print(note, dict(c))
+    sys.exit(1 if found else 0)
