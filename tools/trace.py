@@ -89,13 +89,22 @@ def errata_labels() -> set[str]:
 
 
 def load(trace_dir: Path = TRACE_DIR) -> list[dict]:
-    """The trace files, in note order: a list of {'note', 'file', 'lines', 'rows'}."""
-    notes = []
+    """The trace, in note order: a list of {'note', 'file', 'lines', 'rows', 'path'}.
+
+    A long note may be split over several files (`note002a.yml`, `note002b.yml`): files with
+    the same `note` are joined in file-name order."""
+    notes: dict[str, dict] = {}
     for path in sorted(trace_dir.glob("note*.yml")):
         data = yaml.safe_load(path.read_text("utf8"))
-        data["path"] = path
-        notes.append(data)
-    return notes
+        note = str(data.get("note", ""))
+        if note in notes:
+            if data.get("file") != notes[note]["file"]:
+                raise ValueError(f"{path.name}: note {note} is traced from two different files")
+            notes[note]["rows"] = (notes[note]["rows"] or []) + (data.get("rows") or [])
+        else:
+            data["path"] = path
+            notes[note] = data
+    return [notes[k] for k in sorted(notes)]
 
 
 def check(notes: list[dict] | None = None) -> list[str]:
@@ -112,13 +121,8 @@ def check(notes: list[dict] | None = None) -> list[str]:
             label_cache[chapter] = labels_in(path) if path.exists() else None
         return label_cache[chapter]
 
-    seen_notes = set()
     for data in notes:
         name = data["path"].name
-        note = str(data.get("note", ""))
-        if note in seen_notes:
-            problems.append(f"{name}: note {note!r} traced twice")
-        seen_notes.add(note)
         note_file = NOTES_DIR / str(data.get("file", ""))
         if not note_file.is_file():
             problems.append(f"{name}: note file {data.get('file')!r} not in {NOTES_DIR}")
