@@ -1,9 +1,10 @@
-"""The trace of the source notes: every formula, claim and reference of `../shared/notes`,
+"""The trace of the source notes: every formula, claim and reference of the source notes
+(`notes/`, copied unchanged from the project's shared `../shared/notes`),
 with its status in the book and where the book checks it.
 
 The data are `book/appendix/trace/note000.yml` ... `note004.yml`, one file per note:
 
-    note: "000"                      # which note (the file name's prefix in ../shared/notes)
+    note: "000"                      # which note (the file name's prefix in notes/)
     file: 000_38ddebb2ccf0ae24.txt   # the note's file name
     lines: 622                       # the note's number of lines (checked)
     rows:
@@ -25,7 +26,7 @@ need `why`.
 `check()` returns every problem found (an empty list when the trace is consistent): a missing
 or unknown field, a line range outside the note, a label that no chapter defines, an erratum
 row pointing to a label that `book/appendix/errata.md` does not define, and an errata entry
-that no row points to. `tests/test_trace.py` fails on any problem; the appendix page
+that no row points to. `tests/test_notes_trace.py` fails on any problem; the appendix page
 `book/appendix/trace.md` renders the tables with `render_markdown()`.
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 TRACE_DIR = BOOK / "appendix" / "trace"
-NOTES_DIR = ROOT.parent / "shared" / "notes"
+NOTES_DIR = ROOT / "notes"
 ERRATA = BOOK / "appendix" / "errata.md"
 
 KINDS = ("formula", "claim", "algorithm", "number", "reference")
