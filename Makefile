@@ -45,8 +45,12 @@ help:
 
 venv: $(STAMP)
 
+# The pinned requirements (NumPy 2.4) need Python 3.11 or newer: say so before pip does.
+# --clear: a venv left broken by an earlier failed attempt is rebuilt, not reused.
 $(STAMP): requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+	  echo "BPNet needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -c 'import platform; print(platform.python_version())'). Run e.g.: make PYTHON=python3.12 test" >&2; exit 1; }
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -81,7 +85,8 @@ test-lib: $(STAMP)
 _build/notebooks/%.ipynb: book/%.md $(LIB_SOURCES) | $(STAMP)
 	@mkdir -p $(dir $@)
 	$(BIN)/jupytext --quiet --to ipynb --output $@.tmp.ipynb $<
-	cd $(dir $<) && $(CURDIR)/$(BIN)/jupyter execute --inplace --timeout=600 --startup_timeout=120 $(CURDIR)/$@.tmp.ipynb
+	cd $(dir $<) && $(CURDIR)/$(BIN)/jupyter execute --inplace --timeout=600 --startup_timeout=120 $(CURDIR)/$@.tmp.ipynb \
+	  || { rm -f $(CURDIR)/$@.tmp.ipynb; echo "make: executing $< failed (the traceback above names the cell)" >&2; exit 1; }
 	mv $@.tmp.ipynb $@
 
 notebooks: $(NB_OUT)
@@ -109,10 +114,14 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=book
 
 # One chapter on its own, for writing it: execute it and run strict nbval on it.
+# CH may carry the .md suffix (tab completion); a name that is no chapter is reported as such.
+CH_NAME = $(patsubst %.md,%,$(CH))
 chapter: $(STAMP)
 	@test -n "$(CH)" || { echo "usage: make chapter CH=book/part/name"; exit 1; }
-	$(MAKE) --no-print-directory $(patsubst book/%,_build/notebooks/%.ipynb,$(CH))
-	$(BIN)/python -m pytest $(NBVAL_FLAGS) $(patsubst book/%,_build/notebooks/%.ipynb,$(CH))
+	@test -f "$(CH_NAME).md" || { echo "make chapter: no chapter $(CH_NAME).md; the chapters are:"; \
+	  printf '  %s\n' $(NOTEBOOKS); exit 1; }
+	$(MAKE) --no-print-directory $(patsubst book/%,_build/notebooks/%.ipynb,$(CH_NAME))
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) $(patsubst book/%,_build/notebooks/%.ipynb,$(CH_NAME))
 
 clean:
 	rm -rf _build .cache .pytest_cache .hypothesis

@@ -235,7 +235,13 @@ def digits(test_size=0.25, seed=0, standardize=True, val_size=None):
         ``(X_train, y_train, X_val, y_val, X_test, y_test)``: float64 arrays of shape
         (N, 64) and int labels 0..9 of shape (N,), N differing between the parts.
     """
-    from sklearn.datasets import load_digits  # the only scikit-learn use, bundled data
+    try:
+        from sklearn.datasets import load_digits  # the only scikit-learn use, bundled data
+    except ImportError as exc:
+        raise ImportError(
+            "bpnet_lib.data.digits needs scikit-learn (its bundled 8x8 digits); install it "
+            "with: pip install -e '.[data]'  (or pip install scikit-learn)"
+        ) from exc
 
     data = load_digits()
     X = np.asarray(data.data, dtype=np.float64)

@@ -272,9 +272,12 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
     bar = range(1, epochs + 1)
     show = progress_enabled(progress)
     if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(bar, desc="epochs", unit="epoch", leave=True)
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # the bar is a convenience: without tqdm, train silently
+            show = False
+        else:
+            bar = tqdm(bar, desc="epochs", unit="epoch", leave=True)
     try:
         for epoch in bar:
             total, correct, seen = 0.0, 0.0, 0
