@@ -41,6 +41,7 @@ help:
 	@echo "make lab         Jupyter Lab with jupytext: the .md chapters open as notebooks"
 	@echo "make notebooks   executed .ipynb copies of every chapter in _build/notebooks"
 	@echo "make chapter CH=book/part/name   execute one chapter and run strict nbval on it"
+	@echo "make bench       bpnet_lib vs PyTorch (conv, pooling, MLP epoch) and chapter times -> _build/bench"
 	@echo "make clean       remove _build and .cache (keeps .venv)"
 
 venv: $(STAMP)
@@ -126,9 +127,11 @@ chapter: $(STAMP)
 clean:
 	rm -rf _build .cache .pytest_cache .hypothesis
 
-# Convolution benchmark: bpnet_lib.conv (im2col + GEMM) against its naive loops and against
-# PyTorch on CPU. PyTorch is installed here only (requirements-bench.txt), never for the
-# book or the tests. Two BLAS/OpenMP threads for both libraries, overriding the 1 above.
+# Benchmark (about 4 minutes): bpnet_lib against PyTorch CPU on convolution, pooling and one
+# MLP epoch, plus every chapter's execution time from _build/notebooks; writes
+# _build/bench/report.md and ratios.png. PyTorch is installed here only
+# (requirements-bench.txt), never for the book or the tests. Two BLAS/OpenMP threads for both
+# libraries, overriding the 1 above. bench/conv_bench.py alone: the convolution details.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
-	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(BIN)/python bench/conv_bench.py
+	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(BIN)/python bench/bench.py
