@@ -25,8 +25,10 @@ need `why`.
 
 `check()` returns every problem found (an empty list when the trace is consistent): a missing
 or unknown field, a line range outside the note, a label that no chapter defines, an erratum
-row pointing to a label that `book/appendix/errata.md` does not define, and an errata entry
-that no row points to. `tests/test_notes_trace.py` fails on any problem; the appendix page
+row pointing to a label that is not an errata entry of `book/appendix/errata.md` (the labels
+of its section "Conventions and positions the book does not follow" are not entries: notation
+rows cite them in `where`, as `appendix/errata#errata-bias-rows`), and an errata entry that no
+row points to. `tests/test_notes_trace.py` fails on any problem; the appendix page
 `book/appendix/trace.md` renders the tables with `render_markdown()`.
 """
 from __future__ import annotations
@@ -47,7 +49,11 @@ KINDS = ("formula", "claim", "algorithm", "number", "reference")
 STATUSES = ("correct", "erratum", "notation", "not-taught")
 FIELDS = {"lines", "kind", "written", "status", "erratum", "where", "why"}
 # Labels of the errata page that are not entries.
-ERRATA_NON_ENTRIES = {"errata", "errata-summary"}
+ERRATA_NON_ENTRIES = {"errata", "errata-summary", "errata-rule", "errata-conventions"}
+# The errata entries are the `errata-*` targets from the first "## Note" heading up to the
+# first of these targets; the section after it ("Conventions and positions the book does not
+# follow") holds labels of notation/positions, which `where` may cite but which are not entries.
+ERRATA_ENTRIES_END = ("errata-conventions", "errata-summary")
 
 _TARGET = re.compile(r"^\(([A-Za-z0-9_:.-]+)\)=\s*$")  # (label)= section/paragraph target
 _EQUATION = re.compile(r"\$\$\s*\(([A-Za-z0-9_:.-]+)\)\s*$")  # $$ ... $$ (label)
@@ -84,9 +90,20 @@ def labels_in(path: Path) -> set[str]:
     return set(label_roles(path))
 
 
-def errata_labels() -> set[str]:
-    """The labels of the errata entries (every `errata-*` target except the page's own)."""
-    return {lab for lab in labels_in(ERRATA) if lab.startswith("errata-")} - ERRATA_NON_ENTRIES
+def errata_labels(path: Path = ERRATA) -> set[str]:
+    """The labels of the errata entries: the `errata-*` targets of the notes' sections (from the
+    first "## Note" heading to the conventions section), except the page's own labels."""
+    found: set[str] = set()
+    in_entries = False
+    for line in path.read_text("utf8").splitlines():
+        if line.startswith("## Note"):
+            in_entries = True
+        m = _TARGET.match(line)
+        if m and m.group(1) in ERRATA_ENTRIES_END:
+            in_entries = False
+        elif m and in_entries and m.group(1).startswith("errata-"):
+            found.add(m.group(1))
+    return found - ERRATA_NON_ENTRIES
 
 
 def load(trace_dir: Path = TRACE_DIR) -> list[dict]:
