@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -61,6 +62,7 @@ _OPTION = re.compile(r"^\s*:?(label|name):\s*([A-Za-z0-9_:.-]+)\s*$")  # directi
 _DIRECTIVE = re.compile(r"^\s*(?:```+|:::+)\s*\{([A-Za-z0-9_:-]+)\}")
 
 
+@lru_cache(maxsize=None)
 def label_roles(path: Path) -> dict[str, str]:
     """Every label defined in one MyST source file, with the role that refers to it:
     'eq' for equations, 'prf:ref' for theorems/definitions, 'ref' for everything else."""
@@ -83,6 +85,19 @@ def label_roles(path: Path) -> dict[str, str]:
             else:
                 found[m.group(2)] = "ref"
     return found
+
+
+@lru_cache(maxsize=None)
+def safe_titles(path: Path) -> dict[str, bool]:
+    """For each section target `(label)=` of a file: True if the heading it labels can be shown
+    as a link text as it is (no math, no code: Sphinx prints a heading's source in a link)."""
+    lines = path.read_text("utf8").splitlines()
+    out: dict[str, bool] = {}
+    for i, line in enumerate(lines):
+        if m := _TARGET.match(line):
+            following = next((l for l in lines[i + 1:i + 4] if l.strip() and not _TARGET.match(l)), "")
+            out[m.group(1)] = following.startswith("#") and not any(c in following for c in "$`")
+    return out
 
 
 def labels_in(path: Path) -> set[str]:
@@ -235,9 +250,14 @@ def _where(row: dict) -> str:
         refs.append(f"{{ref}}`erratum <{row['erratum']}>`")
     for ref in row.get("where") or []:
         chapter, _, label = ref.partition("#")
-        role = label_roles(BOOK / f"{chapter}.md").get(label, "ref")
+        path = BOOK / f"{chapter}.md"
+        role = label_roles(path).get(label, "ref")
         if role == "eq":
             refs.append(f"{{doc}}`/book/{chapter}` {{eq}}`{label}`")
+        elif role == "ref" and not safe_titles(path).get(label, False):
+            # A figure, an exercise, a paragraph or a heading with math: name the chapter.
+            name = chapter.split("/")[-1].replace("_", " ")
+            refs.append(f"{{ref}}`{name} <{label}>`")
         else:
             refs.append(f"{{{role}}}`{label}`")
     text = ", ".join(refs)
