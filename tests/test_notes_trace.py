@@ -99,6 +99,14 @@ def test_label_roles_reads_each_kind_of_label(tmp_path):
 
 
 def test_written_is_shown_verbatim():
-    # Backticks and pipes in the note's text cannot break the table.
-    cell = notes_trace._written("a `b` | c")
-    assert cell == "``a `b` \\| c``"
+    # Backticks in the note's text cannot close the code span; line breaks become spaces.
+    assert notes_trace._written("a `b` | c\n d") == "``a `b` | c d``"
+    assert notes_trace._written("`x`") == "`` `x` ``"
+
+
+def test_render_lists_every_row_in_order(notes):
+    for data in notes:
+        items = notes_trace.render_markdown(data).split("\n")
+        assert len(items) == len(data["rows"])
+        first = data["rows"][0]["lines"][0]
+        assert items[0].startswith(f"- **{first}")

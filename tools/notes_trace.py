@@ -231,17 +231,17 @@ def counts(notes: list[dict] | None = None) -> dict[str, Counter]:
     return out
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _written(text: str) -> str:
-    # The note's own text, shown verbatim: an inline code span long enough not to be closed
-    # by backticks inside it.
-    body = " ".join(str(text).split())
+    """The note's own text, verbatim, as an inline code span long enough not to be closed by
+    backticks inside it."""
+    body = _one_line(text)
     ticks = "`" * (max((len(m) for m in re.findall(r"`+", body)), default=0) + 1)
     pad = " " if body.startswith("`") or body.endswith("`") else ""
-    return _cell(f"{ticks}{pad}{body}{pad}{ticks}")
+    return f"{ticks}{pad}{body}{pad}{ticks}"
 
 
 def _where(row: dict) -> str:
@@ -262,23 +262,23 @@ def _where(row: dict) -> str:
             refs.append(f"{{{role}}}`{label}`")
     text = ", ".join(refs)
     if row.get("why"):
-        text = f"{text}. {_cell(row['why'])}" if text else _cell(row["why"])
-    return _cell(text)
+        why = _one_line(row["why"])
+        text = f"{text}. {why}" if text else why
+    return text
 
 
 def render_markdown(data: dict) -> str:
-    """One note's rows as a MyST table (lines, kind, as written, status, where)."""
-    out = [
-        "| # | lines | kind | as the note writes it | status | where the book checks it |",
-        "| ---: | --- | --- | --- | --- | --- |",
-    ]
-    for i, row in enumerate(data["rows"], start=1):
+    """One note's rows as a MyST list, one item per row, in the note's order: the lines, the
+    kind, the status (errata in bold), the note's text verbatim, then where the book teaches
+    and checks it and, if given, why."""
+    out = []
+    for row in data["rows"]:
         a, b = row["lines"]
         lines = f"{a}" if a == b else f"{a}–{b}"
-        out.append(
-            f"| {i} | {lines} | {row['kind']} | {_written(row['written'])} | "
-            f"{row['status']} | {_where(row)} |"
-        )
+        status = row["status"].replace("-", " ")
+        if status == "erratum":
+            status = "**erratum**"
+        out.append(f"- **{lines}** · {row['kind']} · {status}: {_written(row['written'])} → {_where(row)}")
     return "\n".join(out)
 
 
