@@ -106,7 +106,9 @@ def test_written_is_shown_verbatim():
 
 def test_render_lists_every_row_in_order(notes):
     for data in notes:
-        items = notes_trace.render_markdown(data).split("\n")
+        lines = notes_trace.render_markdown(data).split("\n")
+        assert lines[0] == ":::{div} trace-rows" and lines[-1] == ":::"
+        items = lines[1:-1]
         assert len(items) == len(data["rows"])
         first = data["rows"][0]["lines"][0]
         assert items[0].startswith(f"- **{first}")

@@ -279,7 +279,8 @@ def render_markdown(data: dict) -> str:
         if status == "erratum":
             status = "**erratum**"
         out.append(f"- **{lines}** · {row['kind']} · {status}: {_written(row['written'])} → {_where(row)}")
-    return "\n".join(out)
+    # The class lets _static/bpnet.css wrap the long verbatim quotations on narrow screens.
+    return "\n".join([":::{div} trace-rows", *out, ":::"])
 
 
 if __name__ == "__main__":
