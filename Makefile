@@ -20,6 +20,8 @@ CHAPTERS := $(shell grep -oE 'file: *book/[^ ]+' _toc.yml | sed 's/file: *//')
 NOTEBOOKS := $(basename $(shell grep -l '^kernelspec:' $(addsuffix .md,$(CHAPTERS))))
 NB_OUT := $(patsubst book/%,_build/notebooks/%.ipynb,$(NOTEBOOKS))
 LIB_SOURCES := $(wildcard bpnet_lib/*.py bpnet_lib/*/*.py)
+# The trace pages execute tools/notes_trace.py on the trace data: both are sources too.
+LIB_SOURCES += $(wildcard tools/*.py book/appendix/trace/*.yml)
 PORT ?= 8000
 # One BLAS thread per process: the book's matrices are small, two notebooks run at once on
 # two cores, and a fixed thread count keeps floating-point results identical run to run.
