@@ -15,6 +15,7 @@ Usage: python tools/seed_jupyter_cache.py BOOK_DIR NOTEBOOKS_DIR CACHE_DIR
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -43,6 +44,20 @@ def merged_notebook(md_path: Path, executed_path: Path):
     return nb
 
 
+def _cached(cache, nb):
+    """The cache's executed copy of a notebook with the same code, or None."""
+    try:
+        return cache.get_cache_bundle(cache.match_cache_notebook(nb).pk).nb
+    except KeyError:
+        return None
+
+
+def _outputs(nb):
+    if nb is None:
+        return None
+    return [c.get("outputs") for c in nb.cells if c.cell_type == "code"]
+
+
 def main(book_dir: str, nb_dir: str, cache_dir: str) -> int:
     cache = get_cache(cache_dir)
     seeded, stale = 0, []
@@ -54,6 +69,11 @@ def main(book_dir: str, nb_dir: str, cache_dir: str) -> int:
         if nb is None:
             stale.append(str(md_path))
             continue
+        # Sphinx re-reads a page only when its source changed; a chapter whose outputs
+        # changed (a library or data change, its .md untouched) gets a new mtime so that the
+        # build does not keep the page made from the old outputs.
+        if _outputs(_cached(cache, nb)) != _outputs(nb):
+            os.utime(md_path)
         # Explorer cells tagged skip-execution have no execution count, so the cache's
         # "executed in order" check does not apply.
         cache.cache_notebook_bundle(
