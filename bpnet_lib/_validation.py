@@ -19,6 +19,10 @@ __all__ = [
 ]
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_add_reduce = np.add.reduce  # np.sum without its Python-level dispatch (called on every input)
+
+
 def as_float_array(x, name: str) -> np.ndarray:
     """Return ``x`` as a floating ndarray, keeping float32/float64, else float64.
 
@@ -34,6 +38,9 @@ def as_float_array(x, name: str) -> np.ndarray:
     ValueError
         If ``x`` cannot be read as numbers, or contains NaN or infinity.
     """
+    if type(x) is np.ndarray and x.dtype in _FLOATS:  # the common case, checked cheaply
+        check_finite(x, name)
+        return x
     try:
         arr = np.asarray(x)
     except Exception as exc:  # pragma: no cover - numpy rarely fails here
@@ -56,7 +63,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     # in one allocation-free pass; only a non-finite sum (which may also be an overflow of
     # finite entries) is looked into entry by entry.
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(arr)):
+        if np.isfinite(_add_reduce(arr, axis=None)):
             return
     finite = np.isfinite(arr)
     if not finite.all():
