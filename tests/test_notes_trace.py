@@ -61,6 +61,7 @@ def _one_row_notes(notes, **changes):
         ({"status": "not-taught", "why": None, "where": [], "erratum": None}, "needs a 'why'"),
         ({"status": "erratum", "erratum": "errata-no-such-entry"}, "not an errata entry"),
         ({"colour": "red"}, "unknown fields"),
+        ({"why": "see eq-no-such-equation"}, "which no page defines"),
     ],
 )
 def test_check_catches(notes, changes, message):
@@ -112,3 +113,10 @@ def test_render_lists_every_row_in_order(notes):
         assert len(items) == len(data["rows"])
         first = data["rows"][0]["lines"][0]
         assert items[0].startswith(f"- **{first}")
+
+
+def test_mentions_in_why_become_links():
+    text = notes_trace._link_mentions("see errata-center-index, mlp/backprop and row-major order")
+    assert "{ref}`erratum (center index) <errata-center-index>`" in text
+    assert "{doc}`" in text and "</book/mlp/backprop>`" in text
+    assert text.endswith("and row-major order")

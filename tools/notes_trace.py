@@ -211,6 +211,9 @@ def check(notes: list[dict] | None = None) -> list[str]:
                     used_errata.add(label)
             elif "erratum" in row:
                 problems.append(f"{where_row}: 'erratum' given but status is {status!r}")
+            for mention in _LABEL_LIKE.findall(str(row.get("why", ""))):
+                if mention not in book_labels():
+                    problems.append(f"{where_row}: 'why' mentions {mention!r}, which no page defines")
             if status in ("correct", "notation") and not where:
                 problems.append(f"{where_row}: status {status} needs a 'where'")
             if status in ("not-taught", "notation") and not str(row.get("why", "")).strip():
@@ -244,25 +247,80 @@ def _written(text: str) -> str:
     return f"{ticks}{pad}{body}{pad}{ticks}"
 
 
+@lru_cache(maxsize=None)
+def chapter_title(chapter: str) -> str:
+    """A chapter's title (its first level-1 heading), without math or code markup."""
+    for line in (BOOK / f"{chapter}.md").read_text("utf8").splitlines():
+        if line.startswith("# "):
+            return re.sub(r"[$`]", "", line[2:]).strip()
+    return chapter.split("/")[-1].replace("_", " ")
+
+
+@lru_cache(maxsize=None)
+def book_labels() -> dict[str, str]:
+    """Every label of the book's chapters and appendices, with the chapter that defines it."""
+    found: dict[str, str] = {}
+    for path in sorted(BOOK.rglob("*.md")):
+        chapter = str(path.relative_to(BOOK).with_suffix(""))
+        for label in label_roles(path):
+            found.setdefault(label, chapter)
+    return found
+
+
+def _link(chapter: str, label: str) -> str:
+    """A cross-reference to ``label`` in ``chapter`` whose text never shows raw markup: an
+    equation by its number, a theorem by its name, an errata item by its kind, a section by
+    its title, and anything else (a figure, a paragraph, a heading with math) by its chapter."""
+    path = BOOK / f"{chapter}.md"
+    role = label_roles(path).get(label, "ref")
+    if role == "eq":
+        return f"{{doc}}`/book/{chapter}` {{eq}}`{label}`"
+    if role != "ref":
+        return f"{{{role}}}`{label}`"
+    if chapter == "appendix/errata" and label.startswith("errata-"):
+        kind = "erratum" if label in errata_labels() else "convention"
+        return f"{{ref}}`{kind} ({label.removeprefix('errata-').replace('-', ' ')}) <{label}>`"
+    if safe_titles(path).get(label, False):
+        return f"{{ref}}`{label}`"
+    return f"{{ref}}`{chapter_title(chapter)} <{label}>`"
+
+
+# Words of a `why` that look like labels (the book's label prefixes): each must exist.
+_LABEL_LIKE = re.compile(r"(?<![\w-])((?:errata|eq|thm|def|fig|ex|rem|lem|cor|prop)-[a-z0-9]+(?:-[a-z0-9]+)*)(?![\w-])")
+
+# In a row's `why`, a chapter path ("mlp/loss_layers"), a `chapter#label` or a bare label the
+# book defines ("eq-bp-start", "errata-center-index") becomes a link; other words stay as
+# they are.
+_MENTION = re.compile(r"(?<![\w/#`-])([a-z]+/[a-z_0-9]+)?(#)?([a-z][a-z0-9]*(?:-[a-z0-9]+)+)?(?![\w-])")
+
+
+def _link_mentions(text: str) -> str:
+    labels = book_labels()
+
+    def replace(m: re.Match) -> str:
+        chapter, hash_, label = m.group(1), m.group(2), m.group(3)
+        if chapter and not (BOOK / f"{chapter}.md").exists():
+            return m.group(0)
+        if label and label in labels and (not chapter or labels[label] == chapter or
+                                          label in label_roles(BOOK / f"{chapter}.md")):
+            return _link(chapter if chapter and hash_ else labels[label], label)
+        if chapter and not hash_ and not label:
+            return f"{{doc}}`{chapter_title(chapter)} </book/{chapter}>`"
+        return m.group(0)
+
+    return _MENTION.sub(lambda m: replace(m) if m.group(0) else "", text)
+
+
 def _where(row: dict) -> str:
     refs = []
     if row.get("status") == "erratum":
-        refs.append(f"{{ref}}`erratum <{row['erratum']}>`")
+        refs.append(_link("appendix/errata", row["erratum"]))
     for ref in row.get("where") or []:
         chapter, _, label = ref.partition("#")
-        path = BOOK / f"{chapter}.md"
-        role = label_roles(path).get(label, "ref")
-        if role == "eq":
-            refs.append(f"{{doc}}`/book/{chapter}` {{eq}}`{label}`")
-        elif role == "ref" and not safe_titles(path).get(label, False):
-            # A figure, an exercise, a paragraph or a heading with math: name the chapter.
-            name = chapter.split("/")[-1].replace("_", " ")
-            refs.append(f"{{ref}}`{name} <{label}>`")
-        else:
-            refs.append(f"{{{role}}}`{label}`")
+        refs.append(_link(chapter, label))
     text = ", ".join(refs)
     if row.get("why"):
-        why = _one_line(row["why"])
+        why = _link_mentions(_one_line(row["why"]))
         text = f"{text}. {why}" if text else why
     return text
 
