@@ -103,6 +103,7 @@ class BPNet:
     init : str or callable, default "he"
         Initialiser of the weight rows (see :func:`bpnet_lib.init.get`); bias rows start at 0.
     dtype : numpy dtype, default float64
+        float32 or float64; any other dtype raises ``TypeError``.
 
     Attributes
     ----------
@@ -152,6 +153,7 @@ class BPNet:
             )
         if reduction not in ("sum", "mean"):
             raise ValueError(f"reduction: expected 'sum' or 'mean', got {reduction!r}")
+        dtype = _init._float_dtype(dtype)
         initialiser = _init.get(init)
         rng = _init._rng(rng)
         self.widths = [int(n) for n in widths]
@@ -184,6 +186,11 @@ class BPNet:
         Y : ndarray, shape (N, n_l)
             :math:`Y^{(l)}`; every :math:`Y^{(k)}` and :math:`Z^{(k)}` is kept in ``self.Y``
             and ``self.Z``.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not (N, n_0) with N >= 1 and finite entries.
         """
         X = as_float_array(X, "X")
         check_ndim(X, 2, "X", "(N, n_0)")
@@ -191,6 +198,9 @@ class BPNet:
             raise ValueError(
                 f"X: expected n_0 = {self.widths[0]} columns, got shape {X.shape}"
             )
+        if X.shape[0] == 0:
+            # J/N of reduction="mean" would be 0/0 = nan; softmax_cross_entropy refuses N = 0 too
+            raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
         Y, Z = [X], [None]
         for B, g in zip(self.B, self.activations):
             Z.append(_ones_column(Y[-1]) @ B)

@@ -319,3 +319,35 @@ def test_errors():
         bp.BPNet.from_sequential(nn.Sequential(nn.Linear(2, 2, rng=0), nn.ReLU()))
     with pytest.raises(ValueError, match="hidden layer"):
         bp.BPNet([2, 3, 2], ["softmax", "identity"], loss="mse").to_sequential()
+
+
+# --- issue 11: silent wrong answers ------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_empty_batch_is_rejected_naming_X(reduction):
+    # J / N with N = 0 was nan for reduction="mean"; softmax_cross_entropy refuses N = 0 too
+    net = bp.BPNet([2, 3, 2], ["tanh", "softmax"], reduction=reduction, rng=0)
+    with pytest.raises(ValueError, match=r"X: expected at least one sample .*\(0, 2\)"):
+        net.forward(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="X: expected at least one sample"):
+        net.loss_and_grads(np.zeros((0, 2)), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match="Z: expected at least one sample"):
+        Lo.softmax_cross_entropy(np.zeros((0, 2)), np.zeros(0, dtype=int), reduction=reduction)
+    # one sample is still fine and finite
+    J, grads = net.loss_and_grads(np.ones((1, 2)), np.array([1]))
+    assert np.isfinite(J) and all(np.all(np.isfinite(G)) for G in grads)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.complex128, "int64"])
+def test_non_float_dtype_is_rejected(dtype):
+    # an integer dtype truncated every He weight (|w| < 1 mostly) to 0
+    with pytest.raises(TypeError, match="dtype: expected float32 or float64"):
+        bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=0, dtype=dtype)
+
+
+def test_float_dtypes_still_accepted():
+    for dtype in (np.float32, np.float64, "float32"):
+        net = bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=0, dtype=dtype)
+        assert all(B.dtype == np.dtype(dtype) for B in net.B)
+        assert np.any(net.B[0][1:] != 0)
