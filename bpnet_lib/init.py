@@ -67,12 +67,30 @@ def _rng(rng) -> np.random.Generator:
     )
 
 
+def _float_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as float32 or float64, or raise ``TypeError``.
+
+    Weights drawn with variance ``2/n`` and cast to an integer dtype would be all zeros, so
+    nothing but the two floating dtypes is accepted.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        got = dt if dt is not None else repr(dtype)
+        raise TypeError(f"dtype: expected float32 or float64, got {got}")
+    return dt
+
+
 def _normal(var: float, fan_in: int, fan_out: int, rng, dtype) -> np.ndarray:
+    dtype = _float_dtype(dtype)
     W = _rng(rng).normal(0.0, np.sqrt(var), size=(fan_in, fan_out))
     return W.astype(dtype, copy=False)
 
 
 def _uniform(var: float, fan_in: int, fan_out: int, rng, dtype) -> np.ndarray:
+    dtype = _float_dtype(dtype)
     a = np.sqrt(3.0 * var)
     W = _rng(rng).uniform(-a, a, size=(fan_in, fan_out))
     return W.astype(dtype, copy=False)
@@ -87,6 +105,11 @@ def variance(name: str, fan_in: int, fan_out: int) -> float:
        \\frac{2}{n_{\\text{in}} + n_{\\text{out}}},\\quad
        \\frac{2}{n_{\\text{in}}}
     """
+    if not isinstance(name, str):
+        raise TypeError(
+            f"name: expected a scheme name 'lecun', 'glorot', 'xavier' or 'he', got "
+            f"{type(name).__name__} {name!r}"
+        )
     fan_in, fan_out = _fans(fan_in, fan_out)
     scheme = name.split("_")[0]
     if scheme == "lecun":
@@ -113,10 +136,19 @@ def lecun_normal(fan_in, fan_out, rng, dtype=np.float64):
     rng : numpy.random.Generator or int or None
         Source of the draws (an int seeds a new generator).
     dtype : numpy dtype, default float64
+        float32 or float64.
 
     Returns
     -------
     W : ndarray, shape (D, M)
+
+    Raises
+    ------
+    ValueError
+        If a fan is not a positive integer, or ``rng`` is not a generator, an int or None.
+    TypeError
+        If ``dtype`` is not float32 or float64 (an integer dtype would truncate every
+        weight to 0).
     """
     fan_in, fan_out = _fans(fan_in, fan_out)
     return _normal(1.0 / fan_in, fan_in, fan_out, rng, dtype)

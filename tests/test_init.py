@@ -94,3 +94,32 @@ def test_errors():
         init.lecun_uniform(3, 2, "seed")
     with pytest.raises(ValueError, match="name"):
         init.variance("kaiming", 3, 2)
+
+
+# --- issue 11: integer dtypes and a non-string scheme name -------------------------------
+
+_ALL_INITS = ["lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform",
+              "xavier_normal", "xavier_uniform", "he_normal", "he_uniform"]
+
+
+@pytest.mark.parametrize("name", _ALL_INITS)
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, np.bool_, np.complex64, "int32"])
+def test_non_float_dtype_raises_type_error(name, dtype):
+    # cast to an integer dtype, N(0, 2/3) draws were silently all zeros
+    with pytest.raises(TypeError, match="dtype: expected float32 or float64"):
+        getattr(init, name)(3, 2, 0, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", _ALL_INITS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, "float32", np.dtype(np.float64)])
+def test_float_dtypes_still_work(name, dtype):
+    W = getattr(init, name)(3, 2, 0, dtype=dtype)
+    assert W.shape == (3, 2) and W.dtype == np.dtype(dtype) and np.any(W != 0)
+
+
+def test_variance_with_a_non_string_name_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"name: expected a scheme name .* got int 3"):
+        init.variance(3, 3, 2)
+    with pytest.raises(TypeError, match="name: expected a scheme name"):
+        init.variance(None, 3, 2)
+    assert init.variance("he", 4, 2) == 0.5
