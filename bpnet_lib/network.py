@@ -272,6 +272,9 @@ class Dropout(Layer):
 _LAYER_METHODS = ("forward", "backward", "params", "grads")
 
 
+_INCOMPLETE = object()  # Sequential._cache while (or after) a forward that did not finish
+
+
 class Sequential(Layer):
     """A chain of layers: forward left to right, backward right to left.
 
@@ -318,8 +321,13 @@ class Sequential(Layer):
         return iter(self.layers)
 
     def forward(self, X):
-        """Run every layer's forward in order and return the last output."""
+        """Run every layer's forward in order and return the last output.
+
+        If a layer raises, the layers before it hold the new input's caches and the rest
+        the old ones, so :meth:`backward` refuses to run until a forward completes.
+        """
         out = X
+        self._cache = _INCOMPLETE  # until the last layer has run
         for i, layer in enumerate(self.layers):
             try:
                 out = layer.forward(out)
@@ -329,11 +337,22 @@ class Sequential(Layer):
         return out
 
     def backward(self, dout):
-        """Run every layer's backward in reverse order and return ``dX`` for the input."""
+        """Run every layer's backward in reverse order and return ``dX`` for the input.
+
+        Raises
+        ------
+        RuntimeError
+            If there was no forward, or the last forward raised before every layer ran.
+        """
         if self._cache is None:
             raise RuntimeError(
                 "Sequential.backward was called before forward: run forward(X) first, so "
                 "every layer has the cache its backward needs"
+            )
+        if self._cache is _INCOMPLETE:
+            raise RuntimeError(
+                "Sequential.backward: the last forward did not complete (a layer raised), so "
+                "the layers' caches come from different inputs; run forward(X) again first"
             )
         for i in reversed(range(len(self.layers))):
             try:

@@ -306,3 +306,67 @@ def test_errors_for_bad_input():
         nn.ELU(-1.0)
     with pytest.raises(ValueError, match="K >= 2"):
         nn.Sequential(nn.Linear(3, 1, rng=0)).predict(np.ones((2, 3)))
+
+
+# --- issue 11: backward after a forward that raised ----------------------------------------
+
+
+class _Switch(nn.Layer):
+    """Identity, or raises ValueError on forward when ``fail`` is set."""
+
+    def __init__(self):
+        super().__init__()
+        self.fail = False
+
+    def forward(self, X):
+        if self.fail:
+            raise ValueError("switched off")
+        return X
+
+    def backward(self, dout):
+        return dout
+
+
+def test_backward_after_failed_forward_raises_until_a_forward_completes():
+    switch = _Switch()
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), switch, nn.Linear(4, 2, rng=1))
+    rng = np.random.default_rng(0)
+    X, dout = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    model.forward(X)
+    dX_ok = model.backward(dout)
+    grads_ok = {k: v.copy() for k, v in model.grads().items()}
+    # layers 0 and 1 cache a new input, layer 2 raises, layer 3 keeps the old cache: before the
+    # fix, backward ran on that mixture without a word
+    switch.fail = True
+    with pytest.raises(ValueError, match="layer 2 .*switched off"):
+        model.forward(rng.standard_normal((5, 3)))
+    with pytest.raises(RuntimeError, match="last forward did not complete"):
+        model.backward(dout)
+    # a failure in the very first layer too
+    switch.fail = False
+    with pytest.raises(ValueError, match="layer 0"):
+        model.forward(np.ones((5, 4)))
+    with pytest.raises(RuntimeError, match="last forward did not complete"):
+        model.backward(dout)
+    # a later successful forward makes backward work again, with the numbers of a clean run
+    model.forward(X)
+    np.testing.assert_array_equal(model.backward(dout), dX_ok)
+    for k, v in model.grads().items():
+        np.testing.assert_array_equal(v, grads_ok[k])
+
+
+def test_backward_after_failed_forward_with_a_non_value_error():
+    class Fails(nn.Layer):
+        def forward(self, X):
+            raise TypeError("not a ValueError")
+
+        def backward(self, dout):  # pragma: no cover - never reached
+            return dout
+
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.ReLU())
+    model.forward(np.ones((3, 2)))
+    model.layers.append(Fails())
+    with pytest.raises(TypeError):
+        model.forward(np.ones((4, 2)))
+    with pytest.raises(RuntimeError, match="last forward did not complete"):
+        model.backward(np.ones((4, 2)))
