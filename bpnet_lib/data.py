@@ -38,8 +38,9 @@ def _positive_int(value, name: str) -> int:
 
 
 def _noise(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"noise: expected a number >= 0, got {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0
+            or not np.isfinite(value)):
+        raise ValueError(f"noise: expected a finite number >= 0, got {value!r}")
     return float(value)
 
 
@@ -54,6 +55,7 @@ def xor(n_per_corner=50, noise=0.1, rng=0):
     ----------
     n_per_corner : int, default 50
     noise : float, default 0.1
+        Finite and >= 0 (else ``ValueError``).
     rng : numpy.random.Generator or int, default 0
 
     Returns
@@ -84,6 +86,7 @@ def two_spirals(n=200, noise=0.05, rng=0):
     n : int, default 200
         Points per spiral.
     noise : float, default 0.05
+        Finite and >= 0 (else ``ValueError``).
     rng : numpy.random.Generator or int, default 0
 
     Returns
@@ -111,6 +114,27 @@ def _fraction(value, name: str) -> float:
     return float(value)
 
 
+def _split_labels(y) -> np.ndarray:
+    """``y`` as a 1-D array of class labels, or ``ValueError``: finite integers (any dtype).
+
+    A NaN label equals nothing, not even itself, so ``y == c`` would drop its samples
+    from both parts of a split without a word.
+    """
+    y = np.asarray(y)
+    check_ndim(y, 1, "y", "(N,)")
+    if y.dtype == np.bool_ or np.issubdtype(y.dtype, np.integer):
+        return y
+    if np.issubdtype(y.dtype, np.floating):
+        finite = np.isfinite(y)
+        if finite.all() and np.all(y == np.round(y)):
+            return y
+        bad = y[~finite] if not finite.all() else y[y != np.round(y)]
+        raise ValueError(
+            f"y: expected finite integer class labels, got {bad[:5].tolist()} (dtype {y.dtype})"
+        )
+    raise ValueError(f"y: expected finite integer class labels, got dtype {y.dtype}")
+
+
 def stratified_split(y, test_size=0.25, seed=0):
     """Indices of a seeded train/test split with the class proportions of ``y`` in both parts.
 
@@ -128,9 +152,14 @@ def stratified_split(y, test_size=0.25, seed=0):
     -------
     train_idx, test_idx : ndarray of int
         Disjoint, together ``0..N-1``, each in random order.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is not 1-D or holds a label that is not a finite integer (a NaN label
+        would otherwise fall out of both parts), or ``test_size`` is not in (0, 1).
     """
-    y = np.asarray(y)
-    check_ndim(y, 1, "y", "(N,)")
+    y = _split_labels(y)
     test_size = _fraction(test_size, "test_size")
     rng = _rng(seed)
     train, test = [], []
@@ -175,10 +204,10 @@ def train_val_test_split(y, val_size=0.2, test_size=0.25, seed=0):
     Raises
     ------
     ValueError
-        If ``y`` is not 1-D, a fraction is not in (0, 1), or ``seed`` is not an int.
+        If ``y`` is not 1-D or holds a label that is not a finite integer (NaN, inf, 0.5),
+        a fraction is not in (0, 1), or ``seed`` is not an int.
     """
-    y = np.asarray(y)
-    check_ndim(y, 1, "y", "(N,)")
+    y = _split_labels(y)
     val_size = _fraction(val_size, "val_size")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(f"seed: expected an int, got {type(seed).__name__}")

@@ -210,3 +210,35 @@ def test_digits_with_a_validation_set():
         data.digits(val_size=0)
     with pytest.raises(ValueError, match="seed: expected an int"):
         data.train_val_test_split(np.zeros(4, dtype=int), seed=1.5)
+
+
+# --- issue 11: non-finite labels and noise ---------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 0.5])
+def test_split_labels_must_be_finite_integers(bad):
+    # a NaN label equals nothing, so its samples fell out of both parts (6 indices for 8)
+    y = np.array([0, 0, 1, 1, 0, 1, bad, 0], dtype=float)
+    with pytest.raises(ValueError, match="y: expected finite integer class labels"):
+        data.stratified_split(y)
+    with pytest.raises(ValueError, match="y: expected finite integer class labels"):
+        data.train_val_test_split(y)
+
+
+def test_split_still_accepts_integral_float_and_int_labels():
+    y_int = np.array([0, 0, 1, 1, 0, 1, 2, 2])
+    for y in (y_int, y_int.astype(float), y_int.tolist()):
+        tr, te = data.stratified_split(y, 0.25, seed=0)
+        assert np.array_equal(np.sort(np.concatenate([tr, te])), np.arange(8))
+    np.testing.assert_array_equal(data.stratified_split(y_int.astype(float))[1],
+                                  data.stratified_split(y_int)[1])
+
+
+@pytest.mark.parametrize("noise", [np.inf, np.nan, float("inf")])
+def test_noise_must_be_finite(noise):
+    with pytest.raises(ValueError, match="noise: expected a finite number >= 0"):
+        data.xor(5, noise=noise)
+    with pytest.raises(ValueError, match="noise: expected a finite number >= 0"):
+        data.two_spirals(5, noise=noise)
+    X, _ = data.xor(5, noise=0.0)
+    assert np.all(np.isfinite(X))
