@@ -83,6 +83,25 @@ def _any_labels(y, n: int, name: str = "y") -> np.ndarray:
     return y.astype(np.intp, copy=False)
 
 
+def _pow2_scale(A, axis=None):
+    """A power of two ``s`` (an int exponent ``k``, ``s = 2**k``) with ``max|A| / s`` in [0.5, 1).
+
+    Dividing by a power of two is exact (barring underflow to subnormals, far below the
+    rounding of the largest entries), so a computation repeated on ``A / s`` and scaled back
+    gives the numbers the unscaled one would give with an unbounded exponent range.
+    """
+    m = np.max(np.abs(A), axis=axis)
+    return np.frexp(np.where(m > 0, m, 1))[1]
+
+
+def _overflow_error(name, what, dtype):
+    return ValueError(
+        f"{name}: expected features small enough for the {what} to fit in "
+        f"{np.dtype(dtype).name} (at most {np.finfo(dtype).max:.3g}), got features for which "
+        f"it overflows; scale them down"
+    )
+
+
 # --- distances -----------------------------------------------------------------------
 
 
@@ -95,8 +114,10 @@ def pairwise_distances_forward(X):
     Computed from :math:`\\mathbf{x}_i - \\mathbf{x}_j` (not from the Gram matrix), so the
     result is non-negative, exactly symmetric, exactly 0 on the diagonal and for coincident
     rows, and accurate for close rows far from the origin. Memory is :math:`O(N^2 D)`.
-    The squares are not rescaled, so a difference above about ``1.8e19`` (float32) or
-    ``1.3e154`` (float64) overflows to ``inf``.
+    Where a sum of squares overflows (a difference above about ``1.8e19`` in float32,
+    ``1.3e154`` in float64) that pair is recomputed from its differences scaled by a power of
+    two, so any distance the dtype can hold is returned. A difference
+    :math:`\\mathbf{x}_i - \\mathbf{x}_j` that itself overflows raises ``ValueError``.
 
     Parameters
     ----------
@@ -110,8 +131,20 @@ def pairwise_distances_forward(X):
     cache : DistanceCache
     """
     X = _features(X)
-    diff = X[:, None, :] - X[None, :, :]
-    dist = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    with np.errstate(over="ignore"):
+        diff = X[:, None, :] - X[None, :, :]
+        sq = np.einsum("ijk,ijk->ij", diff, diff)
+    dist = np.sqrt(sq)
+    if not np.isfinite(sq).all():
+        if not np.isfinite(diff).all():
+            raise _overflow_error("X", "differences between rows x_i - x_j", X.dtype)
+        big = ~np.isfinite(sq)                        # these pairs only: ordinary ones untouched
+        sub = diff[big]
+        k = _pow2_scale(sub, axis=1)[:, None]
+        scaled = np.ldexp(sub, -k)
+        dist[big] = np.ldexp(np.sqrt(np.sum(scaled * scaled, axis=1)), k[:, 0])
+        if not np.isfinite(dist).all():
+            raise _overflow_error("X", "distances between rows", X.dtype)
     return dist, DistanceCache(diff, dist)
 
 
@@ -163,7 +196,11 @@ def gram_sq_distances(X):
 
     One matrix product, :math:`O(N^2)` memory. Rounding can make an entry slightly
     negative (clipped to 0 here) and loses relative accuracy for rows that are close
-    compared with their norms; the diagonal is set to exactly 0.
+    compared with their norms; the diagonal is set to exactly 0. Where a norm or a product
+    overflows, the same formula is applied to ``X`` scaled by a power of two and the result
+    scaled back (the numbers the formula gives with an unbounded exponent range); a squared
+    distance too large for the dtype raises ``ValueError``, since this form cannot represent
+    it (:func:`pairwise_distances` returns the distance itself up to the largest float).
 
     Parameters
     ----------
@@ -175,6 +212,24 @@ def gram_sq_distances(X):
         The squared-distance matrix :math:`\\mathcal{D}^{(2)}`.
     """
     X = _features(X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        D2 = _gram_form(X)
+        if not np.isfinite(D2).all():
+            k = _pow2_scale(X)
+            D2 = np.ldexp(_gram_form(np.ldexp(X, -k)), 2 * k)
+    if not np.isfinite(D2).all():
+        i, j = (int(v) for v in np.argwhere(~np.isfinite(D2))[0])
+        raise ValueError(
+            f"X: expected rows whose squared distances fit in {X.dtype.name} (at most "
+            f"{np.finfo(X.dtype).max:.3g}), got rows {i} and {j} whose squared distance "
+            f"overflows it; the Gram form cannot represent it (pairwise_distances gives the "
+            f"distance itself)"
+        )
+    return D2
+
+
+def _gram_form(X):
+    """q 1^T + 1 q^T - 2 X X^T, clipped at 0, with an exact 0 diagonal."""
     gram = X @ X.T
     q = np.diag(gram)
     D2 = np.maximum(q[:, None] + q[None, :] - 2 * gram, X.dtype.type(0))
@@ -228,6 +283,8 @@ def contrastive_loss(X, y, margin=1.0, reduction="mean"):
     non-differentiable point is :math:`d = 0`, a local maximum for a dissimilar pair, where
     the gradient returned is 0 (in Clarke's generalized gradient, not a subgradient: none
     exists at a maximum). ``reduction="mean"`` divides by the :math:`N(N-1)/2` pairs.
+    Features so large that the loss or the gradient overflows the dtype raise ``ValueError``
+    naming ``X`` (a dissimilar pair beyond the margin contributes 0 however far apart).
 
     Parameters
     ----------
@@ -253,10 +310,25 @@ def contrastive_loss(X, y, margin=1.0, reduction="mean"):
     same = y[:, None] == y[None, :]
     gap = np.maximum(delta - dist, X.dtype.type(0))
     upper = np.triu(np.ones((N, N), dtype=bool), 1)
-    per_pair = np.where(same, dist * dist, gap * gap)
-    ddist = np.where(upper, np.where(same, 2 * dist, -2 * gap), 0).astype(X.dtype)
-    dX = pairwise_distances_backward(ddist, cache)
-    return _reduce(np.sum(per_pair[upper]), dX, N * (N - 1) // 2, reduction)
+    n_pairs = N * (N - 1) // 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        per_pair = np.where(same, dist * dist, gap * gap)[upper]
+        if not np.isfinite(per_pair).all():
+            raise _overflow_error("X", "squared distance of a same-class pair", X.dtype)
+        total = np.sum(per_pair)
+        ddist = np.where(upper, np.where(same, 2 * dist, -2 * gap), 0).astype(X.dtype)
+        dX = pairwise_distances_backward(ddist, cache)
+        if reduction == "mean" and not (np.isfinite(total) and np.isfinite(dX).all()):
+            # the sums overflow; their means may not: divide first (only here, so that
+            # ordinary inputs keep the rounding of _reduce)
+            total = np.sum(per_pair / n_pairs)
+            dX = pairwise_distances_backward(ddist / n_pairs, cache)
+            reduction = "done"
+    if not np.isfinite(total):
+        raise _overflow_error("X", "contrastive loss (a sum of squared distances)", X.dtype)
+    if not np.isfinite(dX).all():
+        raise _overflow_error("X", "contrastive-loss gradient", X.dtype)
+    return (total, dX) if reduction == "done" else _reduce(total, dX, n_pairs, reduction)
 
 
 def contrastive_loss_matrix(X, y, margin=1.0, reduction="mean"):
@@ -285,7 +357,9 @@ def contrastive_loss_matrix(X, y, margin=1.0, reduction="mean"):
     Gram form subtracts squared norms, so a pair at distance :math:`d` with norms about
     :math:`\\lVert\\mathbf{x}\\rVert` keeps only about
     :math:`\\epsilon_{\\text{mach}}\\lVert\\mathbf{x}\\rVert^2/d^2` relative accuracy in
-    :math:`\\mathcal{D}^{(2)}` — poor in float32 already at moderate norms.
+    :math:`\\mathcal{D}^{(2)}` — poor in float32 already at moderate norms. A squared
+    distance, loss or gradient that overflows the dtype raises ``ValueError`` naming ``X``
+    (:func:`gram_sq_distances`).
 
     Parameters and returns as in :func:`contrastive_loss`.
     """
@@ -298,11 +372,29 @@ def contrastive_loss_matrix(X, y, margin=1.0, reduction="mean"):
     D2 = gram_sq_distances(X)
     dist = np.sqrt(D2)
     gap = np.maximum(delta - dist, X.dtype.type(0))
-    total = 0.5 * np.sum(D2 * aff) + 0.5 * np.sum(gap * gap * (1 - aff))
-    pos = dist > 0
-    G = aff - (1 - aff) * np.where(pos, gap / np.where(pos, dist, 1), 0)   # calligraphic G
-    dX = 2 * (np.diag(G.sum(axis=1)) - G) @ X
-    return _reduce(total, dX.astype(X.dtype, copy=False), N * (N - 1) // 2, reduction)
+    n_pairs = N * (N - 1) // 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = 0.5 * np.sum(D2 * aff) + 0.5 * np.sum(gap * gap * (1 - aff))
+        pos = dist > 0
+        G = aff - (1 - aff) * np.where(pos, gap / np.where(pos, dist, 1), 0)   # calligraphic G
+        lap = np.diag(G.sum(axis=1)) - G
+        dX = 2 * lap @ X
+        if not np.isfinite(dX).all():   # X X^T-sized partial sums: redo on X / 2^k (exact)
+            k = _pow2_scale(X)
+            dX = np.ldexp(2 * lap @ np.ldexp(X, -k), k)
+        if reduction == "mean" and not (np.isfinite(total) and np.isfinite(dX).all()):
+            # the sums overflow; their means may not: divide first (only here, so that
+            # ordinary inputs keep the rounding of _reduce)
+            total = np.sum((D2 * aff + gap * gap * (1 - aff)) / (2 * n_pairs))
+            k = _pow2_scale(X)
+            dX = np.ldexp((2 * lap @ np.ldexp(X, -k)) / n_pairs, k)
+            reduction = "done"
+    if not np.isfinite(total):
+        raise _overflow_error("X", "contrastive loss (a sum of squared distances)", X.dtype)
+    if not np.isfinite(dX).all():
+        raise _overflow_error("X", "contrastive-loss gradient", X.dtype)
+    dX = dX.astype(X.dtype, copy=False)
+    return (total, dX) if reduction == "done" else _reduce(total, dX, n_pairs, reduction)
 
 
 # --- triplet loss ----------------------------------------------------------------------
@@ -318,17 +410,35 @@ def _triplet_inputs(Xa, Xp, Xn):
 
 
 def _triplet_terms(Xa, Xp, Xn, margin):
-    """Squared distances d_a+^2, d_a-^2 and the hinge argument d_a+^2 - d_a-^2 + Delta.
+    """Differences, ``hard`` (d_a-^2 < d_a+^2) and the hinge argument d_a+^2 - d_a-^2 + Delta.
 
     All in Xa's dtype.
 
     One expression for both :func:`triplet_loss` and :func:`triplet_kinds`, so that a
-    triplet on the boundary is classified exactly as the loss treats it.
+    triplet on the boundary is classified exactly as the loss treats it. A row whose squared
+    distances overflow is recomputed from its three features scaled by a power of two
+    (exact), :math:`s^2(d'^2_{a+} - d'^2_{a-}) + \\Delta`; its argument is then the one the
+    ordinary expression gives with an unbounded exponent range, or :math:`\\pm\\infty` when
+    that overflows (``-inf``: an inactive triplet; ``+inf``: a term only its mean over a
+    batch may bring back in range). The last value, ``None`` when no row was rescaled, is
+    ``(rows, m, k)`` for those rows: there d_a+^2 - d_a-^2 = m 2^(2k).
     """
     delta = Xa.dtype.type(_margin(margin))
-    diff_p, diff_n = Xa - Xp, Xa - Xn
-    d_pos, d_neg = np.sum(diff_p * diff_p, axis=1), np.sum(diff_n * diff_n, axis=1)
-    return diff_p, diff_n, d_pos, d_neg, (d_pos - d_neg) + delta
+    over = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff_p, diff_n = Xa - Xp, Xa - Xn
+        d_pos, d_neg = np.sum(diff_p * diff_p, axis=1), np.sum(diff_n * diff_n, axis=1)
+        arg = (d_pos - d_neg) + delta
+        hard = d_neg < d_pos
+        big = ~(np.isfinite(d_pos) & np.isfinite(d_neg))
+        if big.any():                                 # these rows only: ordinary ones untouched
+            k = _pow2_scale(np.concatenate([Xa[big], Xp[big], Xn[big]], axis=1), axis=1)
+            a, p, n = (np.ldexp(A[big], -k[:, None]) for A in (Xa, Xp, Xn))
+            sp, sn = np.sum((a - p) ** 2, axis=1), np.sum((a - n) ** 2, axis=1)
+            arg[big] = np.ldexp(sp - sn, 2 * k) + delta
+            hard[big] = sn < sp
+            over = (np.flatnonzero(big), sp - sn, k)    # arg = (sp - sn) 2^(2k) (+ Delta)
+    return diff_p, diff_n, hard, arg, over
 
 
 def triplet_loss(Xa, Xp, Xn, margin=0.2, reduction="mean"):
@@ -347,6 +457,9 @@ def triplet_loss(Xa, Xp, Xn, margin=0.2, reduction="mean"):
 
     for active triplets (positive hinge argument) and 0 otherwise. A triplet exactly on
     the hinge's kink (argument 0) counts as inactive: gradient 0, a subgradient there.
+    Squared distances too large for the dtype are handled by scaling (the difference
+    :math:`d_{a+}^2 - d_{a-}^2` is what matters); a loss or gradient that itself overflows
+    raises ``ValueError`` naming the arguments.
 
     Parameters
     ----------
@@ -364,14 +477,31 @@ def triplet_loss(Xa, Xp, Xn, margin=0.2, reduction="mean"):
     """
     _check_reduction(reduction)
     Xa, Xp, Xn = _triplet_inputs(Xa, Xp, Xn)
-    diff_p, diff_n, _, _, arg = _triplet_terms(Xa, Xp, Xn, margin)
-    active = (arg > 0).astype(Xa.dtype)[:, None]
-    dXa, dXp, dXn = 2 * active * (Xn - Xp), -2 * active * diff_p, 2 * active * diff_n
-    total = np.sum(np.maximum(arg, Xa.dtype.type(0)))
-    if reduction == "mean":
-        N = Xa.shape[0]
-        return total / N, dXa / N, dXp / N, dXn / N
-    return total, dXa, dXp, dXn
+    diff_p, diff_n, _, arg, over = _triplet_terms(Xa, Xp, Xn, margin)
+    active = (arg > 0)[:, None]
+    zero = Xa.dtype.type(0)
+    N = Xa.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        # (2 x) / N and (x / N) * 2 round identically; the second overflows only if the result does
+        grads = [np.where(active, g, zero) for g in (Xn - Xp, -diff_p, diff_n)]
+        grads = [(g / N) * 2 if reduction == "mean" else 2 * g for g in grads]
+        hinge = np.maximum(arg, zero)
+        total = np.sum(hinge)
+        if reduction == "mean" and np.isfinite(total):
+            total = total / N
+        elif reduction == "mean":             # the sum overflows; the mean may not
+            per = hinge / N
+            if over is not None:              # a term itself above the float range: its N-th
+                rows, m, k = over             # from the scaled form (Delta is below its rounding)
+                inf = np.isposinf(arg[rows])
+                per[rows[inf]] = np.ldexp(m[inf] / N, 2 * k[inf])
+            total = np.sum(per)
+    if not np.isfinite(total):
+        raise _overflow_error("Xa, Xp, Xn", "triplet loss", Xa.dtype)
+    if not all(np.isfinite(g).all() for g in grads):
+        raise _overflow_error("Xa, Xp, Xn", "triplet-loss gradients (differences of features)",
+                              Xa.dtype)
+    return (total, *grads)
 
 
 def triplet_kinds(Xa, Xp, Xn, margin=0.2):
@@ -398,8 +528,8 @@ def triplet_kinds(Xa, Xp, Xn, margin=0.2):
     kinds : ndarray of str, shape (N,)
     """
     Xa, Xp, Xn = _triplet_inputs(Xa, Xp, Xn)
-    _, _, d_pos, d_neg, arg = _triplet_terms(Xa, Xp, Xn, margin)
-    return np.where(arg <= 0, "easy", np.where(d_neg < d_pos, "hard", "semi-hard"))
+    _, _, hard, arg, _ = _triplet_terms(Xa, Xp, Xn, margin)
+    return np.where(arg <= 0, "easy", np.where(hard, "hard", "semi-hard"))
 
 
 # --- center loss -----------------------------------------------------------------------

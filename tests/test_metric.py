@@ -304,3 +304,156 @@ def test_error_messages():
         M.affinity_matrix([[0, 1], [1, 0]])
     with pytest.raises(ValueError, match=re.escape("y: expected labels in 0..1 (K = 2 classes), got [2]")):
         M.affinity_matrix([0, 2], K=2)
+
+
+# --- huge features (issue 11): the true answer, or a ValueError naming the argument ----------
+
+
+def test_triplet_huge_features_issue_11():
+    # d_a+^2 = d_a-^2 = 1e400 overflow, but their difference is 0: the hinge argument is Delta
+    for dtype, big in ((np.float64, 1e200), (np.float32, 1e30)):
+        Xa, Z = np.full((1, 1), big, dtype), np.zeros((1, 1), dtype)
+        loss, dXa, dXp, dXn = M.triplet_loss(Xa, Z, Z)
+        assert loss == dtype(0.2) and loss.dtype == dtype
+        assert dXa[0, 0] == 0 and dXp[0, 0] == dtype(-2 * big) and dXn[0, 0] == dtype(2 * big)
+        assert M.triplet_kinds(Xa, Z, Z).tolist() == ["semi-hard"]
+    # an easy triplet stays easy when d_a-^2 overflows, even if x_a - x_- itself overflows
+    a, n = np.array([[1e308]]), np.array([[-1e308]])
+    loss, *grads = M.triplet_loss(a, a, n, reduction="sum")
+    assert loss == 0 and not any(g.any() for g in grads)
+    assert M.triplet_kinds(a, a, n).tolist() == ["easy"]
+    # a hard triplet whose loss is about 4e400: no float64 holds it
+    with pytest.raises(ValueError, match=r"^Xa, Xp, Xn: expected features small enough for the "
+                                         r"triplet loss to fit in float64 \(at most 1.8e\+308\)"):
+        M.triplet_loss([[1e200]], [[-1e200]], [[1e200 + 1e190]])
+    assert M.triplet_kinds([[1e200]], [[-1e200]], [[1e200 + 1e190]]).tolist() == ["hard"]
+    # active, finite loss, but the gradient 2 (x_a - x_-) overflows
+    with pytest.raises(ValueError, match=r"^Xa, Xp, Xn: .*triplet-loss gradients"):
+        M.triplet_loss([[1e308]], [[-1e308]], [[-1e308]])      # x_+ = x_-: the argument is Delta
+
+
+def _exact_triplet(Xa, Xp, Xn, margin):
+    """Per-row hinge arguments and the three differences, in exact rational arithmetic."""
+    from fractions import Fraction as F
+    args, rows = [], []
+    for a, p, n in zip(Xa, Xp, Xn):
+        a, p, n = ([F(float(v)) for v in r] for r in (a, p, n))
+        dp = sum((x - y) ** 2 for x, y in zip(a, p))
+        dn = sum((x - y) ** 2 for x, y in zip(a, n))
+        args.append((dp - dn + F(margin), dp + dn))
+        rows.append(([y - x for x, y in zip(p, n)], [y - x for x, y in zip(a, p)],
+                     [x - y for x, y in zip(a, n)]))
+    return args, rows
+
+
+@FAST
+@given(seed=seeds, N=st.integers(1, 4), D=st.integers(1, 3), e=st.integers(0, 307),
+       reduction=st.sampled_from(["mean", "sum"]))
+def test_triplet_any_scale_is_exact_or_refused(seed, N, D, e, reduction):
+    from fractions import Fraction as F
+    rng = np.random.default_rng(seed)
+    Xa, Xp, Xn = (features(rng, N, D, 10.0 ** e) for _ in range(3))
+    margin = 0.2
+    args, rows = _exact_triplet(Xa, Xp, Xn, margin)
+    assume(all(abs(u) > F(1e-9) * s for u, s in args))     # away from the kink's rounding
+    scale = F(N) if reduction == "mean" else F(1)
+    top = F(np.finfo(np.float64).max)
+    true_loss = sum(max(u, F(0)) for u, _ in args) / scale
+    true_grads = [2 * v / scale for (u, _), r in zip(args, rows) if u > 0 for g in r for v in g]
+    fits = true_loss < top and all(abs(v) < top for v in true_grads)
+    assume(abs(true_loss - top) > top * F(1e-9) and all(abs(abs(v) - top) > top * F(1e-9)
+                                                           for v in true_grads))
+    if not fits:
+        with pytest.raises(ValueError, match="^Xa, Xp, Xn: expected features small enough"):
+            M.triplet_loss(Xa, Xp, Xn, margin, reduction)
+        return
+    loss, *grads = M.triplet_loss(Xa, Xp, Xn, margin, reduction)
+    bound = sum(s for _, s in args) / scale * F(1e-14)        # rounding of d+^2 - d-^2
+    assert abs(F(float(loss)) - true_loss) <= bound + F(1e-15)
+    for n, ((u, _), r) in enumerate(zip(args, rows)):
+        for g, row in zip(grads, r):
+            want = [2 * v / scale if u > 0 else F(0) for v in row]
+            assert all(abs(F(float(x)) - w) <= abs(w) * F(1e-15) for x, w in zip(g[n], want))
+    assert np.array_equal(M.triplet_kinds(Xa, Xp, Xn, margin) != "easy",
+                          np.array([u > 0 for u, _ in args]))
+
+
+def test_random_triplets_times_1e300_issue_11():
+    rng = np.random.default_rng(0)
+    Xa, Xp, Xn = (1e300 * rng.standard_normal((5, 3)) for _ in range(3))
+    args, _ = _exact_triplet(Xa, Xp, Xn, 0.2)
+    if any(u > 0 for u, _ in args):      # an active triplet: its loss is about 1e600
+        with pytest.raises(ValueError, match="triplet loss to fit in float64"):
+            M.triplet_loss(Xa, Xp, Xn)
+    easy = [n for n, (u, _) in enumerate(args) if u < 0]
+    out = M.triplet_loss(Xa[easy], Xp[easy], Xn[easy])
+    assert out[0] == 0 and not any(g.any() for g in out[1:])
+    assert set(M.triplet_kinds(Xa[easy], Xp[easy], Xn[easy])) == {"easy"}
+
+
+def test_gram_and_contrastive_huge_features_issue_11():
+    X = np.array([[1e300, 1e300], [1e300, -1e300]])            # distance 2e300, squared 4e600
+    assert np.array_equal(M.pairwise_distances(X), [[0, 2e300], [2e300, 0]])
+    msg = (r"^X: expected rows whose squared distances fit in float64 \(at most 1.8e\+308\), "
+           r"got rows 0 and 1 whose squared distance overflows it; the Gram form cannot")
+    with pytest.raises(ValueError, match=msg):
+        M.gram_sq_distances(X)
+    with pytest.raises(ValueError, match=msg):
+        M.contrastive_loss_matrix(X, [0, 1])
+    loss, dX = M.contrastive_loss(X, [0, 1])       # far beyond the margin: 0, exactly
+    assert loss == 0 and not dX.any()
+    # a similar pair: the loss 4e600 overflows; the error names X, not an internal array
+    with pytest.raises(ValueError, match=r"^X: expected features small enough for the squared "
+                                         r"distance of a same-class pair to fit in float64"):
+        M.contrastive_loss(X, [0, 0])
+    with pytest.raises(ValueError, match=r"^X: .*differences between rows"):
+        M.contrastive_loss([[1e308], [-1e308]], [0, 1])
+    X32 = np.array([[1e20, 1e20], [1e20, -1e20]], dtype=np.float32)
+    loss, dX = M.contrastive_loss(X32, [0, 1])
+    assert loss == 0 and loss.dtype == np.float32 and not dX.any()
+    with pytest.raises(ValueError, match=r"^X: expected rows whose squared distances fit in float32"):
+        M.gram_sq_distances(X32)
+
+
+def test_gram_overflowing_norms_scaled_exactly():
+    # norms^2 about 1e310 overflow, the squared distance 1e308 does not: the Gram form is
+    # evaluated on X / 2^k and scaled back, which is exact, so the result is what the formula
+    # gives with an unbounded exponent range
+    X = np.array([[1e155, 0.0], [1e155, 1e154], [1e155 + 1e153, 1e153]])
+    k = 520
+    D2 = M.gram_sq_distances(X)
+    assert np.array_equal(D2, np.ldexp(M.gram_sq_distances(np.ldexp(X, -k)), 2 * k))
+    assert D2[0, 1] == pytest.approx(1e308, rel=1e-12) and np.all(np.isfinite(D2))
+    assert np.allclose(np.sqrt(D2), M.pairwise_distances(X), rtol=1e-12)
+    # distances above 1.3e154 (squares overflow) come from scaled differences
+    X = np.array([[1e155, 0.0], [1e155, 1e154], [0.0, 1e153]])
+    Dm, cache = M.pairwise_distances_forward(X)
+    assert Dm[0, 2] == pytest.approx(np.hypot(1e155, 1e153), rel=1e-15)
+    dX = M.pairwise_distances_backward(np.ones((3, 3)), cache)
+    assert np.all(np.isfinite(dX)) and np.allclose(np.linalg.norm(dX[1] + dX[0] + dX[2]), 0)
+    loss, dX = M.contrastive_loss(X, [0, 1, 2], margin=1.0)        # every pair beyond the margin
+    assert loss == 0 and not dX.any()
+    with pytest.raises(ValueError, match="rows 0 and 2 whose squared distance overflows"):
+        M.contrastive_loss_matrix(X, [0, 1, 2], margin=1.0)
+    X = np.array([[1e155, 0.0], [1e155, 1e154], [1e155 + 1e153, 1e153]])   # norms^2 overflow only
+    loss_m, dX_m = M.contrastive_loss_matrix(X, [0, 1, 2], margin=1.0)
+    assert loss_m == 0 and not dX_m.any()
+    loss, dX = M.contrastive_loss(X, [0, 1, 2], margin=1.0)
+    assert loss == 0 and not dX.any()
+
+
+def test_contrastive_mean_fits_where_the_sum_overflows():
+    # squared distances 1e308, 1.44e308, 0.04e308: their sum overflows, their mean does not
+    X = np.array([[0.0], [1e154], [1.2e154]])
+    want_loss = (1 + 1.44 + 0.04) / 3 * 1e308                             # 8.267e307
+    want_dX = np.array([[-2.2e154], [0.8e154], [1.4e154]]) * 2 / 3
+    for fn in (M.contrastive_loss, M.contrastive_loss_matrix):
+        loss, dX = fn(X, [0, 0, 0])
+        assert loss == pytest.approx(want_loss, rel=1e-12) and np.allclose(dX, want_dX, rtol=1e-12)
+        with pytest.raises(ValueError, match=r"^X: .*contrastive loss \(a sum of squared distances\)"):
+            fn(X, [0, 0, 0], reduction="sum")
+    # coincident rows near the largest float: X X^T overflows, the answer is 0 (both forms)
+    X = np.array([[1e308, -1e308], [1e308, -1e308]])
+    for fn in (M.contrastive_loss, M.contrastive_loss_matrix):
+        loss, dX = fn(X, [0, 0], reduction="sum")
+        assert loss == 0 and not dX.any()
