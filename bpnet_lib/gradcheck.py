@@ -4,7 +4,8 @@ The derivative of ``f`` along one entry of ``x`` is approximately
 ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``, with an error of order ``eps**2``.
 Doing this for every entry gives a numerical gradient that is slow but hard to
 get wrong, so an analytic gradient is trusted only once the two agree to a
-small :func:`relative_error`. For array-valued functions we check the
+small :func:`relative_error`, which is computed scaled so that it is right for
+gradients of any size, ``1e-170`` or ``1e170`` as well as 1. For array-valued functions we check the
 vector-Jacobian product ``sum(dout * f(x))`` against a *random* upstream
 gradient ``dout``, because ``dout`` of all ones hides transposes and summations
 over the wrong axis. This module imports NumPy only, so every test and chapter
@@ -61,11 +62,53 @@ def _check_step(eps) -> float:
 
 
 def _scalar_value(value, name: str) -> float:
-    """Return ``value`` as a float, requiring it to hold exactly one number."""
+    """Return ``value`` as a float, requiring it to hold exactly one finite real number."""
     arr = np.asarray(value)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    if np.iscomplexobj(arr):
+        raise TypeError(
+            f"{name}: expected a real number, got a complex number (dtype {arr.dtype}); "
+            f"its imaginary part would be dropped"
+        )
     if arr.size != 1:
         raise ValueError(f"{name}: expected a scalar, got an array of shape {arr.shape}")
-    return float(arr.reshape(()))
+    out = float(arr.reshape(()))
+    if not np.isfinite(out):
+        raise ValueError(f"{name}: expected a finite number, got {out!r}")
+    return out
+
+
+def _step(x: np.ndarray, i, old, eps: float, name: str) -> float:
+    """The step that ``x[i] = old + eps`` and ``x[i] = old - eps`` really take, ``2 eps`` rounded.
+
+    ``old + eps`` is rounded to a float64 near ``old``, so the two points are not exactly
+    ``2 eps`` apart; dividing by the distance between the points actually evaluated (the
+    classic remedy, Numerical Recipes section 5.7) removes that error. Where ``eps`` is below
+    half a unit in the last place of ``old`` (``|old|`` above about ``1e11`` for ``eps = 1e-5``)
+    both points round to ``old`` and there is no difference to take, so this raises rather than
+    return a gradient of 0.
+    """
+    h = float((old + eps) - (old - eps))
+    if not h > 0:
+        raise ValueError(
+            f"eps: expected a step that moves {name}{list(i)} = {float(old):.6g}, got eps = "
+            f"{eps:.3g}, which float64 rounds away ({name} + eps == {name}); use an eps of "
+            f"order 1e-5 * |{name}|"
+        )
+    return h
+
+
+def _difference(num: float, h: float, i, name: str) -> float:
+    """``num / h``, raising instead of returning an infinity when the quotient overflows."""
+    with np.errstate(over="ignore"):
+        g = np.float64(num) / h
+    if not np.isfinite(g):
+        raise ValueError(
+            f"f(x): expected a finite central difference at {name}{list(i)}, got an overflow "
+            f"({num:.6g} / {h:.6g}); the function's values are too large for float64 differences"
+        )
+    return float(g)
 
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -87,7 +130,9 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     eps : float, optional
         The step. ``1e-5`` balances the truncation error (order ``eps**2``)
         against rounding error (order ``eps_mach / eps``, with the machine epsilon
-        ``eps_mach`` = 2.2e-16) in float64.
+        ``eps_mach`` = 2.2e-16) in float64. It is an absolute step, so for entries
+        far from 1 in size pass one in proportion (``1e-5 * |x_i|`` for
+        ``|x_i| = 1e170``).
 
     Returns
     -------
@@ -99,11 +144,20 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
            \frac{\partial f}{\partial x_i} \approx
            \frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon}.
 
+        The denominator is the distance between the two points actually
+        evaluated, ``(x_i + eps) - (x_i - eps)`` in float64, which is ``2 eps``
+        up to the rounding of ``x_i + eps``.
+
     Raises
     ------
     ValueError
         If ``x`` is not a writeable, finite float64 ndarray, if ``eps`` is not
-        positive, or if ``f`` returns more than one number.
+        positive or is too small to move some ``x_i`` in float64 (then every
+        difference would be 0), if ``f`` returns more than one number or a NaN or
+        infinity, or if a difference quotient overflows.
+    TypeError
+        If ``f`` returns something that is not a real number (``None``, a
+        string, a complex number).
     """
     x = _check_point(x, "x")
     eps = _check_step(eps)
@@ -112,6 +166,7 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     while not it.finished:
         i = it.multi_index
         old = x[i].copy()
+        h = _step(x, i, old, eps, "x")
         try:
             x[i] = old + eps
             f_plus = _scalar_value(f(x), "f(x)")
@@ -119,7 +174,9 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
             f_minus = _scalar_value(f(x), "f(x)")
         finally:
             x[i] = old
-        grad[i] = (f_plus - f_minus) / (2.0 * eps)
+        with np.errstate(over="ignore"):
+            diff = f_plus - f_minus
+        grad[i] = _difference(diff, h, i, "x")
         it.iternext()
     return grad
 
@@ -162,9 +219,18 @@ def numerical_gradient_array(f, x: np.ndarray, dout, eps: float = 1e-5) -> np.nd
     ------
     ValueError
         If ``x`` is not a writeable, finite float64 ndarray, if ``eps`` is not
-        positive, or if ``dout`` does not have the shape of ``f(x)``.
+        positive or is too small to move some ``x_i`` in float64, if ``dout``
+        does not have the shape of ``f(x)``, or if ``f`` returns NaN or
+        infinity or a difference quotient overflows. As in
+        :func:`numerical_gradient`, the denominator is the realised step
+        ``(x_i + eps) - (x_i - eps)``.
     """
-    x = _check_point(x, "x")
+    return _numerical_vjp(f, x, dout, eps, "x")
+
+
+def _numerical_vjp(f, x, dout, eps, name: str) -> np.ndarray:
+    """:func:`numerical_gradient_array` for an argument called ``name`` in messages."""
+    x = _check_point(x, name)
     eps = _check_step(eps)
     dout = np.asarray(as_float_array(dout, "dout"), dtype=np.float64)
     out_shape = _output(f, x, "f(x)").shape
@@ -177,6 +243,7 @@ def numerical_gradient_array(f, x: np.ndarray, dout, eps: float = 1e-5) -> np.nd
     while not it.finished:
         i = it.multi_index
         old = x[i].copy()
+        h = _step(x, i, old, eps, name)
         try:
             x[i] = old + eps
             out_plus = _output(f, x, "f(x)")
@@ -189,15 +256,28 @@ def numerical_gradient_array(f, x: np.ndarray, dout, eps: float = 1e-5) -> np.nd
                 f"f(x): expected the same output shape {out_shape} at every perturbed "
                 f"point, got shapes {out_plus.shape} and {out_minus.shape}"
             )
-        grad[i] = np.sum((out_plus - out_minus) * dout) / (2.0 * eps)
+        with np.errstate(over="ignore", invalid="ignore"):
+            diff = float(np.sum((out_plus - out_minus) * dout))
+        grad[i] = _difference(diff, h, i, name)
         it.iternext()
     return grad
 
 
 def _relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """The formula of :func:`relative_error`, without input checks."""
-    denom = max(np.linalg.norm(a) + np.linalg.norm(b), np.finfo(np.float64).tiny)
-    return float(np.linalg.norm(a - b) / denom)
+    """The formula of :func:`relative_error`, without input checks.
+
+    Both arrays are first multiplied by the same power of two, ``2**-e`` with ``2**(e-1)``
+    at most the larger max-abs entry and ``2**e`` above it, as :mod:`bpnet_lib.margin` does
+    for norms. A power of two scales a float64 exactly, so ordinary inputs give the
+    unscaled value bit for bit, while inputs near ``1e-170`` (whose squares underflow to 0)
+    or ``1e170`` (whose squares overflow) give the value of the formula instead of 0 or NaN.
+    """
+    big = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    if big == 0.0:
+        return 0.0  # both zero: equal, as documented
+    e = np.frexp(big)[1]
+    a, b = np.ldexp(a, -e), np.ldexp(b, -e)
+    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
 
 
 def relative_error(a, b) -> float:
@@ -225,10 +305,14 @@ def relative_error(a, b) -> float:
         .. math::
 
            \mathrm{err}(a, b) = \frac{\lVert a - b \rVert}
-           {\max(\lVert a \rVert + \lVert b \rVert,\ \epsilon_{\mathrm{tiny}})},
+           {\lVert a \rVert + \lVert b \rVert},
 
-        where :math:`\epsilon_{\mathrm{tiny}}` is the smallest normal float64.
-        Around ``1e-7`` or less means the gradients agree in float64.
+        and 0 when both are zero. Around ``1e-7`` or less means the gradients
+        agree in float64. Both arrays are scaled by the same power of two before
+        the norms are taken, so the value is right at any scale a float64 can
+        hold (``1e-300`` or ``1e300`` as well as ``1``): no square underflows to 0
+        or overflows to infinity, and an ordinary input gives the same bits as
+        the unscaled formula.
 
     Raises
     ------
@@ -295,7 +379,9 @@ def check_gradients(fun, args, grads, dout=None, eps=1e-5, tol=1e-7, rng=None) -
     ValueError
         If the number of gradients differs from the number of arguments, a
         gradient's shape differs from its argument's, an argument is not a
-        writeable float64 ndarray, or ``dout`` has the wrong shape.
+        writeable float64 ndarray, ``dout`` has the wrong shape, or ``eps`` is too
+        small to move some entry of an argument in float64 (see
+        :func:`numerical_gradient`).
     """
     args = list(args)
     for k, arg in enumerate(args):
@@ -340,7 +426,7 @@ def check_gradients(fun, args, grads, dout=None, eps=1e-5, tol=1e-7, rng=None) -
 
     errors, failures = [], []
     for k, (arg, grad) in enumerate(zip(args, analytic)):
-        numerical = numerical_gradient_array(lambda _: fun(*args), arg, dout, eps=eps)
+        numerical = _numerical_vjp(lambda _: fun(*args), arg, dout, eps, f"args[{k}]")
         err = _relative_error(grad, numerical)
         errors.append(err)
         if not err <= tol:  # also catches NaN

@@ -352,6 +352,9 @@ def to_numpy(expr, symbols, cse=False):
         If ``expr`` has a free symbol missing from ``symbols`` (when building
         ``fn``), or ``fn`` gets the wrong number of values or a value of the
         wrong shape (when calling it).
+    TypeError
+        If ``fn`` gets a complex value (when calling it): it would otherwise keep
+        only the real part.
     """
     items = list(symbols) if isinstance(symbols, (list, tuple)) else [symbols]
     flat = _symbols(items, "symbols")
@@ -378,6 +381,11 @@ def to_numpy(expr, symbols, cse=False):
             )
         numbers_in, batch = [], []
         for k, (item, value) in enumerate(zip(items, values)):
+            if np.iscomplexobj(value):
+                # np.asarray(value, dtype=float64) would keep the real part with only a warning
+                what = (f"the complex number {value!r}" if np.ndim(value) == 0
+                        else f"a complex array (dtype {np.asarray(value).dtype})")
+                raise TypeError(f"values[{k}]: expected real numbers, got {what}")
             arr = np.asarray(value, dtype=np.float64)
             if isinstance(item, sympy.MatrixBase):
                 if arr.shape != item.shape:

@@ -407,3 +407,117 @@ def test_check_gradients_validation():
         check_gradients(fun, (x, W), [x, W], dout=dout, eps=0.0)
     with pytest.raises(ValueError, match=r"grads\[0\]: expected finite values, got 6 NaN and 0 infinite entries"):
         check_gradients(fun, (x, W), [np.full((2, 3), np.nan), W], dout=dout)
+
+
+# ------------------------------------------- issue 11: extreme scales and bad returns
+
+
+def _unscaled_relative_error(a, b):
+    """The formula as it was computed before issue 11, fine for ordinary inputs."""
+    denom = max(np.linalg.norm(a) + np.linalg.norm(b), np.finfo(np.float64).tiny)
+    return float(np.linalg.norm(a - b) / denom)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e-160, 1.0, 1e160, 1e170, 1e300])
+def test_relative_error_is_right_at_extreme_scales(scale):
+    # Unscaled, the squares of 1e-170 underflow to 0 (err 0) and of 1e170 overflow (err nan).
+    a = np.full(3, scale)
+    assert relative_error(a, np.zeros(3)) == 1.0
+    assert relative_error(np.zeros(3), a) == 1.0
+    assert relative_error(a, -a) == 1.0
+    assert relative_error(a, a) == 0.0
+    assert relative_error(a, 2 * a) == pytest.approx(1 / 3, rel=1e-15)
+    assert relative_error(2 * a, a) == pytest.approx(1 / 3, rel=1e-15)
+
+
+def test_relative_error_at_the_ends_of_the_float_range():
+    tiny = np.full(3, 5e-324)  # the smallest subnormal
+    assert relative_error(tiny, np.zeros(3)) == 1.0
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    huge = np.full(3, np.finfo(np.float64).max)
+    assert relative_error(huge, -huge) == 1.0  # huge - (-huge) overflows unscaled
+    assert relative_error(huge, huge / 2) == pytest.approx(1 / 3, rel=1e-15)
+
+
+@FAST
+@given(shape=shapes, seed=seeds, k=st.integers(-100, 100))
+def test_relative_error_is_unchanged_for_ordinary_inputs(shape, seed, k):
+    # Scaling by a power of two is exact, so ordinary values keep their bits.
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape) * 10.0**k
+    b = a + rng.standard_normal(shape) * 10.0 ** (k - rng.integers(0, 12))
+    assert relative_error(a, b) == _unscaled_relative_error(a, b)
+
+
+def test_check_gradients_rejects_a_wrong_gradient_at_tiny_scale():
+    # Issue 11: err(1e-170 d, 3e-170 d) came out 0, so a 3x-wrong gradient passed.
+    with pytest.raises(AssertionError, match=r"argument 0 \(shape \(2, 2\)\): relative error 5\.000e-01"):
+        check_gradients(lambda W: 1e-170 * W, [np.ones((2, 2))], lambda d: (3e-170 * d,))
+    with pytest.raises(AssertionError, match=r"relative error 5\.000e-01"):
+        check_gradients(lambda W: 1e170 * W, [np.ones((2, 2))], lambda d: (3e170 * d,))
+    # ... and the right gradients still pass at both scales.
+    for scale in (1e-170, 1e170):
+        errors = check_gradients(lambda W: scale * W, [np.ones((2, 2))], lambda d: (scale * d,))
+        assert errors[0] < 1e-9
+
+
+def test_numerical_gradient_with_tiny_and_huge_values():
+    x = np.array([1.0, -2.0])
+    assert relative_error(numerical_gradient(lambda v: 1e-170 * np.sum(v**3), x),
+                          1e-170 * 3 * x**2) < 1e-9
+    assert relative_error(numerical_gradient(lambda v: 1e170 * np.sum(v**3), x),
+                          1e170 * 3 * x**2) < 1e-9
+    # Tiny points need no special step: the absolute step eps differentiates fine.
+    t = np.array([1e-170, -3e-170])
+    assert relative_error(numerical_gradient(lambda v: np.sum(5.0 * v), t), np.full(2, 5.0)) < 1e-9
+    # Huge points need a step in proportion, and then agree.
+    big = np.array([1e170, -2e170])
+    assert relative_error(numerical_gradient(lambda v: np.sum(np.sin(v / 1e170)), big, eps=1e165),
+                          np.cos(big / 1e170) / 1e170) < 1e-9
+
+
+def test_a_step_lost_to_rounding_raises_instead_of_returning_zero():
+    # x + 1e-5 == x at 1e170, so every difference was 0: a gradient of 0 for np.sum.
+    msg = r"eps: expected a step that moves x\[1\] = 1e\+170, got eps = 1e-05, which float64 rounds away"
+    for fn in (lambda x: numerical_gradient(np.sum, x),
+               lambda x: numerical_gradient_array(lambda v: 2 * v, x, np.ones(2))):
+        x = np.array([1.0, 1e170])
+        with pytest.raises(ValueError, match=msg):
+            fn(x)
+        assert x.tolist() == [1.0, 1e170]  # restored
+    with pytest.raises(ValueError, match=r"eps: expected a step that moves args\[0\]\[0, 0\] = 1e\+170"):
+        check_gradients(lambda W: W, [np.full((2, 2), 1e170)], lambda d: (d,))
+
+
+def test_numerical_gradient_divides_by_the_realised_step():
+    # At 1e11 the step 1e-5 rounds to 1.53e-5 either way; dividing by 2e-5 gave 1.53, not 1.
+    x = np.array([1e11])
+    assert numerical_gradient(np.sum, x)[0] == 1.0
+    assert numerical_gradient_array(lambda v: v, x, np.ones(1))[0] == 1.0
+
+
+def test_overflowing_differences_raise():
+    x = np.array([1.0])
+    with np.errstate(over="ignore"):
+        with pytest.raises(ValueError, match=r"f\(x\): expected a finite central difference at x\[0\]"):
+            numerical_gradient(lambda v: 1.5e308 * np.sign(v[0] - 1.0), x)
+        with pytest.raises(ValueError, match=r"f\(x\): expected a finite central difference at x\[0\]"):
+            numerical_gradient_array(lambda v: 1.5e308 * np.sign(v - 1.0), x, np.ones(1))
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        (None, TypeError, r"f\(x\): expected a real number, got NoneType"),
+        ("1.0", TypeError, r"f\(x\): expected a real number, got str"),
+        (1 + 2j, TypeError, r"f\(x\): expected a real number, got a complex number"),
+        (np.array([1 + 0j]), TypeError, r"f\(x\): expected a real number, got a complex number"),
+        (np.nan, ValueError, r"f\(x\): expected a finite number, got nan"),
+        (np.inf, ValueError, r"f\(x\): expected a finite number, got inf"),
+    ],
+)
+def test_numerical_gradient_names_a_bad_return_value(value, error, message):
+    x = np.array([1.0, 2.0])
+    with pytest.raises(error, match=message):
+        numerical_gradient(lambda _: value, x)
+    assert x.tolist() == [1.0, 2.0]

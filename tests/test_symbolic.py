@@ -253,6 +253,22 @@ def test_to_numpy_with_symbols_and_constant_entries():
     assert single(np.array([[1.0], [3.0]])) == 7.0
 
 
+def test_to_numpy_rejects_complex_values():
+    # Issue 11: np.asarray(value, dtype=float64) kept the real part with only a ComplexWarning.
+    A, x = matrix("A", 2, 2), vector("x", 2)
+    t = sympy.Symbol("t", real=True)
+    f, g = to_numpy(A * x, [A, x]), to_numpy(t**2, [t])
+    with pytest.raises(TypeError, match=r"values\[0\]: expected real numbers, got the complex number \(1\+2j\)"):
+        g(1 + 2j)
+    with pytest.raises(TypeError, match=r"values\[0\]: expected real numbers, got the complex number"):
+        g(np.complex128(3.0))  # complex even with a zero imaginary part: the type is wrong
+    with pytest.raises(TypeError, match=r"values\[0\]: expected real numbers, got a complex array \(dtype complex128\)"):
+        g(np.array([1.0, 2j]))  # a grid
+    with pytest.raises(TypeError, match=r"values\[1\]: expected real numbers, got a complex array \(dtype complex128\)"):
+        f(np.eye(2), np.array([[1j], [1.0]]))
+    assert g(3.0) == 9.0 and g(3) == 9.0  # real values still work
+
+
 def test_to_numpy_validation():
     A, x = matrix("A", 2, 2), vector("x", 2)
     with pytest.raises(ValueError, match=r"symbols: expected every free symbol of expr, got none for x_\{1\}, x_\{2\}"):
