@@ -520,6 +520,10 @@ class _Pool2D(Layer):
 
     def __init__(self, size=2, stride=None):
         super().__init__()
+        if min(pair(size, "size")) < 1:
+            raise ValueError(f"size: expected a window of at least 1 x 1, got {size!r}")
+        if stride is not None and min(pair(stride, "stride")) < 1:
+            raise ValueError(f"stride: expected positive ints (an int or a pair (h, w)), got {stride!r}")
         type(self)._forward(np.zeros((1, 1) + pair(size, "size")), size, stride)  # validates
         self.size = pair(size, "size")
         self.stride = self.size if stride is None else pair(stride, "stride")
@@ -559,7 +563,8 @@ class Flatten(Layer):
         if X.ndim < 2:
             raise ValueError(f"X: expected an array of shape (N, ...) with ndim >= 2, got shape {X.shape}")
         self._cache = X.shape
-        return X.reshape(X.shape[0], -1)
+        # the width is spelt out, not -1: with N = 0 numpy cannot infer it
+        return X.reshape(X.shape[0], int(np.prod(X.shape[1:])))
 
     def backward(self, dout):
         shape = self._saved()

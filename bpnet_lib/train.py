@@ -256,6 +256,18 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
         raise ValueError(f"epochs: expected a non-negative integer, got {epochs!r}")
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val, y_val: expected both or neither, got only one")
+    for name, data in (("X", X), ("X_val", X_val)):
+        if data is None:
+            continue
+        shape = np.shape(data)
+        if len(shape) == 0:
+            raise ValueError(f"{name}: expected an array of shape (N, ...) with N >= 1, got a scalar")
+        if shape[0] == 0:
+            raise ValueError(
+                f"{name}: expected at least one sample (N >= 1) to train on, got shape {shape}"
+                if name == "X" else
+                f"{name}: expected at least one sample (N >= 1) to validate on, got shape {shape}"
+            )
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise ValueError(

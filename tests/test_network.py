@@ -370,3 +370,33 @@ def test_backward_after_failed_forward_with_a_non_value_error():
         model.forward(np.ones((4, 2)))
     with pytest.raises(RuntimeError, match="last forward did not complete"):
         model.backward(np.ones((4, 2)))
+
+
+# --- issue 11: empty batches and negative pooling sizes -------------------------------
+
+
+def test_flatten_empty_batch_keeps_the_known_width():
+    f = nn.Flatten()
+    out = f.forward(np.zeros((0, 2, 3, 3)))
+    assert out.shape == (0, 18)
+    assert f.backward(np.zeros((0, 18))).shape == (0, 2, 3, 3)
+
+
+def test_conv_network_runs_on_an_empty_batch():
+    model = nn.Sequential(nn.Conv2D(1, 2, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool2D(2),
+                          nn.Flatten(), nn.Linear(8, 3, rng=1))
+    assert model.forward(np.zeros((0, 1, 4, 4))).shape == (0, 3)
+    assert model.backward(np.zeros((0, 3))).shape == (0, 1, 4, 4)
+
+
+@pytest.mark.parametrize("cls", [nn.MaxPool2D, nn.AvgPool2D])
+@pytest.mark.parametrize("size", [-1, 0, (2, -3), (-2, 2)])
+def test_pool_negative_size_is_refused_at_construction(cls, size):
+    with pytest.raises(ValueError, match=r"size: expected a window of at least 1 x 1, got"):
+        cls(size)
+
+
+@pytest.mark.parametrize("cls", [nn.MaxPool2D, nn.AvgPool2D])
+def test_pool_nonpositive_stride_is_refused_at_construction(cls):
+    with pytest.raises(ValueError, match=r"stride: expected positive ints.*got \(1, -1\)"):
+        cls(2, stride=(1, -1))

@@ -281,3 +281,26 @@ def test_evaluate_and_fit_accept_regression_validation_data():
     h = fit(model, losses.mse_loss, X, H, 3, 8, SGD(model, lr=0.05), rng=0, X_val=X, y_val=H,
             progress=False)
     assert len(h.val_loss) == 3 and np.all(np.isnan(h.val_acc))
+
+
+# --- issue 11: an empty training or validation set -------------------------------------
+
+
+def _tiny_model():
+    model = nn.Sequential(nn.Linear(3, 2, rng=0))
+    return model, SGD(model, lr=0.1)
+
+
+def test_fit_refuses_an_empty_training_set_naming_X():
+    model, opt = _tiny_model()
+    with pytest.raises(ValueError, match=r"X: expected at least one sample \(N >= 1\).*got shape \(0, 3\)"):
+        fit(model, losses.softmax_cross_entropy, np.zeros((0, 3)), np.zeros(0, dtype=int),
+            epochs=1, batch_size=4, optimizer=opt, rng=0, progress=False)
+
+
+def test_fit_refuses_an_empty_validation_set_naming_X_val():
+    model, opt = _tiny_model()
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"X_val: expected at least one sample"):
+        fit(model, losses.softmax_cross_entropy, X, y, epochs=1, batch_size=2, optimizer=opt,
+            rng=0, X_val=np.zeros((0, 3)), y_val=np.zeros(0, dtype=int), progress=False)
