@@ -46,6 +46,8 @@ def _check_alpha(alpha, dtype) -> np.floating:
 
 def _check_axis_input(z: np.ndarray, axis: int, name: str = "z") -> None:
     """Raise ``ValueError`` unless ``z`` has a non-empty axis ``axis``."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis: expected an int, got {axis!r} ({type(axis).__name__})")
     if z.ndim == 0:
         raise ValueError(f"{name}: expected an array with at least 1 dimension, got a scalar")
     if not -z.ndim <= axis < z.ndim:

@@ -262,3 +262,18 @@ def test_elu_bad_alpha(alpha):
         A.elu([1.0], alpha=alpha)
     with pytest.raises(ValueError, match=r"alpha: expected a .*number >= 0, got"):
         A.elu_grad([1.0], alpha=alpha)
+
+
+# --- issue 11: a non-integer axis ------------------------------------------------------
+
+
+@pytest.mark.parametrize("f", [A.softmax, A.log_softmax, A.logsumexp])
+@pytest.mark.parametrize("axis", [1.0, "1", None, True])
+def test_non_int_axis_is_a_type_error_naming_axis(f, axis):
+    with pytest.raises(TypeError, match=r"axis: expected an int, got"):
+        f(np.ones((2, 3)), axis=axis)
+
+
+def test_numpy_int_axis_still_works():
+    z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(A.softmax(z, axis=np.int64(1)), A.softmax(z, axis=1))
