@@ -71,6 +71,11 @@ def _features_weights(X, W):
     check_ndim(W, 2, "W", "(D, K)")
     if X.shape[0] == 0:
         raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"X: expected at least one feature (D >= 1; a zero-length vector has no angle), "
+            f"got shape {X.shape}"
+        )
     if W.shape[0] != X.shape[1]:
         raise ValueError(
             f"W: expected {X.shape[1]} rows (D of X {X.shape}), got shape {W.shape}"

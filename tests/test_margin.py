@@ -374,3 +374,16 @@ def test_errors():
         mg.feature_incay_loss(X, xi=0)
     with pytest.raises(ValueError, match=re.escape("reduction: expected 'mean' or 'sum', got 'max'")):
         mg.feature_incay_loss(X, reduction="max")
+
+
+# --- issue 11: zero-length features ----------------------------------------------------
+
+
+def test_cosine_logits_refuse_zero_features():
+    with pytest.raises(ValueError, match=r"X: expected at least one feature \(D >= 1.*got shape \(2, 0\)"):
+        mg.cosine_logits_forward(np.zeros((2, 0)), np.zeros((0, 3)))
+
+
+def test_lsoftmax_logits_refuse_zero_features():
+    with pytest.raises(ValueError, match=r"X: expected at least one feature \(D >= 1.*got shape \(2, 0\)"):
+        mg.lsoftmax_logits_forward(np.zeros((2, 0)), np.zeros((0, 3)), [0, 1], 2)
