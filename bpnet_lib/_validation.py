@@ -118,6 +118,13 @@ def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> np.ndarr
         )
     if not np.issubdtype(y.dtype, np.integer):
         if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            # check the range before the cast, which would wrap a huge label (1e20) round
+            if y.size and (y.min() < 0 or y.max() >= n_classes):
+                bad = y[(y < 0) | (y >= n_classes)]
+                raise ValueError(
+                    f"{name}: expected labels in 0..{n_classes - 1} (K = {n_classes} classes), "
+                    f"got {bad[:5].tolist()}"
+                )
             y = y.astype(np.int64)
         else:
             raise ValueError(f"{name}: expected integer class labels, got dtype {y.dtype}")

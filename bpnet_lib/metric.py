@@ -77,6 +77,10 @@ def _any_labels(y, n: int, name: str = "y") -> np.ndarray:
         ok = np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y))
         if not (ok and np.all(y == np.round(y))):
             raise ValueError(f"{name}: expected integer class labels, got dtype {y.dtype}")
+        if y.size and y.max() >= 2.0 ** 63:  # the cast below would wrap it round
+            raise ValueError(
+                f"{name}: expected labels below 2**63, got {y[y >= 2.0 ** 63][:5].tolist()}"
+            )
         y = y.astype(np.int64)
     if (y < 0).any():
         raise ValueError(f"{name}: expected labels >= 0, got {y[y < 0][:5].tolist()}")
@@ -249,19 +253,32 @@ def affinity_matrix(y, K=None):
     y : array_like, shape (N,)
         Integer labels in ``0..K-1``.
     K : int, optional
-        Number of classes; ``max(y) + 1`` if omitted.
+        Number of classes (>= 1); labels must then lie in ``0..K-1``. If omitted, any
+        labels >= 0 are accepted (as if ``K = max(y) + 1``).
 
     Returns
     -------
     aff : ndarray of float64, shape (N, N)
         :math:`\\mathcal{W}`.
+
+    Notes
+    -----
+    The entries are computed as :math:`[y_i = y_j]` directly, which is what
+    :math:`HH^\\top` holds, without forming the (N, K) one-hot matrix; so a large label
+    (``10**12``) costs nothing extra.
     """
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] == 0:
         raise ValueError(f"y: expected integer labels of shape (N,) with N >= 1, got shape {y.shape}")
-    y = _any_labels(y, y.shape[0]) if K is None else check_labels(y, y.shape[0], K, "y")
-    H = np.eye(int(y.max()) + 1 if K is None else K)[y]
-    return H @ H.T
+    if K is None:
+        y = _any_labels(y, y.shape[0])
+    else:
+        if isinstance(K, bool) or not isinstance(K, (int, np.integer)):
+            raise TypeError(f"K: expected an int number of classes, got {K!r} ({type(K).__name__})")
+        if K < 1:
+            raise ValueError(f"K: expected a number of classes >= 1, got {K!r}")
+        y = check_labels(y, y.shape[0], int(K), "y")
+    return (y[:, None] == y[None, :]).astype(np.float64)
 
 
 # --- contrastive loss ------------------------------------------------------------------

@@ -281,3 +281,22 @@ def test_bad_reduction_and_nan(name):
 def test_error_messages(call, msg):
     with pytest.raises(ValueError, match=re.escape(msg)):
         call()
+
+
+# --- issue 11: a float label too big for int64 ------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [1e20, -1e20, 3.0])
+def test_softmax_cross_entropy_reports_the_out_of_range_label_given(bad):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value encountered in cast" either
+        with pytest.raises(ValueError, match=re.escape(f"got [{bad!r}]")):
+            Lo.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, bad]))
+
+
+def test_softmax_cross_entropy_integral_float_labels_still_work():
+    Z = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    a = Lo.softmax_cross_entropy(Z, np.array([1.0, 2.0]))
+    b = Lo.softmax_cross_entropy(Z, np.array([1, 2]))
+    assert a[0] == b[0]
+    np.testing.assert_array_equal(a[1], b[1])

@@ -457,3 +457,42 @@ def test_contrastive_mean_fits_where_the_sum_overflows():
     for fn in (M.contrastive_loss, M.contrastive_loss_matrix):
         loss, dX = fn(X, [0, 0], reduction="sum")
         assert loss == 0 and not dX.any()
+
+
+# --- issue 11: huge labels and a non-integer K -----------------------------------------
+
+
+def test_affinity_matrix_huge_label_costs_nothing():
+    np.testing.assert_array_equal(M.affinity_matrix([0, 10**12, 0]),
+                                  [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+
+
+def test_affinity_matrix_matches_one_hot_product():
+    y = np.array([2, 0, 1, 2, 0])
+    H = np.eye(3)[y]
+    for K in (None, 3, 5):
+        aff = M.affinity_matrix(y, K=K)
+        assert aff.dtype == np.float64
+        np.testing.assert_array_equal(aff, H @ H.T)
+
+
+@pytest.mark.parametrize("K", [2.5, 2.0, "2", True])
+def test_affinity_matrix_non_int_K_is_a_type_error(K):
+    with pytest.raises(TypeError, match=r"K: expected an int number of classes, got"):
+        M.affinity_matrix([0, 1], K=K)
+
+
+@pytest.mark.parametrize("K", [0, -3])
+def test_affinity_matrix_nonpositive_K(K):
+    with pytest.raises(ValueError, match=r"K: expected a number of classes >= 1"):
+        M.affinity_matrix([0], K=K)
+
+
+def test_affinity_matrix_labels_outside_K():
+    with pytest.raises(ValueError, match=r"y: expected labels in 0\.\.1 .*got \[5\]"):
+        M.affinity_matrix([0, 5], K=2)
+
+
+def test_affinity_matrix_float_label_too_big_for_int64_is_reported_as_given():
+    with pytest.raises(ValueError, match=r"y: expected labels below 2\*\*63, got \[1e\+20\]"):
+        M.affinity_matrix(np.array([0.0, 1e20]))
