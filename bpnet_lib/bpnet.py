@@ -404,8 +404,14 @@ class BPNet:
         softmax (``seq`` must end with a ``Linear``: its outputs are the logits that
         :func:`~bpnet_lib.losses.softmax_cross_entropy` expects).
         """
+        try:
+            layers = list(seq)
+        except TypeError:
+            raise TypeError(
+                f"seq: expected a Sequential (or a list of layers), got {type(seq).__name__}"
+            ) from None
         Ws, bs, acts = [], [], []
-        for i, layer in enumerate(seq):
+        for i, layer in enumerate(layers):
             if isinstance(layer, _net.Linear):
                 Ws.append(layer.W)
                 bs.append(layer.b)

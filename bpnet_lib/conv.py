@@ -293,6 +293,25 @@ def _block_columns(X, kh, kw, stride, padding, out_h, out_w):
     return _im2col_into(X, kh, kw, stride, padding, out).reshape(C * kh * kw, m * out_h * out_w)
 
 
+def _shape_arg(shape, lengths, name: str, letters: str) -> tuple:
+    """``shape`` as a tuple of non-negative ints whose length is one of ``lengths``, or an error."""
+    try:
+        values = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name}: expected a tuple {letters} of ints, got {shape!r}") from None
+    if len(values) not in lengths:
+        raise ValueError(
+            f"{name}: expected a tuple {letters} of {' or '.join(map(str, lengths))} ints, "
+            f"got {shape!r} with {len(values)} entries"
+        )
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name}: expected a tuple {letters} of ints, got {shape!r}")
+        if v < 0:
+            raise ValueError(f"{name}: expected non-negative sizes {letters}, got {shape!r}")
+    return tuple(int(v) for v in values)
+
+
 def _check_window(kh, kw):
     kh, kw = pair(kh, "kh")[0], pair(kw, "kw")[0]
     if min(kh, kw) < 1:
@@ -417,6 +436,10 @@ def dilate(A, stride=1):
     dilated : ndarray, shape (..., (a_h - 1) s_h + 1, (a_w - 1) s_w + 1)
     """
     A = as_float_array(A, "A")
+    if A.ndim < 2:
+        raise ValueError(
+            f"A: expected an array of shape (..., a_h, a_w) with ndim >= 2, got shape {A.shape}"
+        )
     (sh, sw), _ = _hyper(stride, 0)
     a_h, a_w = A.shape[-2:]
     dilated = np.zeros(A.shape[:-2] + ((a_h - 1) * sh + 1, (a_w - 1) * sw + 1), dtype=A.dtype)
@@ -649,8 +672,11 @@ def conv2d_backward_input_flipped(dY, W, input_shape, stride=1, padding=0):
     stride, (ph, pw) = _hyper(stride, padding)
     W = as_float_array(W, "W")
     check_ndim(W, 4, "W", "(F, C, kh, kw)")
+    input_shape = _shape_arg(input_shape, (4,), "input_shape", "(N, C, n_h, n_w)")
     N, C, n_h, n_w = input_shape
-    F, _, kh, kw = W.shape
+    F, Ck, kh, kw = W.shape
+    if Ck != C:
+        raise ValueError(f"W: expected C = {C} input channels to match input_shape {input_shape}, got W of shape {W.shape}")
     out_h, out_w = _output_hw(input_shape, (kh, kw), stride, (ph, pw), f"W of shape {W.shape}")
     dY = _upstream(dY, (N, F, out_h, out_w))
     dilated = dilate(dY, stride)  # (N, F, (n_h'-1)s_h+1, (n_w'-1)s_w+1)
@@ -685,7 +711,8 @@ def conv2d_as_matrix(W, input_shape, stride=1, padding=0):
     W = as_float_array(W, "W")
     check_ndim(W, 4, "W", "(F, C, kh, kw)")
     (sh, sw), (ph, pw) = _hyper(stride, padding)
-    C, n_h, n_w = tuple(input_shape)[-3:]
+    input_shape = _shape_arg(input_shape, (3, 4), "input_shape", "(C, n_h, n_w) or (N, C, n_h, n_w)")
+    C, n_h, n_w = input_shape[-3:]
     F, Ck, kh, kw = W.shape
     if Ck != C:
         raise ValueError(f"W: expected C = {C} input channels to match input_shape {tuple(input_shape)}, got W of shape {W.shape}")

@@ -351,3 +351,11 @@ def test_float_dtypes_still_accepted():
         net = bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=0, dtype=dtype)
         assert all(B.dtype == np.dtype(dtype) for B in net.B)
         assert np.any(net.B[0][1:] != 0)
+
+
+# --- issue 11: a non-iterable seq ----------------------------------------------------------
+
+
+def test_from_sequential_non_iterable_is_a_type_error_naming_seq():
+    with pytest.raises(TypeError, match=r"seq: expected a Sequential \(or a list of layers\), got int"):
+        bp.BPNet.from_sequential(5)

@@ -402,3 +402,32 @@ def test_sequential_names_the_failing_conv_layer():
     model = nn.Sequential(nn.Conv2D(1, 2, 3, rng=0), nn.Conv2D(3, 2, 3, rng=1))
     with pytest.raises(ValueError, match=r"layer 1 \(Conv2D\(3, 2"):
         model.forward(np.zeros((1, 1, 6, 6)))
+
+
+# --- issue 11: shapes with too few entries -----------------------------------------------
+
+
+def test_conv2d_as_matrix_short_input_shape():
+    with pytest.raises(ValueError, match=r"input_shape: expected a tuple \(C, n_h, n_w\) or \(N, C, n_h, n_w\) of 3 or 4 ints, got \(5, 6\)"):
+        cv.conv2d_as_matrix(np.ones((1, 1, 2, 2)), (5, 6))
+
+
+@pytest.mark.parametrize("shape, err", [(5, TypeError), ((1, 2.5, 3), TypeError), ((1, -5, 6), ValueError)])
+def test_conv2d_as_matrix_bad_input_shape(shape, err):
+    with pytest.raises(err, match=r"input_shape: expected"):
+        cv.conv2d_as_matrix(np.ones((1, 1, 2, 2)), shape)
+
+
+def test_dilate_needs_two_axes():
+    with pytest.raises(ValueError, match=r"A: expected an array of shape \(\.\.\., a_h, a_w\) with ndim >= 2, got shape \(3,\)"):
+        cv.dilate(np.ones(3), 2)
+
+
+def test_conv2d_backward_input_flipped_short_input_shape():
+    with pytest.raises(ValueError, match=r"input_shape: expected a tuple \(N, C, n_h, n_w\) of 4 ints, got \(1, 3, 3\)"):
+        cv.conv2d_backward_input_flipped(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), (1, 3, 3))
+
+
+def test_conv2d_backward_input_flipped_channel_mismatch():
+    with pytest.raises(ValueError, match=r"W: expected C = 2 input channels"):
+        cv.conv2d_backward_input_flipped(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), (1, 2, 3, 3))
