@@ -374,3 +374,16 @@ def test_errors():
         mg.feature_incay_loss(X, xi=0)
     with pytest.raises(ValueError, match=re.escape("reduction: expected 'mean' or 'sum', got 'max'")):
         mg.feature_incay_loss(X, reduction="max")
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([0.5, np.nan], "c: expected finite values, got 1 NaN and 0 infinite entries (first at index (1,))"),
+    ([np.inf, 0.0], "c: expected finite values, got 0 NaN and 1 infinite entries (first at index (0,))"),
+    ([-np.inf], "c: expected finite values, got 0 NaN and 1 infinite entries (first at index (0,))"),
+    ([0.5 + 0.5j], "c: expected real numbers, got dtype complex128"),
+    (["0.5"], "c: expected an array of numbers, got dtype <U3"),
+])
+def test_margin_segment_refuses_nan_inf_complex(bad, message):
+    # issue 11: NaN compared false with every breakpoint and silently gave segment 0
+    with pytest.raises(ValueError, match=re.escape(message)):
+        mg.margin_segment(np.array(bad), 4)
