@@ -119,11 +119,16 @@ def conv_output_size(n, k, stride=1, padding=0) -> int:
     Raises
     ------
     ValueError
-        If the result is not positive (the kernel does not fit in the padded input).
+        If an argument is not an int, ``n`` or ``k`` is below 1, ``stride`` below 1,
+        ``padding`` negative, or the result is not positive (the kernel does not fit in
+        the padded input).
     """
     for name, value in (("n", n), ("k", k), ("stride", stride), ("padding", padding)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise ValueError(f"{name}: expected an int (one axis at a time), got {value!r}")
+    for name, value in (("n", n), ("k", k)):
+        if value < 1:
+            raise ValueError(f"{name}: expected a positive length (>= 1), got {value!r}")
     (stride, _), (p, _) = _hyper(int(stride), int(padding))
     n, k = int(n), int(k)
     out, text = _formula("height", n, k, stride, p)
@@ -380,9 +385,17 @@ def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
     cols = as_float_array(cols, "cols")
     kh, kw = _check_window(kh, kw)
     stride, padding = _hyper(stride, padding)
-    if len(input_shape) != 4:
-        raise ValueError(f"input_shape: expected (N, C, n_h, n_w), got {input_shape!r}")
-    N, C, n_h, n_w = (int(v) for v in input_shape)
+    try:
+        entries = tuple(input_shape)
+    except TypeError:
+        raise ValueError(f"input_shape: expected a tuple (N, C, n_h, n_w), got {input_shape!r}") from None
+    if len(entries) != 4 or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0 for v in entries
+    ):
+        raise ValueError(
+            f"input_shape: expected (N, C, n_h, n_w) of non-negative ints, got {input_shape!r}"
+        )
+    N, C, n_h, n_w = (int(v) for v in entries)
     out_h, out_w = _output_hw((N, C, n_h, n_w), (kh, kw), stride, padding, f"a {kh} x {kw} window")
     if cols.shape != (C * kh * kw, N * out_h * out_w):
         raise ValueError(

@@ -167,9 +167,15 @@ def margin_segment(c, m):
     Returns
     -------
     j : ndarray of int, shape of ``c``, entries in 0..m-1
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is not real numbers or holds NaN or infinity (a NaN compares false
+        with every breakpoint and would silently give piece 0).
     """
     m = _check_m(m)
-    c = np.asarray(c)
+    c = as_float_array(c, "c")
     j = np.zeros(c.shape, dtype=np.intp)
     for i in range(1, m):
         j += c <= np.cos(i * np.pi / m)

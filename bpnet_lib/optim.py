@@ -32,6 +32,8 @@ import numbers
 
 import numpy as np
 
+from ._validation import check_finite
+
 __all__ = ["SGD"]
 
 
@@ -124,7 +126,11 @@ class SGD:
                 f"model: expected params() and grads() with the same keys, got "
                 f"{sorted(params)} and {sorted(grads)}"
             )
+        # The hyper-parameters may have been reassigned since construction (opt.lr = ...),
+        # so they are checked again here: cheap scalar checks, once per step.
         lr = _number(self.lr, "lr", 0.0, low_open=True)
+        momentum = _number(self.momentum, "momentum", 0.0, 1.0)
+        weight_decay = _number(self.weight_decay, "weight_decay", 0.0)
         for name, theta in params.items():
             g = grads[name]
             if g.shape != theta.shape:
@@ -132,13 +138,16 @@ class SGD:
                     f"grads()[{name!r}]: expected the shape of the parameter {theta.shape}, "
                     f"got {g.shape}"
                 )
-            if self.weight_decay and (self.decay_filter is None or self.decay_filter(name)):
-                g = g + self.weight_decay * theta
-            if self.momentum:
+            check_finite(g, f"grads()[{name!r}]")
+        for name, theta in params.items():
+            g = grads[name]
+            if weight_decay and (self.decay_filter is None or self.decay_filter(name)):
+                g = g + weight_decay * theta
+            if momentum:
                 v = self.velocity.get(name)
                 if v is None or v.shape != theta.shape:
                     v = self.velocity[name] = np.zeros_like(theta)
-                v *= self.momentum
+                v *= momentum
                 v -= lr * g
                 theta += v
             else:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import minibatches
+from ._validation import as_float_array, check_labels
+from .data import _positive_int, minibatches
 
 __all__ = ["History", "EarlyStopping", "fit", "evaluate", "accuracy", "progress_enabled"]
 
@@ -138,6 +139,15 @@ def _all_finite(model) -> bool:
     return params is None or all(np.all(np.isfinite(p)) for p in params().values())
 
 
+def _grads_finite(model) -> bool:
+    grads = getattr(model, "grads", None)
+    if not callable(grads):
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):  # a finite sum clears g in one pass
+        return all(np.isfinite(np.add.reduce(g, axis=None)) or np.all(np.isfinite(g))
+                   for g in grads().values())
+
+
 def progress_enabled(progress: bool = True) -> bool:
     """True if a bar should be shown: ``progress`` is true and ``BPNET_PROGRESS`` is not ``0``."""
     return bool(progress) and os.environ.get("BPNET_PROGRESS", "1").strip().lower() not in (
@@ -158,20 +168,44 @@ def accuracy(scores, y) -> float:
     Returns
     -------
     float in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` is not finite real numbers, ``y`` is not integer labels, or a
+        label is outside ``0..K-1`` for ``(N, K)`` scores (outside {0, 1} or {-1, +1}
+        for single scores).
     """
-    S = np.asarray(scores)
+    S = as_float_array(scores, "scores")
     y = np.asarray(y)
     if S.ndim == 2 and S.shape[1] >= 2:
-        pred = np.argmax(S, axis=1)
+        two_d = True
     elif S.ndim == 1 or (S.ndim == 2 and S.shape[1] == 1):
+        two_d = False
         S = S.reshape(-1)
-        pred = np.where(S > 0, 1, -1 if np.any(y == -1) else 0)
     else:
         raise ValueError(f"scores: expected shape (N, K) or (N,), got shape {S.shape}")
     if y.shape != (S.shape[0],):
         raise ValueError(f"y: expected labels of shape ({S.shape[0]},), got shape {y.shape}")
     if S.shape[0] == 0:
         raise ValueError("scores: expected at least one sample, got none")
+    if two_d:
+        y = check_labels(y, S.shape[0], S.shape[1], "y")
+        pred = np.argmax(S, axis=1)
+    else:
+        integral = np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_ or (
+            np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y))
+        )
+        if not integral:
+            raise ValueError(f"y: expected integer class labels, got dtype {y.dtype}")
+        y = y.astype(np.intp)
+        values = set(np.unique(y).tolist())
+        if not (values <= {0, 1} or values <= {-1, 1}):
+            raise ValueError(
+                f"y: expected labels in {{0, 1}} or in {{-1, +1}} for single scores, got "
+                f"{sorted(values)[:5]}"
+            )
+        pred = np.where(S > 0, 1, -1 if np.any(y == -1) else 0)
     return float(np.mean(pred == y))
 
 
@@ -193,7 +227,7 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
         model.eval()
     try:
         N = np.shape(X)[0]
-        step = N if batch_size is None else int(batch_size)
+        step = N if batch_size is None else _positive_int(batch_size, "batch_size")
         total, correct = 0.0, 0.0
         for Xb, yb in minibatches(X, y, max(step, 1), shuffle=False):
             S = model.forward(Xb)
@@ -212,9 +246,9 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
 
     Each epoch shuffles the data with ``rng`` and, for every mini-batch, runs
     ``S = model.forward(Xb)``, ``loss, dS = loss_fn(S, yb)``, ``model.backward(dS)`` and
-    ``optimizer.step()``. The model is put in training mode first. If the scores or the
-    loss of a mini-batch, or a parameter after a step, are not finite, the run has
-    diverged: training stops there and ``History.diverged`` is True.
+    ``optimizer.step()``. The model is put in training mode first. If the scores, the
+    loss or the gradients of a mini-batch, or a parameter after a step, are not finite,
+    the run has diverged: training stops there and ``History.diverged`` is True.
 
     Parameters
     ----------
@@ -303,6 +337,9 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
                     history.diverged = True
                     break
                 model.backward(dS)
+                if not _grads_finite(model):  # SGD.step refuses them; a divergence either way
+                    history.diverged = True
+                    break
                 optimizer.step()
                 if not _all_finite(model):
                     history.diverged = True

@@ -431,3 +431,36 @@ def test_conv2d_backward_input_flipped_short_input_shape():
 def test_conv2d_backward_input_flipped_channel_mismatch():
     with pytest.raises(ValueError, match=r"W: expected C = 2 input channels"):
         cv.conv2d_backward_input_flipped(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), (1, 2, 3, 3))
+
+
+@pytest.mark.parametrize("args, message", [
+    ((5, 0), "k: expected a positive length (>= 1), got 0"),  # issue 11: gave 6
+    ((5, -2), "k: expected a positive length (>= 1), got -2"),
+    ((0, 1, 1, 1), "n: expected a positive length (>= 1), got 0"),
+    ((-5, 3), "n: expected a positive length (>= 1), got -5"),
+    ((5, 3, 0), "stride: expected positive ints"),
+    ((5, 3, -1), "stride: expected positive ints"),
+    ((5, 3, 1, -1), "padding: expected non-negative ints"),
+    ((5.0, 3), "n: expected an int (one axis at a time), got 5.0"),
+    ((5, 2.5), "k: expected an int (one axis at a time), got 2.5"),
+    ((5, 3, 1.5), "stride: expected an int (one axis at a time), got 1.5"),
+    ((5, 3, 1, True), "padding: expected an int (one axis at a time), got True"),
+])
+def test_conv_output_size_refuses_bad_lengths(args, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cv.conv_output_size(*args)
+
+
+@pytest.mark.parametrize("input_shape", [
+    (1, 1, 2.5, 3), (1, 1, 3, 3.0), (1, -1, 3, 3), (1, 1, 3), (True, 1, 3, 3), ("1", 1, 3, 3),
+])
+def test_col2im_refuses_non_integer_or_negative_input_shape(input_shape):
+    # issue 11: an entry 2.5 was truncated to 2 by int()
+    cols = np.ones((4, 4))
+    with pytest.raises(ValueError, match=re.escape(
+            f"input_shape: expected (N, C, n_h, n_w) of non-negative ints, got {input_shape!r}")):
+        cv.col2im(cols, input_shape, 2, 2)
+    with pytest.raises(ValueError, match=re.escape("input_shape: expected a tuple (N, C, n_h, n_w), got 3")):
+        cv.col2im(cols, 3, 2, 2)
+    # valid shapes, numpy ints included, still work
+    assert cv.col2im(cols, (1, 1, np.int64(3), 3), 2, 2).shape == (1, 1, 3, 3)

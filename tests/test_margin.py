@@ -387,3 +387,16 @@ def test_cosine_logits_refuse_zero_features():
 def test_lsoftmax_logits_refuse_zero_features():
     with pytest.raises(ValueError, match=r"X: expected at least one feature \(D >= 1.*got shape \(2, 0\)"):
         mg.lsoftmax_logits_forward(np.zeros((2, 0)), np.zeros((0, 3)), [0, 1], 2)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([0.5, np.nan], "c: expected finite values, got 1 NaN and 0 infinite entries (first at index (1,))"),
+    ([np.inf, 0.0], "c: expected finite values, got 0 NaN and 1 infinite entries (first at index (0,))"),
+    ([-np.inf], "c: expected finite values, got 0 NaN and 1 infinite entries (first at index (0,))"),
+    ([0.5 + 0.5j], "c: expected real numbers, got dtype complex128"),
+    (["0.5"], "c: expected an array of numbers, got dtype <U3"),
+])
+def test_margin_segment_refuses_nan_inf_complex(bad, message):
+    # issue 11: NaN compared false with every breakpoint and silently gave segment 0
+    with pytest.raises(ValueError, match=re.escape(message)):
+        mg.margin_segment(np.array(bad), 4)

@@ -1,6 +1,8 @@
 """Tests for bpnet_lib.optim: SGD, momentum and weight decay against hand computation,
 in-place updates on real models, and error messages."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -185,3 +187,30 @@ def test_momentum_and_decay_give_the_heavy_ball_on_the_penalised_quadratic(shape
         path.append(m.p["w"].ravel().copy())
     expected = heavy_ball(lambda th: A @ th - c + wd * th, start, 0.05, beta, 15)
     np.testing.assert_allclose(np.array(path), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("attr, value", [
+    ("momentum", 1.5), ("momentum", 1.0), ("momentum", -0.1), ("momentum", np.nan), ("momentum", "0.9"),
+    ("weight_decay", -1e-3), ("weight_decay", np.inf), ("weight_decay", None), ("lr", np.nan),
+])
+def test_step_revalidates_hyper_parameters_changed_after_construction(attr, value):
+    # issue 11: opt.momentum = 1.5 made the iterates diverge without a word
+    m = Fixed(w=[1.0, 2.0])
+    m.g["w"][:] = [0.5, -0.5]
+    opt = SGD(m, lr=0.1, momentum=0.5, weight_decay=1e-3)
+    setattr(opt, attr, value)
+    with pytest.raises(ValueError, match=f"^{attr}: expected a number in"):
+        opt.step()
+    assert m.p["w"].tolist() == [1.0, 2.0]  # nothing was updated
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_step_refuses_non_finite_gradients_naming_the_parameter(bad):
+    m = Fixed(w=[1.0, 2.0], b=[0.5])
+    m.g["b"][0] = bad
+    opt = SGD(m, lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=re.escape("grads()['b']: expected finite values, got")):
+        opt.step()
+    # checked before any update: no parameter and no velocity was touched
+    assert m.p["w"].tolist() == [1.0, 2.0] and m.p["b"].tolist() == [0.5]
+    assert opt.velocity == {}

@@ -2,6 +2,7 @@
 (>= 97 % test accuracy in well under 15 s), determinism, callbacks and the progress bar."""
 
 import contextlib
+import re
 import time
 
 import numpy as np
@@ -304,3 +305,53 @@ def test_fit_refuses_an_empty_validation_set_naming_X_val():
     with pytest.raises(ValueError, match=r"X_val: expected at least one sample"):
         fit(model, losses.softmax_cross_entropy, X, y, epochs=1, batch_size=2, optimizer=opt,
             rng=0, X_val=np.zeros((0, 3)), y_val=np.zeros(0, dtype=int), progress=False)
+
+
+@pytest.mark.parametrize("scores, y, message", [
+    (np.array([["a", "b"], ["c", "d"]]), [0, 1], "scores: expected an array of numbers, got dtype <U1"),
+    (np.array([[0.1, np.nan], [1.0, 0.0]]), [0, 1],
+     "scores: expected finite values, got 1 NaN and 0 infinite entries (first at index (0, 1))"),
+    (np.array([[0.1, 0.2j], [1.0, 0.0]]), [0, 1], "scores: expected real numbers, got dtype complex128"),
+    (np.array([0.5, np.nan]), [0, 1],
+     "scores: expected finite values, got 1 NaN and 0 infinite entries (first at index (1,))"),
+    (np.array([[0.1, 0.9], [2.0, -1.0]]), [1, 2], "y: expected labels in 0..1 (K = 2 classes), got [2]"),
+    (np.array([[0.1, 0.9], [2.0, -1.0]]), [-1, 0], "y: expected labels in 0..1 (K = 2 classes), got [-1]"),
+    (np.array([[0.1, 0.9], [2.0, -1.0]]), [0.5, 1], "y: expected integer class labels, got dtype float64"),
+    (np.array([0.5, -2.0, 1.0]), [1, 2, 0], "y: expected labels in {0, 1} or in {-1, +1} for single scores, got [0, 1, 2]"),
+    (np.array([0.5, -2.0, 1.0]), [1, -1, 0], "y: expected labels in {0, 1} or in {-1, +1} for single scores, got [-1, 0, 1]"),
+    (np.array([0.5, -2.0]), [0.5, 1], "y: expected integer class labels, got dtype float64"),
+])
+def test_accuracy_refuses_bad_scores_and_labels(scores, y, message):
+    # issue 11: these returned a number (or a wrong one) without complaint
+    with pytest.raises(ValueError, match=re.escape(message)):
+        accuracy(scores, y)
+
+
+def test_accuracy_still_accepts_integral_float_labels_and_integer_scores():
+    assert accuracy(np.array([[0, 1], [3, 2]]), np.array([1.0, 0.0])) == 1.0
+    assert accuracy(np.array([[0.1, 0.9]], dtype=np.float32), [1]) == 1.0
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.7, "4", True])
+def test_evaluate_refuses_bad_batch_size(batch_size):
+    model = nn.Sequential(nn.Linear(2, 2, rng=0))
+    X, y = np.ones((5, 2)), np.array([0, 1, 0, 1, 0])
+    with pytest.raises(ValueError, match=re.escape(f"batch_size: expected a positive integer, got {batch_size!r}")):
+        evaluate(model, losses.softmax_cross_entropy, X, y, batch_size=batch_size)
+    assert evaluate(model, losses.softmax_cross_entropy, X, y, batch_size=np.int64(2)) == pytest.approx(
+        evaluate(model, losses.softmax_cross_entropy, X, y), rel=1e-12)
+
+
+def test_fit_stops_as_diverged_on_non_finite_gradients():
+    class NanGrads(nn.Sequential):
+        def backward(self, dS):
+            out = super().backward(dS)
+            self.layers[0].dW[0, 0] = np.nan
+            return out
+
+    model = NanGrads(nn.Linear(2, 2, rng=0))
+    X, y = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    h = fit(model, losses.softmax_cross_entropy, X, y, epochs=3, batch_size=2,
+            optimizer=SGD(model, lr=0.1), rng=0, progress=False)
+    assert h.diverged and h.loss == []
+    assert np.all(np.isfinite(model.layers[0].W))
