@@ -85,11 +85,18 @@ test-lib: $(STAMP)
 # Each chapter converted to .ipynb (jupytext) and executed (`jupyter execute`) in its own
 # folder; re-made when the chapter or the library changes. These are also the executed
 # copies for readers (`make notebooks`).
+# A kernel that dies before it starts (two kernels starting at once can race for a TCP port)
+# is started once more; a notebook whose cells fail is never re-run.
+EXECUTE = $(CURDIR)/$(BIN)/jupyter execute --inplace --timeout=600 --startup_timeout=120
 _build/notebooks/%.ipynb: book/%.md $(LIB_SOURCES) | $(STAMP)
 	@mkdir -p $(dir $@)
 	$(BIN)/jupytext --quiet --to ipynb --output $@.tmp.ipynb $<
-	cd $(dir $<) && $(CURDIR)/$(BIN)/jupyter execute --inplace --timeout=600 --startup_timeout=120 $(CURDIR)/$@.tmp.ipynb \
-	  || { rm -f $(CURDIR)/$@.tmp.ipynb; echo "make: executing $< failed (the traceback above names the cell)" >&2; exit 1; }
+	cd $(dir $<) && { ( $(EXECUTE) $(CURDIR)/$@.tmp.ipynb 2> $(CURDIR)/$@.err; status=$$?; cat $(CURDIR)/$@.err >&2; exit $$status ) \
+	  || { grep -qE 'Kernel died before replying|Address already in use' $(CURDIR)/$@.err \
+	       && echo "make: the kernel for $< did not start (two kernels raced for a port); starting it once more" >&2 \
+	       && $(EXECUTE) $(CURDIR)/$@.tmp.ipynb; } \
+	  || { rm -f $(CURDIR)/$@.tmp.ipynb $(CURDIR)/$@.err; echo "make: executing $< failed (the traceback above names the cell)" >&2; exit 1; }; }
+	rm -f $@.err
 	mv $@.tmp.ipynb $@
 
 notebooks: $(NB_OUT)
