@@ -34,6 +34,8 @@ __all__ = [
     "psi_from_cos",
     "cosine_logits_forward",
     "cosine_logits_backward",
+    "centred_cosine_logits_forward",
+    "centred_cosine_logits_backward",
     "lsoftmax_logits_forward",
     "lsoftmax_logits_backward",
     "feature_incay_loss",
@@ -343,6 +345,46 @@ def cosine_logits_backward(dZ, cache):
     dW_hat = X_hat.T @ dZ
     dX = _unit_backward(dX_hat, X_hat, cache.x_norm, 1) if cache.normalize_features else dX_hat
     return dX, _unit_backward(dW_hat, W_hat, cache.w_norm, 0)
+
+
+def centred_cosine_logits_forward(X, W):
+    r"""Centred cosine normalisation (Luo et al.): the cosine head on mean-centred vectors.
+
+    .. math::
+
+       Z_{nk} = \frac{(\mathbf{x}_n - \bar x_n \mathbf{1})^\top (\mathbf{w}_k - \bar w_k \mathbf{1})}
+                     {\lVert \mathbf{x}_n - \bar x_n \mathbf{1}\rVert\,
+                      \lVert \mathbf{w}_k - \bar w_k \mathbf{1}\rVert},
+
+    Pearson's correlation of each feature row with each weight column: invariant to shifting
+    and scaling either of them.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+    W : array_like, shape (D, K)
+
+    Returns
+    -------
+    Z : ndarray, shape (N, K)
+    cache : the cache of :func:`cosine_logits_forward` on the centred arrays
+    """
+    X = as_float_array(X, "X")
+    W = as_float_array(W, "W")
+    return cosine_logits_forward(X - X.mean(axis=1, keepdims=True), W - W.mean(axis=0), scale=1.0)
+
+
+def centred_cosine_logits_backward(dZ, cache):
+    """Backward of :func:`centred_cosine_logits_forward`: the cosine head's gradients, each
+    projected onto mean zero (centring is a symmetric projection, so its backward is itself).
+
+    Returns
+    -------
+    dX : ndarray, shape (N, D)
+    dW : ndarray, shape (D, K)
+    """
+    dXc, dWc = cosine_logits_backward(dZ, cache)
+    return dXc - dXc.mean(axis=1, keepdims=True), dWc - dWc.mean(axis=0)
 
 
 # --- L-Softmax and A-Softmax -----------------------------------------------------------------

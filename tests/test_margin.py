@@ -400,3 +400,16 @@ def test_margin_segment_refuses_nan_inf_complex(bad, message):
     # issue 11: NaN compared false with every breakpoint and silently gave segment 0
     with pytest.raises(ValueError, match=re.escape(message)):
         mg.margin_segment(np.array(bad), 4)
+
+
+def test_centred_cosine_is_pearson_and_its_backward_checks():
+    rng = np.random.default_rng(3)
+    X, W = rng.standard_normal((4, 5)), rng.standard_normal((5, 3))
+    Z, cache = mg.centred_cosine_logits_forward(X, W)
+    pearson = np.array([[np.corrcoef(x, w)[0, 1] for w in W.T] for x in X])
+    np.testing.assert_allclose(Z, pearson, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mg.centred_cosine_logits_forward(2 * X - 1, W)[0], Z, rtol=1e-12)
+    errors = check_gradients(lambda A, B: mg.centred_cosine_logits_forward(A, B)[0],
+                                       [X, W], lambda d: mg.centred_cosine_logits_backward(d, cache),
+                                       rng=rng)
+    assert max(errors) < 1e-7
