@@ -263,8 +263,8 @@ def _shape(a):
     return a.shape if isinstance(a, sympy.MatrixBase) else ()
 
 
-def assert_equal(a, b, msg: str = "") -> bool:
-    """Assert that two formulas are equal entry by entry; return True.
+def assert_equal(a, b, msg: str = "") -> None:
+    """Assert that two formulas are equal entry by entry.
 
     Each difference ``a[i, j] - b[i, j]`` must vanish under ``sympy.expand``,
     ``sympy.simplify`` or ``sympy.simplify(sympy.expand(.))``.
@@ -279,8 +279,9 @@ def assert_equal(a, b, msg: str = "") -> bool:
 
     Returns
     -------
-    bool
-        ``True``, so that the call can end a notebook cell.
+    None
+        Like ``assert``, a passing check shows nothing: a cell that ends with it
+        prints no stray ``True``.
 
     Raises
     ------
@@ -316,7 +317,7 @@ def assert_equal(a, b, msg: str = "") -> bool:
                 f"{prefix}{where}: a = {lhs}, b = {rhs}, "
                 f"and a - b simplifies to {diff}, not 0"
             )
-    return True
+    return None
 
 
 def to_numpy(expr, symbols, cse=False):

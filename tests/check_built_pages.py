@@ -38,11 +38,29 @@ def prose_text(html: str) -> str:
     return main.get_text(" ")
 
 
+EQ_LABEL = re.compile(r"\beq-[a-z0-9]+(?:-[a-zA-Z0-9]+)*\b")
+
+
+def code_label_leaks(pages: list[pathlib.Path], root: pathlib.Path) -> list[str]:
+    """Equation labels shown in code blocks: tools/sphinx_code_eqrefs.py turns them into numbers."""
+    htmls = {page: page.read_text(encoding="utf-8") for page in pages}
+    labels = {m for html in htmls.values() for m in re.findall(r'id="equation-([^"]+)"', html)}
+    problems = []
+    for page, html in htmls.items():
+        soup = BeautifulSoup(html, "html.parser")
+        for pre in soup.find_all("pre"):
+            for m in EQ_LABEL.finditer(pre.get_text()):
+                if m.group(0).lower() in labels:    # HTML ids are the labels in lower case
+                    problems.append(f"{page.relative_to(root)}: equation label {m.group(0)} in code")
+    return problems
+
+
 def check(root: pathlib.Path) -> list[str]:
     problems = []
     pages = sorted(p for p in (root / "book").rglob("*.html"))
     if not pages:
         return [f"{root}: no pages under book/ (was the book built?)"]
+    problems += code_label_leaks(pages, root)
     for page in pages:
         text = prose_text(page.read_text(encoding="utf-8"))
         hits = sorted((m.start(), m.end(), what) for what, pattern in LEAKS.items()

@@ -42,3 +42,62 @@ def test_every_exercise_has_a_hidden_solution(chapter):
     assert exercises.count(":::{solution-end}") == len(solved)
     starts = re.findall(r"^:::\{solution-start\}[^\n]*\n:class: dropdown", exercises, re.M)
     assert len(starts) == len(solved), f"{chapter}: a solution is not hidden in a dropdown"
+
+
+# What a reader sees of the code: every code cell of every page in the table of contents
+# (chapters and appendices) except those tagged remove-cell, which the HTML book leaves out.
+PAGES = [path for path in re.findall(r"file:\s*(book/\S+)", TOC)]
+CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
+CODE_WIDTH = 88    # the code box of a 1280 px page shows about 90 columns
+
+
+def visible_code_cells(text):
+    """(line number of the first code line, code) of each cell of `text` the HTML book shows."""
+    for m in CELL.finditer(text):
+        body, line = m.group(1), text.count("\n", 0, m.start()) + 2
+        if body.startswith("---\n"):                       # a YAML header
+            end = body.index("\n---\n", 3) + 5
+            header, code = body[:end], body[end:]
+        else:                                              # short options, ":tags: [...]"
+            lines = body.split("\n")
+            n = next(i for i, l in enumerate(lines) if not l.startswith(":"))
+            header, code = "\n".join(lines[:n]), "\n".join(lines[n:])
+        if "remove-cell" not in header:
+            yield line + header.count("\n"), code
+
+
+def wide_lines(text):
+    return [f"line {start + i}: {len(l)} columns" for start, code in visible_code_cells(text)
+            for i, l in enumerate(code.split("\n")) if len(l) > CODE_WIDTH]
+
+
+def shown_glue(text):
+    """Gluing numbers into the prose is plumbing: it belongs in remove-cell cells."""
+    return [f"line {start + i}: {l.strip()}" for start, code in visible_code_cells(text)
+            for i, l in enumerate(code.split("\n")) if re.match(r"\s*(glue|glue_number)\(", l)]
+
+
+def page_text(page):
+    return (ROOT / f"{page}.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_visible_code_fits_the_code_box(page):
+    wide = wide_lines(page_text(page))
+    assert not wide, f"{page}.md: code lines wider than the code box:\n" + "\n".join(wide)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_glue_plumbing_is_hidden(page):
+    shown = shown_glue(page_text(page))
+    assert not shown, f"{page}.md: glue calls shown to readers:\n" + "\n".join(shown)
+
+
+def test_the_code_checks_see_what_they_should():
+    shown_cell = "```{code-cell} ipython3\n" + "x = 1  # " + "y" * 90 + "\nglue('k', x)\n```\n"
+    header = "```{code-cell} ipython3\n---\ntags: [hide-input]\n---\n" + "z" * 89 + "\n```\n"
+    removed = "```{code-cell} ipython3\n:tags: [remove-cell]\n\n" + "q" * 99 + "\nglue('a', 1)\n```\n"
+    assert wide_lines(shown_cell) == ["line 2: 99 columns"]
+    assert shown_glue(shown_cell) == ["line 3: glue('k', x)"]
+    assert wide_lines(header) == ["line 5: 89 columns"]
+    assert wide_lines(removed) == [] and shown_glue(removed) == []
