@@ -119,9 +119,11 @@ serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
+# Jupyter refuses to run as root unless told to (containers often run as root).
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
-	$(BIN)/jupyter lab --notebook-dir=book
+	$(BIN)/jupyter lab --notebook-dir=book $(LAB_ROOT)
 
 # One chapter on its own, for writing it: execute it and run strict nbval on it.
 # CH may carry the .md suffix (tab completion); a name that is no chapter is reported as such.
