@@ -179,10 +179,10 @@ def test_hessian_is_symmetric_and_is_the_jacobian_of_the_gradient():
 
 def test_assert_equal_needs_simplify_not_just_expand():
     x = vector("x", 2)
-    assert assert_equal(sympy.sin(x[0]) ** 2 + sympy.cos(x[0]) ** 2, 1)
-    assert assert_equal(sympy.Matrix([[sympy.tanh(x[1]).diff(x[1])]]), 1 - sympy.tanh(x[1]) ** 2)
+    assert_equal(sympy.sin(x[0]) ** 2 + sympy.cos(x[0]) ** 2, 1)
+    assert_equal(sympy.Matrix([[sympy.tanh(x[1]).diff(x[1])]]), 1 - sympy.tanh(x[1]) ** 2)
     sigma = 1 / (1 + sympy.exp(-x[0]))
-    assert assert_equal(sigma.diff(x[0]), sigma * (1 - sigma))
+    assert_equal(sigma.diff(x[0]), sigma * (1 - sigma))
 
 
 def test_assert_equal_shows_the_first_failing_entry():
@@ -212,9 +212,9 @@ def test_assert_equal_rejects_different_shapes():
 
 def test_assert_equal_accepts_numpy_and_1x1():
     M = sympy.Matrix([[1, 2], [3, 4]])
-    assert assert_equal(M, np.array([[1, 2], [3, 4]]))
+    assert_equal(M, np.array([[1, 2], [3, 4]]))
     x = vector("x", 2)
-    assert assert_equal(x.T * x, x[0] ** 2 + x[1] ** 2)
+    assert_equal(x.T * x, x[0] ** 2 + x[1] ** 2)
 
 
 # ------------------------------------------------------------------- to_numpy
