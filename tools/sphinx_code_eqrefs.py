@@ -6,6 +6,10 @@ stays right when equations are renumbered. A reader of the HTML book sees number
 code block and cell output of the built pages, a known equation label becomes its number as
 the page prints it, e.g. ``(4.3)``. Only labels of numbered equations are replaced; any other
 text is left alone. The executed notebooks keep the labels.
+
+The same holds for the toggle text of a folded code cell (myst-nb's ``code_prompt_show`` and
+``code_prompt_hide``, e.g. "SymPy: eq-bp-layer-dX on an instance"). There a label that is not
+a numbered equation is an error: the build warns, and ``-W`` stops it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from __future__ import annotations
 import re
 
 from docutils import nodes
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 LABEL = re.compile(r"\beq-[a-z0-9]+(?:-[a-zA-Z0-9]+)*\b")
 
@@ -41,6 +48,15 @@ def replace_labels(app, doctree, docname):
             # rawsource must equal the text, or the HTML writer skips syntax highlighting
             block.rawsource = new
             block.children = [nodes.Text(new)]
+    # The toggles of folded cells (myst-nb's HideCodeCellNode, made by a post-transform,
+    # which runs before this event) keep their texts as attributes.
+    for toggle in doctree.findall(lambda n: type(n).__name__ == "HideCodeCellNode"):
+        for key in ("prompt_show", "prompt_hide"):
+            new = LABEL.sub(lambda m: numbers.get(m.group(0), m.group(0)), toggle[key])
+            for unknown in LABEL.findall(new):
+                logger.warning("toggle text names %s, which is no numbered equation", unknown,
+                               location=toggle.parent)
+            toggle[key] = new
 
 
 def setup(app):
