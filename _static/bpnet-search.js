@@ -87,6 +87,28 @@
     return root.textContent;
   }
 
+  /* Ranking. Sphinx scores a concept's index entry or glossary term 100 and an API object
+     whose name contains the word about 16, but a page whose section titles contain the word
+     only 15: "Hessian" would list bpnet_lib.curvature.hessian above the chapter that defines
+     the Hessian whenever the index entries are missing from the search index, which happens
+     after every incremental build of Sphinx 7.4 (sphinx-doc/sphinx#12599: the index entries
+     of the pages not rewritten are dropped). A chapter page (not an appendix) that matches
+     in its titles therefore gets 2 more points, enough to rank above an API name. The other
+     weights are Sphinx 7.4's defaults. */
+  const DEFAULT_SCORER = {
+    objNameMatch: 11, objPartialMatch: 6, objPrio: { 0: 15, 1: 5, 2: -5 }, objPrioDefault: 0,
+    title: 15, partialTitle: 7, term: 5, partialTerm: 2,
+  };
+  function score(result) {
+    const [docname, , anchor, descr, value] = result;
+    const chapterTitleMatch = anchor === "" && descr === null && value >= window.Scorer.title
+      && !docname.startsWith("book/appendix/");
+    return chapterTitleMatch ? value + 2 : value;
+  }
+  // searchtools.js defines Scorer only if it is undefined; this file may run before or after it.
+  if (typeof window.Scorer === "undefined") window.Scorer = DEFAULT_SCORER;
+  window.Scorer.score = score;
+
   function patch() {
     if (typeof Search === "undefined") return false;   // not a page with Sphinx's search
     Search.htmlToText = htmlToText;

@@ -48,8 +48,8 @@ def chapters_in_preface():
     for row in re.split(r"^\* - ", table, flags=re.M)[2:]:  # [0] options, [1] header
         note = re.match(r"`(\d{3})`", row).group(1)
         cells = re.split(r"^  - ", row, flags=re.M)
-        assert len(cells) == 4, (note, len(cells))
-        found[note] = re.findall(r"\{ref\}`([\w-]+)`", cells[3])
+        assert len(cells) == 3, (note, len(cells))
+        found[note] = re.findall(r"\{ref\}`([\w-]+)`", cells[2])
     return found
 
 
