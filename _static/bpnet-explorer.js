@@ -4,9 +4,10 @@
  * (range inputs or selects with class "bpnet-explorer-control", hidden until this script
  * runs), an <img class="bpnet-explorer-frame"> showing the current frame, and a
  * <script type="application/json" class="bpnet-explorer-data"> holding the frames as data
- * URIs. Frame number = row-major index of the controls' positions (the last control varies
- * fastest). Plain JavaScript, no dependencies, nothing fetched; pages without an explorer are
- * left alone. Jupyter Book includes this file in every page.
+ * URIs (null for the default frame, which only the img holds). Frame number = row-major
+ * index of the controls' positions (the last control varies fastest). Plain JavaScript, no
+ * dependencies, nothing fetched; pages without an explorer are left alone. Jupyter Book
+ * includes this file in every page.
  */
 (function () {
   "use strict";
@@ -33,6 +34,8 @@
     }
     var textNode = root.querySelector(".bpnet-explorer-text");
     var baseAlt = img.getAttribute("data-alt") || img.getAttribute("alt") || "";
+    /* The default frame is stored once, in the img; its place in the list may be null. */
+    var initialSrc = img.getAttribute("src");
 
     function update() {
       var number = 0;
@@ -59,6 +62,9 @@
         }
       }
       var src = data.images[data.index[number]];
+      if (src === null) {
+        src = initialSrc;
+      }
       if (src && img.getAttribute("src") !== src) {
         img.setAttribute("src", src);
       }

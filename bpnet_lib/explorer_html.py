@@ -278,9 +278,6 @@ class HTMLExplorer:
         """Text shown under the frame for the given values, or None."""
         return self.texts[self.frame_number(**values)]
 
-    def _default_number(self):
-        return self.frame_number()
-
     def to_html(self):
         """The explorer as one ``<div class="bpnet-explorer">`` (see EXPLORER_CONTRACT).
 
@@ -288,14 +285,14 @@ class HTMLExplorer:
         -------
         str
             Controls (hidden until ``bpnet-explorer.js`` shows them), the default frame as
-            ``<img class="bpnet-explorer-frame">``, the frame's text if any, the frames as a
-            JSON list of data URIs in a ``<script type="application/json">``, and the line
-            on running the live version.
+            ``<img class="bpnet-explorer-frame">``, the frame's text if any, the other frames
+            as a JSON list of data URIs (null in the default frame's place) in a
+            ``<script type="application/json">``, and the line on running the live version.
         """
         esc = html.escape
-        first = self._default_number()
+        first = self.frame_number()
         rows = []
-        for k, c in enumerate(self.controls):
+        for c in self.controls:
             ident = f"bpnet-{self.name}-{c.name}"
             if c.kind == "range":
                 widget = (f'<input type="range" class="bpnet-explorer-control" id="{ident}" '
@@ -315,7 +312,9 @@ class HTMLExplorer:
         payload = {
             "controls": [{"name": c.name, "label": c.label, "labels": list(c.labels)}
                          for c in self.controls],
-            "images": [_data_uri(png) for png in self.images],
+            # The default frame is in the img already: its place here is null.
+            "images": [None if k == self.index[first] else _data_uri(png)
+                       for k, png in enumerate(self.images)],
             "index": self.index,
             "texts": self.texts if any(t is not None for t in self.texts) else None,
         }
