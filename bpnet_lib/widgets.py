@@ -1,20 +1,18 @@
 """Interactive explorers for the notebooks: thin ipywidgets wrappers over ``plotting``.
 
 This is the only module that imports ipywidgets. Each explorer returns a widget
-whose every frame is drawn by a function in :mod:`bpnet_lib.plotting`, so the
-static figure printed in the HTML book and the live explorer in Jupyter are the
-same picture.
+whose every frame is drawn by a function in :mod:`bpnet_lib.plotting`, through the
+frame helpers it shares with :mod:`bpnet_lib.explorer_html`, so the precomputed
+frames of the HTML book and the live explorer in Jupyter are the same picture.
 """
 
 from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-import numpy as np
 
+from . import explorer_html as _frames
 from . import plotting
-from .bpnet import BPNet
-from .descent import gradient_descent
 
 __all__ = [
     "quadratic_model_explorer",
@@ -51,8 +49,7 @@ def quadratic_model_explorer(f, grad, hess, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0),
         Display it (it is the last expression of a cell) to get the explorer.
     """
     def draw(x0, y0, radius):
-        fig = plotting.plot_quadratic_model(f, grad, hess, (x0, y0), xlim=xlim,
-                                            ylim=ylim, radius=radius)
+        fig = _frames._quadratic_model_frame(f, grad, hess, x0, y0, radius, xlim, ylim)
         plt.show()
         plt.close(fig)
 
@@ -102,9 +99,8 @@ def descent_explorer(f, grad_fn, theta0, xlim, ylim, minimum=None, lr=0.5,
     grid = plotting.grid_2d(f, xlim, ylim, n=121)
 
     def draw(lr, steps):
-        path = gradient_descent(grad_fn, theta0, lr, steps)
-        fig = plotting.plot_descent_paths(f, {f"lr = {lr:.2f}": path}, xlim, ylim,
-                                          minimum=minimum, grid=grid, axis_labels=axis_labels)
+        fig = _frames._descent_frame(f, grad_fn, theta0, lr, steps, xlim, ylim, minimum, grid,
+                                     axis_labels)
         plt.show()
         plt.close(fig)
 
@@ -181,12 +177,7 @@ def activation_depth_explorer(activations=("sigmoid", "tanh", "relu"), depth=20,
         Display it (it is the last expression of a cell) to get the explorer.
     """
     def draw(chosen, depth, scale):
-        profiles = {
-            name: plotting.activation_depth_profile(name, depth=depth, width=width,
-                                                    n_samples=n_samples, scale=scale, seed=seed)
-            for name in chosen
-        }
-        fig = plotting.plot_depth_profile(profiles)
+        fig = _frames._activation_depth_frame(chosen, depth, scale, width, n_samples, seed)
         plt.show()
         plt.close(fig)
 
@@ -238,27 +229,10 @@ def mlp_explorer(widths=(3, 4, 2), hidden="relu", output="softmax", bias=True, N
             print(f"widths: expected at least two positive integers such as '3, 4, 2', "
                   f"got {widths_text!r}")
             return
-        acts = [hidden] * (len(ns) - 2) + [output]
-        with_bias = sum((a + 1) * b for a, b in zip(ns[:-1], ns[1:]))
-        without = sum(a * b for a, b in zip(ns[:-1], ns[1:]))
-        fig = plotting.plot_mlp(ns, bias=bias, activations=acts)
-        fig.axes[0].set_title(f"{with_bias:,} parameters with biases, {without:,} without",
-                              fontsize=10)
+        fig, table = _frames._mlp_frame(ns, hidden, output, bias, N)
         plt.show()
         plt.close(fig)
-        net = BPNet(ns, acts, loss="cross_entropy" if output == "softmax" else "mse", rng=0)
-        net.forward(np.random.default_rng(0).standard_normal((N, ns[0])))
-        lines = [f"{'matrix':<16}{'predicted':>16}{'live':>16}", f"{'X = Y^(0)':<16}"
-                 f"{str((N, ns[0])):>16}{str(net.Y[0].shape):>16}"]
-        for k in range(1, len(ns)):
-            ones_Y = np.hstack([np.ones((N, 1)), net.Y[k - 1]])
-            rows = [(f"B^({k})", (ns[k - 1] + 1, ns[k]), net.B[k - 1].shape),
-                    (f"[1, Y^({k - 1})]", (N, ns[k - 1] + 1), ones_Y.shape),
-                    (f"Z^({k})", (N, ns[k]), net.Z[k].shape),
-                    (f"Y^({k})", (N, ns[k]), net.Y[k].shape)]
-            lines += [f"{name:<16}{str(p):>16}{str(s):>16}" + ("" if p == s else "  MISMATCH")
-                      for name, p, s in rows]
-        print("\n".join(lines))
+        print(table)
 
     return widgets.interactive(
         draw,
@@ -309,11 +283,7 @@ def decision_region_explorer(train, datasets, width=8, depth=2, activation="relu
         raise ValueError("datasets: expected at least one name -> (X, y) pair, got none")
 
     def draw(dataset, width, depth, activation):
-        X, y = datasets[dataset]
-        predict, acc = train(X, y, width, depth, activation)
-        fig = plotting.plot_decision_regions(
-            predict, X, y, title=f"{depth} x {width} {activation}: training accuracy {acc:.1%}"
-        )
+        fig = _frames._decision_region_frame(train, *datasets[dataset], width, depth, activation)
         plt.show()
         plt.close(fig)
 
@@ -359,19 +329,10 @@ def init_explorer(activations=("relu",), inits=("lecun", "he"), depth=20, scale=
         Display it (it is the last expression of a cell) to get the explorer.
     """
     def draw(chosen_activations, chosen_inits, depth, scale, widths):
-        if widths == "alternating":
-            pattern = [width if k % 2 == 0 else max(1, width // 4) for k in range(depth + 1)]
-        else:
-            pattern = width
-        stats = {
-            f"{a} + {i}": plotting.init_depth_statistics(a, i, depth=depth, width=pattern,
-                                                         n_samples=n_samples, scale=scale,
-                                                         seed=seed)
-            for a in chosen_activations for i in chosen_inits
-        }
-        if not stats:
+        fig = _frames._init_frame(chosen_activations, chosen_inits, depth, scale, widths, width,
+                                  n_samples, seed)
+        if fig is None:                                   # nothing chosen
             return
-        fig = plotting.plot_init_statistics(stats)
         plt.show()
         plt.close(fig)
 
@@ -458,8 +419,7 @@ def conv_geometry_explorer(n_h=7, n_w=7, kh=3, kw=3, stride=2, padding=1, out_po
     ipywidgets.interactive
         Display it (it is the last expression of a cell) to get the explorer.
     """
-    def size(n, k, stride, p):
-        return (n + 2 * p - k) // stride + 1
+    size = _frames._conv_output_size
 
     def slider(value, lo, hi, description):
         hi = max(hi, lo)
@@ -536,23 +496,11 @@ def rnn_gradient_explorer(rho=1.0, input_scale=0.15, T=60, M=32, N=16, seed=0):
     ipywidgets.interactive
         Display it (it is the last expression of a cell) to get the explorer.
     """
-    from . import rnn
-
-    rng = np.random.default_rng(seed)
-    Q, _ = np.linalg.qr(rng.standard_normal((M, M)))
-    D, T_max = 4, 120
-    X = rng.standard_normal((N, T_max, D))
-    Wx_unit = rng.standard_normal((D, M))
+    setup = _frames._rnn_setup(M, N, seed)
+    T_max = setup[1].shape[1]
 
     def draw(rho, input_scale, T):
-        _, cache = rnn.rnn_forward(X[:, :T], np.zeros((N, M)), input_scale * Wx_unit, rho * Q,
-                                   np.zeros(M))
-        distance = np.arange(T + 1)
-        label = rf"$\rho = {rho:g}$"
-        fig = plotting.plot_gradient_norms(
-            distance, {label: rnn.jacobian_product_norms(cache).mean(axis=1)},
-            {label: rho ** distance.astype(float)},
-            ylabel=r"$\|\partial h_T / \partial h_t\|_2$ (mean)")
+        fig = _frames._rnn_frame(setup, rho, input_scale, T)
         plt.show()
         plt.close(fig)
 
