@@ -8,10 +8,15 @@ The functions live in submodules by part of the book -- ``calculus`` (part I),
 ``depth``, ``mlp``, ``training`` and ``optim`` (part II), ``cnn`` (part III), ``margin`` and
 ``metric`` (part IV), ``rnn`` (part V), with shared helpers in ``_common`` -- and are all re-exported here, so chapters call
 ``plotting.plot_xxx(...)`` whichever submodule defines it.
+
+Importing the module applies the book's figure style (``_style``: figure sizes and font sizes
+chosen so that no text is displayed below 9 CSS px in the book's content column, and retina
+PNGs in Jupyter).
 """
 
 from __future__ import annotations
 
+from . import _style
 from ._common import grid_2d
 from .calculus import (
     plot_computational_graph,
@@ -123,3 +128,5 @@ __all__ = [
 for _name in __all__:
     globals()[_name].__module__ = __name__
 del _name
+
+_style.apply()

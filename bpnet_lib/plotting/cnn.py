@@ -103,6 +103,33 @@ def _conv_pair(value, name, smallest):
 
 _CONV_FORWARD, _CONV_BACKWARD = "#9ec5e8", "#f4a582"
 _CONV_BOTH = "#c3a6d6"
+# Side of one grid cell in inches when the function makes the figure: 30 CSS px in the book,
+# room for the kernel index "i,j" and W_ij at 8-9 pt (11-12.5 px).
+_CONV_CELL_IN = 0.3
+# Inches above and below the grids for the title and the legend.
+_CONV_TITLE_IN, _CONV_LEGEND_IN = 0.35, 0.45
+
+
+def _conv_layout(n_h, n_w, kh, kw, stride, padding):
+    """Data coordinates of the three grids of :func:`plot_conv_geometry` and the axes limits."""
+    (sh, sw), (ph, pw) = _conv_pair(stride, "stride", 1), _conv_pair(padding, "padding", 0)
+    out_h, out_w = conv_geometry(n_h, n_w, kh, kw, stride, padding)["out_shape"]
+    n_hp, n_wp = n_h + 2 * ph, n_w + 2 * pw
+    gap = 1.6
+    x_kernel = n_wp + gap
+    x_out = x_kernel + kw + gap
+    height = max(n_hp, kh, out_h)
+    return dict(x_kernel=x_kernel, x_out=x_out, height=height,
+                xlim=(-1.0, x_out + out_w + 0.3), ylim=(height + 0.3, -2.0))
+
+
+def _conv_size(case, cell=_CONV_CELL_IN):
+    """Width and height in inches of one :func:`plot_conv_geometry` panel with its title and legend."""
+    lay = _conv_layout(case["n_h"], case["n_w"], case["kh"], case["kw"],
+                       case.get("stride", 1), case.get("padding", 0))
+    width = (lay["xlim"][1] - lay["xlim"][0]) * cell
+    height = (lay["ylim"][0] - lay["ylim"][1]) * cell + _CONV_TITLE_IN + _CONV_LEGEND_IN
+    return width, height
 
 
 def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_pos=None, ax=None,
@@ -132,7 +159,10 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
     out_pos, in_pos : (int, int), optional
         As in :func:`conv_geometry`.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure sized to the grids when omitted.
+        Where to draw; a new figure sized to the grids when omitted (cells of 0.3 inch, or
+        smaller for grids too wide for the book's column). The text is 7 to 9 points, which
+        needs cells of about 0.3 inch: give ``ax`` that much room, as
+        :func:`plot_conv_geometry_grid` does.
     title : str, optional
         Axes title; by default the sizes and :math:`n_h' = \lfloor (n_h + 2p - k_h)/s_h\rfloor + 1`.
     labels : bool, default True
@@ -144,23 +174,28 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
     """
     from matplotlib.patches import Patch, Rectangle
 
+    from . import _style
+
     geo = conv_geometry(n_h, n_w, kh, kw, stride, padding, out_pos, in_pos)
     (sh, sw), (ph, pw) = _conv_pair(stride, "stride", 1), _conv_pair(padding, "padding", 0)
     (out_h, out_w) = geo["out_shape"]
     n_hp, n_wp = n_h + 2 * ph, n_w + 2 * pw
-    gap = 1.6
-    x_kernel = n_wp + gap
-    x_out = x_kernel + kw + gap
-    height = max(n_hp, kh, out_h)
+    lay = _conv_layout(n_h, n_w, kh, kw, stride, padding)
+    x_kernel, x_out, height = lay["x_kernel"], lay["x_out"], lay["height"]
     y_in, y_k, y_out = (height - n_hp) / 2, (height - kh) / 2, (height - out_h) / 2
     if ax is None:
-        width = x_out + out_w
-        scale = min(0.42, 11.0 / width)
-        fig, ax = plt.subplots(figsize=(max(4.0, width * scale + 0.4), height * scale + 1.5))
+        case = dict(n_h=n_h, n_w=n_w, kh=kh, kw=kw, stride=stride, padding=padding)
+        width = _conv_size(case, 1.0)[0]
+        cell = min(_CONV_CELL_IN, (_style.COLUMN_IN - 0.1) / width)
+        fig, ax = plt.subplots(figsize=_conv_size(case, cell))
+        fig.subplots_adjust(left=0, right=1, top=1 - _CONV_TITLE_IN / fig.get_figheight(),
+                            bottom=_CONV_LEGEND_IN / fig.get_figheight())
     else:
         fig = ax.figure
     show_text = labels and max(n_wp, out_w, kw) <= 14
-    fontsize = 9 if max(n_wp, n_hp) <= 8 else 7
+    # Sizes in points: the kernel index "i,j" in a cell, W_ij, the row and column numbers
+    # and the zeros of the padding (the smallest, 7 pt = 9.7 CSS px in the book).
+    in_cell, w_label, index, pad_zero, head = 8.0, 9.0, 7.5, 7.0, 9.0
 
     fwd_in = {(r, c): (i, j) for r, c, i, j in geo["window"]}
     bwd_out = {(u, v): (i, j) for u, v, i, j in geo["taps"]}
@@ -188,26 +223,26 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
             if show_text and (r, c) in fwd_in:
                 i, j = fwd_in[(r, c)]
                 ax.text(b + 0.5, y_in + a + 0.5, f"{i},{j}", ha="center", va="center",
-                        fontsize=fontsize - 1, color="#08306b")
+                        fontsize=in_cell, color="#08306b")
             elif show_text and pad:
                 ax.text(b + 0.5, y_in + a + 0.5, "0", ha="center", va="center",
-                        fontsize=fontsize - 2, color="0.6")
+                        fontsize=pad_zero, color="0.45")
     if geo["window"]:
         r0, c0 = geo["window"][0][:2]
         ax.add_patch(Rectangle((c0 + pw, y_in + r0 + ph), kw, kh, fc="none", ec="#1f5fbf", lw=2.2))
     for a in range(n_hp):
-        ax.text(-0.3, y_in + a + 0.5, str(a - ph), ha="right", va="center", fontsize=fontsize - 2,
-                color="0.5")
+        ax.text(-0.3, y_in + a + 0.5, str(a - ph), ha="right", va="center", fontsize=index,
+                color="0.35")
     for b in range(n_wp):
         ax.text(b + 0.5, y_in - 0.25, str(b - pw), ha="center", va="bottom",
-                fontsize=fontsize - 2, color="0.5")
+                fontsize=index, color="0.35")
 
     for i in range(kh):
         for j in range(kw):
             cell(x_kernel + j, y_k + i, fill((i, j) in fwd_k, (i, j) in bwd_k, "white"))
             if show_text:
                 ax.text(x_kernel + j + 0.5, y_k + i + 0.5, f"{i},{j}", ha="center", va="center",
-                        fontsize=fontsize - 1, color="0.25")
+                        fontsize=in_cell, color="0.2")
     for u in range(out_h):
         for v in range(out_w):
             is_out = out_pos is not None and (u, v) == tuple(out_pos)
@@ -215,7 +250,7 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
             if show_text and (u, v) in bwd_out:
                 i, j = bwd_out[(u, v)]
                 ax.text(x_out + v + 0.5, y_out + u + 0.5, f"$W_{{{i}{j}}}$" if max(kh, kw) <= 10
-                        else f"{i},{j}", ha="center", va="center", fontsize=fontsize,
+                        else f"{i},{j}", ha="center", va="center", fontsize=w_label,
                         color="#7f2704")
 
     heads = [(n_wp / 2, y_in, f"input $X$, {n_h}$\\times${n_w}" + (f", padding {padding}" if max(ph, pw) else "")),
@@ -223,9 +258,9 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
              (x_out + out_w / 2, y_out, f"output $Y$, {out_h}$\\times${out_w}")]
     for x, y, text in heads:
         ax.text(x, y - (0.9 if text.startswith("input") else 0.3), text, ha="center",
-                va="bottom", fontsize=10)
-    ax.set_xlim(-1.0, x_out + out_w + 0.3)
-    ax.set_ylim(height + 0.3, -2.0)
+                va="bottom", fontsize=head)
+    ax.set_xlim(*lay["xlim"])
+    ax.set_ylim(*lay["ylim"])
     ax.set_aspect("equal")
     ax.axis("off")
     if title is None:
@@ -233,7 +268,7 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
                  f"$n_h' = \\lfloor({n_h} + {2 * ph} - {kh})/{sh}\\rfloor + 1 = {out_h}$")
         if (n_w, kw, sw, pw) != (n_h, kh, sh, ph):
             title += f", $n_w' = \\lfloor({n_w} + {2 * pw} - {kw})/{sw}\\rfloor + 1 = {out_w}$"
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=head)
     handles = []
     if max(ph, pw):
         handles.append(Patch(fc="0.9", ec="0.55", ls="--", label="padding (zeros)"))
@@ -250,7 +285,8 @@ def plot_conv_geometry(n_h, n_w, kh, kw, stride=1, padding=0, out_pos=None, in_p
         handles.append(Patch(fc=_CONV_BOTH, ec="0.35", label="both"))
     if handles:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                  ncol=min(len(handles), 2), fontsize=8, frameon=False)
+                  ncol=min(len(handles), 2), fontsize=8, frameon=False,
+                  borderaxespad=0.2, columnspacing=1.2, handletextpad=0.5)
     return fig
 
 
@@ -292,7 +328,7 @@ def plot_conv_matrix(W_shape, input_shape, stride=1, padding=0, axes=None):
                else plt.get_cmap("turbo")(np.linspace(0.05, 0.95, n)))
     cmap = ListedColormap(np.vstack([[1.0, 1.0, 1.0, 1.0], palette]))
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, min(10.0, 8.0 * rows / cols + 1.5)),
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, min(8.0, 5.3 * rows / cols + 1.6)),
                                  gridspec_kw=dict(width_ratios=[5, 1]))
     ax, key = axes[0], axes[1]
     fig = ax.figure
@@ -305,9 +341,9 @@ def plot_conv_matrix(W_shape, input_shape, stride=1, padding=0, axes=None):
         ax.axvline(c - 0.5, color="0.2" if major else "0.85", lw=1.4 if major else 0.5)
     nonzero = int(np.count_nonzero(labels))
     ax.set_title(f"$\\mathcal{{M}}$: {rows} $\\times$ {cols}, {nonzero} of {labels.size} entries nonzero "
-                 f"({100 * nonzero / labels.size:.1f} %), {n} distinct weights", fontsize=10)
+                 f"({100 * nonzero / labels.size:.1f} %),\n{n} distinct weights", fontsize=10)
     ax.set_xlabel(f"input entry ($c$, row, column): {C} channel(s) of {n_h} $\\times$ {n_w}")
-    ax.set_ylabel(f"output entry ($f$, row, column): {F} channel(s) of {out_h} $\\times$ {out_w}")
+    ax.set_ylabel(f"output entry ($f$, row, column):\n{F} channel(s) of {out_h} $\\times$ {out_w}")
     grid = np.zeros((F * (kh + 1) - 1, C * (kw + 1) - 1), dtype=int)
     for f in range(F):
         for c in range(C):
@@ -316,7 +352,7 @@ def plot_conv_matrix(W_shape, input_shape, stride=1, padding=0, axes=None):
     key.imshow(grid, cmap=cmap, vmin=-0.5, vmax=n + 0.5, interpolation="nearest")
     for (a, b), v in np.ndenumerate(grid):
         if v:
-            key.text(b, a, str(v), ha="center", va="center", fontsize=7)
+            key.text(b, a, str(v), ha="center", va="center", fontsize=7.5)
     key.set_xticks([c * (kw + 1) + (kw - 1) / 2 for c in range(C)])
     key.set_xticklabels([f"$c={c}$" for c in range(C)], fontsize=8)
     key.set_yticks([f * (kh + 1) + (kh - 1) / 2 for f in range(F)])
@@ -324,44 +360,65 @@ def plot_conv_matrix(W_shape, input_shape, stride=1, padding=0, axes=None):
     key.tick_params(length=0)
     for side in key.spines.values():
         side.set_visible(False)
-    key.set_title("kernel $W$\n(entry numbers)", fontsize=10)
+    key.set_title("kernel $W$\n(entry numbers)", fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def plot_conv_geometry_grid(cases, ncols=2, size=(6.0, 4.6)):
-    """Several :func:`plot_conv_geometry` pictures side by side, e.g. to compare paddings and strides.
+def plot_conv_geometry_grid(cases, ncols=1, cell=None):
+    """Several :func:`plot_conv_geometry` pictures, e.g. to compare paddings and strides.
+
+    Every panel is drawn at the same scale, with grid cells of ``cell`` inches, so that the
+    labels fit their cells; the figure is as large as the panels need.
 
     Parameters
     ----------
     cases : sequence of dict
-        Keyword arguments of :func:`plot_conv_geometry` for each panel (without ``ax``).
-    ncols : int, default 2
-    size : (float, float)
-        Width and height of each panel in inches.
+        Keyword arguments of :func:`plot_conv_geometry` for each panel (without ``ax``),
+        drawn row by row.
+    ncols : int, default 1
+        Panels per row. One per row keeps the book's figures within its column; more make
+        a wider figure (which the book would show scaled down).
+    cell : float, optional
+        Side of a grid cell in inches; by default 0.3, or less if the widest row would not
+        fit the book's column.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
+    from . import _style
+
     cases = list(cases)
     if not cases:
         raise ValueError("cases: expected at least one dict of plot_conv_geometry arguments, got none")
     ncols = max(1, min(int(ncols), len(cases)))
     nrows = -(-len(cases) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
-    for ax in axes.ravel()[len(cases):]:
-        ax.set_visible(False)
-    for ax, case in zip(axes.ravel(), cases):
-        plot_conv_geometry(ax=ax, **case)
-    fig.tight_layout()
+    unit = [_conv_size(case, 1.0) for case in cases]        # sizes at 1 inch per cell
+    slots = [unit[i:i + ncols] for i in range(0, len(cases), ncols)]
+    col_w = [max(row[c][0] for row in slots if c < len(row)) for c in range(ncols)]
+    if cell is None:
+        cell = min(_CONV_CELL_IN, (_style.COLUMN_IN - 0.1) / sum(col_w))
+    extra = _CONV_TITLE_IN + _CONV_LEGEND_IN
+    row_h = [max(h for _, h in row) - extra for row in slots]   # grid part, in cells
+    widths = [w * cell for w in col_w]
+    heights = [h * cell + extra for h in row_h]
+    fig = plt.figure(figsize=(sum(widths), sum(heights)))
+    grid = fig.add_gridspec(nrows, ncols, width_ratios=widths, height_ratios=heights,
+                            left=0, right=1, top=1, bottom=0, wspace=0, hspace=0)
+    for k, case in enumerate(cases):
+        r, c = divmod(k, ncols)
+        # The grids fill the slot but for its title strip on top and its legend strip below.
+        sub = grid[r, c].subgridspec(3, 1, height_ratios=[_CONV_TITLE_IN, row_h[r] * cell,
+                                                          _CONV_LEGEND_IN], hspace=0)
+        plot_conv_geometry(ax=fig.add_subplot(sub[1]), **case)
     return fig
 
 
 # --- pooling and a small CNN ------------------------------------------------------------
 
 
-def _annotated(ax, M, cmap, vmin, vmax, fmt, title, fontsize=9):
+def _annotated(ax, M, cmap, vmin, vmax, fmt, title, fontsize=8.5):
     """``M`` as a heatmap with its values written in the cells (empty text for exact zeros)."""
     M = np.asarray(M, dtype=float)
     ax.imshow(M, cmap=cmap, vmin=vmin, vmax=vmax)
@@ -397,7 +454,8 @@ def plot_pool_gradients(X, dY, grads, size, stride=None, axes=None, fmt="{:.3g}"
     stride : int or (int, int), optional
         Defaults to ``size``.
     axes : sequence of matplotlib.axes.Axes, length 2 + len(grads), optional
-        Where to draw (e.g. one row of a grid); a new figure when omitted.
+        Where to draw (e.g. two rows of a grid); a new figure with two panels per row when
+        omitted (2.6 inches each: room for numbers such as 0.111 in five columns).
     fmt : str
         Format of the numbers written in the cells.
     title : str, optional
@@ -429,7 +487,11 @@ def plot_pool_gradients(X, dY, grads, size, stride=None, axes=None, fmt="{:.3g}"
                              f"got shape {np.shape(G)}")
     n_panels = 2 + len(grads)
     if axes is None:
-        fig, axes = plt.subplots(1, n_panels, figsize=(2.7 * n_panels, 2.9))
+        nrows = -(-n_panels // 2)
+        fig, axes = plt.subplots(nrows, 2, figsize=(5.2, 2.6 * nrows), squeeze=False)
+        for ax in axes.ravel()[n_panels:]:
+            fig.delaxes(ax)
+        axes = axes.ravel()[:n_panels]
     else:
         if len(axes) != n_panels:
             raise ValueError(f"axes: expected {n_panels} axes (X, dY and one per gradient), "
@@ -473,7 +535,7 @@ def _as_kernel_stack(W, name):
     return W
 
 
-def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
+def plot_kernels(kernels, axes_size=None, cmap="RdBu_r"):
     r"""Convolution kernels of one input channel as small images, one row per set.
 
     Parameters
@@ -483,22 +545,32 @@ def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
         as a row labelled by its key; the columns are titled with the filter index ``f``,
         from 0. Every row has its own symmetric colour scale (white = 0, red > 0,
         blue < 0), shown by a colour bar.
-    axes_size : float, default 0.9
-        Width and height of each panel in inches.
+    axes_size : float, optional
+        Width and height of each panel in inches; by default 0.9, or less so that the
+        figure fits the book's column (0.34 inch for 16 kernels).
     cmap : str, default "RdBu_r"
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
+    from . import _style
+
     rows = kernels if isinstance(kernels, dict) else {"": kernels}
     rows = {name: _as_kernel_stack(W, f"kernels[{name!r}]" if name else "kernels")
             for name, W in rows.items()}
     if not rows:
         raise ValueError("kernels: expected at least one set of kernels, got none")
     F = max(W.shape[0] for W in rows.values())
-    fig, axes = plt.subplots(len(rows), F, figsize=(axes_size * F + 1.2, axes_size * len(rows) + 0.4),
-                             squeeze=False)
+    label_w = 0.75 if any(rows) else 0.0           # row names, written left of the rows
+    bar_w = 0.55                                   # colour bar and its tick labels
+    if axes_size is None:
+        axes_size = min(0.9, (_style.COLUMN_IN - label_w - bar_w) / (F + 0.4))
+    width = label_w + axes_size * (F + 0.4) + bar_w
+    height = axes_size * 1.25 * len(rows) + 0.3
+    fig, axes = plt.subplots(len(rows), F, figsize=(width, height), squeeze=False)
+    fig.subplots_adjust(left=label_w / width, right=1 - bar_w / width, bottom=0.15 / height,
+                        top=1 - 0.3 / height, wspace=0.15, hspace=0.3)
     for r, (name, W) in enumerate(rows.items()):
         lim = float(np.max(np.abs(W))) or 1.0
         for f in range(F):
@@ -510,14 +582,16 @@ def plot_kernels(kernels, axes_size=0.9, cmap="RdBu_r"):
                 continue
             im = ax.imshow(W[f], cmap=cmap, vmin=-lim, vmax=lim)
             if r == 0:
-                ax.set_title(f"{f}", fontsize=8)  # filters counted from 0, like W[f]
+                ax.set_title(f"{f}", fontsize=8, pad=3)  # filters counted from 0, like W[f]
         if name:
-            axes[r, 0].set_ylabel(name, fontsize=9)
-        fig.colorbar(im, ax=list(axes[r]), fraction=0.02, pad=0.01)
+            axes[r, 0].set_ylabel(name, fontsize=9, rotation=0, ha="right", va="center",
+                                  labelpad=4)
+        bar = fig.colorbar(im, ax=list(axes[r]), fraction=0.04, pad=0.02, aspect=8)
+        bar.ax.tick_params(labelsize=8)
     return fig
 
 
-def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
+def plot_feature_maps(image, stages, kernels=None, axes_size=None):
     r"""One image's path through the first layers of a CNN: one column per filter.
 
     The image is drawn on the left. To its right, the column titled ``f`` (from 0) shows
@@ -531,13 +605,16 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
     stages : dict of str to array_like, shape (F, h, w)
         Row label to the F maps of that stage (sizes may differ from row to row).
     kernels : array_like, shape (F, kh, kw) or (F, 1, kh, kw), optional
-    axes_size : float, default 0.85
-        Width and height of each panel in inches.
+    axes_size : float, optional
+        Width and height of each panel in inches; by default 0.85, or less so that the
+        figure fits the book's column (0.3 inch for 16 filters).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
+    from . import _style
+
     image = np.asarray(image, dtype=float)
     if image.ndim != 2:
         raise ValueError(f"image: expected shape (n_h, n_w), got shape {image.shape}")
@@ -555,15 +632,22 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
         if W.shape[0] != F:
             raise ValueError(f"kernels: expected F = {F} kernels (one per map), got {W.shape[0]}")
         rows = [("kernel", W)] + rows
-    fig, axes = plt.subplots(len(rows), F + 1, squeeze=False,
-                             figsize=(axes_size * (F + 1) + 0.3, axes_size * len(rows) + 0.4))
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for r in range(len(rows)):
-        axes[r, 0].axis("off")
-    axes[0, 0].imshow(image, cmap="gray_r")
-    axes[0, 0].set_title("input", fontsize=9)
+    # Columns: the input image (two panels wide), the row names, then one per filter.
+    label_w = 0.7
+    if axes_size is None:
+        axes_size = min(0.85, (_style.COLUMN_IN - label_w - 0.1) / (F * 1.12 + 2.0))
+    image_w = 2.0 * axes_size
+    width = image_w + label_w + F * axes_size * 1.12
+    height = len(rows) * axes_size * 1.2 + 0.35
+    fig = plt.figure(figsize=(width, height))
+    grid = fig.add_gridspec(len(rows), F + 2, width_ratios=[image_w, label_w] + [axes_size] * F,
+                            left=0, right=1, bottom=0.05 / height, top=1 - 0.3 / height,
+                            wspace=0.12, hspace=0.2)
+    ax_in = fig.add_subplot(grid[:min(2, len(rows)), 0])
+    ax_in.imshow(image, cmap="gray_r")
+    ax_in.set_title("input", fontsize=9)
+    ax_in.set_xticks([])
+    ax_in.set_yticks([])
     for r, (name, A) in enumerate(rows):
         lo, hi = float(A.min()), float(A.max())
         if lo < 0:
@@ -572,10 +656,13 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=0.85):
         else:
             cmap, vmin, vmax = "Greys", 0.0, hi or 1.0
         for f in range(F):
-            axes[r, f + 1].imshow(A[f], cmap=cmap, vmin=vmin, vmax=vmax)
+            ax = fig.add_subplot(grid[r, f + 2])
+            ax.imshow(A[f], cmap=cmap, vmin=vmin, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
             if r == 0:
-                axes[r, f + 1].set_title(f"{f}", fontsize=8)  # filter f, counted from 0
-        axes[r, 1].set_ylabel(name, fontsize=9)
-    fig.tight_layout()
+                ax.set_title(f"{f}", fontsize=8, pad=3)  # filter f, counted from 0
+            if f == 0:
+                ax.set_ylabel(name, fontsize=9, rotation=0, ha="right", va="center", labelpad=4)
     return fig
 

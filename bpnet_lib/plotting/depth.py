@@ -34,14 +34,14 @@ def plot_functions_and_derivatives(z, functions, derivatives, titles=("$g(z)$", 
     ylims : tuple of 2 (tuple of float or None)
         Vertical ranges of the two panels; ``None`` lets matplotlib choose.
     axes : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw; a new 10 x 3.6 inch figure with two panels when omitted.
+        Where to draw; a new 6.7 x 3 inch figure with two panels when omitted.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.0))
     else:
         fig = axes[0].figure
     z = np.asarray(z, dtype=float)
@@ -60,7 +60,7 @@ def plot_functions_and_derivatives(z, functions, derivatives, titles=("$g(z)$", 
         ax.grid(True, alpha=0.3)
         if ylim is not None:
             ax.set_ylim(*ylim)
-    axes[0].legend(loc="upper left", fontsize=9)
+    axes[0].legend(loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -167,14 +167,14 @@ def plot_depth_profile(profiles, axes=None):
     profiles : dict of str to dict
         Label to the result of :func:`activation_depth_profile`.
     axes : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw; a new 11 x 4 inch figure with two panels when omitted.
+        Where to draw; a new 6.7 x 3.3 inch figure with two panels when omitted.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.3))
     else:
         fig = axes[0].figure
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -186,15 +186,15 @@ def plot_depth_profile(profiles, axes=None):
         axes[0].plot(layer, q[:, 1], "o-", ms=3, color=colour, label=label)
         axes[1].semilogy(layer, profile["grad_W"], "o-", ms=3, color=colour, label=label)
     axes[0].axhline(0.0, color="gray", lw=0.8)
-    axes[0].set_title("forward: activations $Y^{(k)}$ (median, 5–95%)")
+    axes[0].set_title("forward: activations $Y^{(k)}$\n(median, 5–95%)", fontsize=10)
     axes[0].set_ylabel("activation value")
-    axes[1].set_title(r"backward: RMS of $\mathrm{d}W^{(k)}$")
+    axes[1].set_title("backward: RMS of $\\mathrm{d}W^{(k)}$\n", fontsize=10)
     axes[1].set_ylabel("gradient size (log scale)")
     for ax in axes:
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_xlabel("layer $k$ (input side on the left)")
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -296,14 +296,16 @@ def plot_init_statistics(stats, axes=None):
     stats : dict of str to dict
         Label to the result of :func:`init_depth_statistics`.
     axes : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw; a new 11 x 4 inch figure with two panels when omitted.
+        Where to draw; a new 6.7 x 3.8 inch figure with two panels and the legend below them
+        when omitted (otherwise the legend goes right of the second panel).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
-    if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    own = axes is None
+    if own:
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.8), layout="constrained")
     else:
         fig = axes[0].figure
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -319,7 +321,10 @@ def plot_init_statistics(stats, axes=None):
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_xlabel("layer $k$ (input side on the left)")
         ax.grid(True, which="major", alpha=0.3)
-    axes[1].legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    fig.tight_layout()
+    if own:
+        fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=3)
+    else:
+        axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+        fig.tight_layout()
     return fig
 

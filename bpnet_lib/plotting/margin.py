@@ -72,7 +72,7 @@ def plot_angular_features(panels, y, titles=None, quantile=0.95, axes=None):
         Each panel shows the disc holding this fraction of the features (plus 15%), so a
         few long outliers do not shrink the picture; 1 shows every point.
     axes : sequence of matplotlib.axes.Axes, optional
-        One per panel; a new figure, 4.2 inches per panel, if omitted.
+        One per panel; a new figure of square panels side by side, 6.7 inches wide, if omitted.
 
     Returns
     -------
@@ -91,7 +91,10 @@ def plot_angular_features(panels, y, titles=None, quantile=0.95, axes=None):
         if W.ndim != 2 or W.shape[0] != 2 or W.shape[1] > 10:
             raise ValueError(f"panels[{i}]: expected W of shape (2, K) with K <= 10, got shape {W.shape}")
     if axes is None:
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
+        # Square panels side by side and the class legend right of them, in the book's column.
+        side = min(4.2, 6.0 / len(panels))
+        fig, axes = plt.subplots(1, len(panels), figsize=(side * len(panels) + 0.7, side + 0.3),
+                                 squeeze=False)
         axes = axes[0]
     else:
         fig = axes[0].figure
@@ -114,6 +117,6 @@ def plot_angular_features(panels, y, titles=None, quantile=0.95, axes=None):
         if titles is not None:
             ax.set_title(titles[i])
     axes[-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, markerscale=3,
-                    title="class")
+                    title="class", fontsize=8, handletextpad=0.2)
     fig.tight_layout()
     return fig

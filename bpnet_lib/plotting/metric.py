@@ -41,7 +41,7 @@ def plot_contrastive_pair_loss(margin=1.0, d_max=None, ax=None):
         raise ValueError(f"margin: expected a positive finite number, got {margin!r}")
     d_max = 2.0 * margin if d_max is None else float(d_max)
     if ax is None:
-        fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+        fig, ax = plt.subplots(1, 2, figsize=(6.7, 2.8))
     else:
         fig = ax[0].figure
     d = np.linspace(0, d_max, 201)[1:]
@@ -162,7 +162,9 @@ def plot_feature_clouds(panels, y, centers=None, titles=None, normalize=False, a
         centers = [None if C is None else np.asarray(C, dtype=float) / r
                    for C, r in zip(centers, rms)]
     if axes is None:
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.2))
+        # Square panels side by side and the class legend right of them, in the book's column.
+        side = min(4.2, 6.2 / len(panels))
+        fig, axes = plt.subplots(1, len(panels), figsize=(side * len(panels) + 0.5, side + 0.3))
         axes = np.atleast_1d(axes)
     else:
         fig = axes[0].figure
@@ -191,6 +193,6 @@ def plot_feature_clouds(panels, y, centers=None, titles=None, normalize=False, a
         for ax in axes:
             ax.set_aspect("equal", adjustable="datalim")
     axes[-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
-                    markerscale=2, fontsize=8)
+                    markerscale=2, fontsize=8, handletextpad=0.2)
     fig.tight_layout()
     return fig

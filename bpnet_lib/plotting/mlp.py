@@ -347,8 +347,11 @@ def plot_forward_pass(Z, Y, activations=None, axes=None, cmap="RdBu_r"):
         )
     l = len(Z)
     if axes is None:
+        from . import _style
+
         ratios = [max(z.shape[1], 4) for z in Z]
-        fig, axes = plt.subplots(2, l, figsize=(2.2 + 0.11 * sum(ratios) + 1.0 * l, 5.2),
+        width = min(2.2 + 0.11 * sum(ratios) + 1.0 * l, _style.COLUMN_IN)
+        fig, axes = plt.subplots(2, l, figsize=(width, 4.6),
                                  gridspec_kw={"width_ratios": ratios}, squeeze=False)
     else:
         axes = np.asarray(axes).reshape(2, l)
@@ -586,8 +589,14 @@ def plot_backward_pass(dZ, dB, step=None, axes=None, fmt="{:+.2f}"):
     if not 1 <= step <= L:
         raise ValueError(f"step: expected an integer from 1 to l = {L}, got {step}")
     if axes is None:
-        fig, axes = plt.subplots(2, L, figsize=(3.3 * L, 5.6), squeeze=False,
-                                 gridspec_kw=dict(height_ratios=[1, 1]))
+        from . import _style
+
+        # Columns as wide as their matrices, so that every cell has room for its number.
+        cols = [np.shape(M)[1] for M in dZ]
+        width = min(1.2 * L + 0.36 * sum(cols), _style.COLUMN_IN)
+        fig, axes = plt.subplots(2, L, figsize=(width, 4.8), squeeze=False,
+                                 gridspec_kw=dict(height_ratios=[np.shape(dZ[0])[0], max(
+                                     np.shape(G)[0] for G in dB)], width_ratios=cols))
     else:
         axes = np.asarray(axes).reshape(2, L)
         fig = axes[0, 0].figure
@@ -598,15 +607,16 @@ def plot_backward_pass(dZ, dB, step=None, axes=None, fmt="{:+.2f}"):
             ax = axes[row, k - 1]
             M = np.asarray(M, dtype=float)
             ax.set_xticks(range(M.shape[1]))
-            ax.set_xticklabels([str(j + 1) for j in range(M.shape[1])])
+            ax.set_xticklabels([str(j + 1) for j in range(M.shape[1])], fontsize=8)
             ax.set_yticks(range(M.shape[0]))
             if row == 0:
                 ax.set_yticklabels([f"sample {i + 1}" for i in range(M.shape[0])], fontsize=8)
             else:
                 ax.set_yticklabels(["bias"] + [f"in {i}" for i in range(1, M.shape[0])],
                                    fontsize=8)
-            ax.set_title(title + ("" if done else "  (not yet)"), fontsize=11,
-                         color="black" if done else "0.6")
+            ax.tick_params(length=2, pad=2)
+            ax.set_title(title + ("" if done else "  (not yet)"), fontsize=10,
+                         color="black" if done else "0.45")
             if not done:
                 ax.imshow(np.zeros_like(M), cmap="Greys", vmin=0, vmax=1, aspect="auto")
                 continue
@@ -614,12 +624,12 @@ def plot_backward_pass(dZ, dB, step=None, axes=None, fmt="{:+.2f}"):
             ax.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
             for (i, j), v in np.ndenumerate(M):
                 if M.size <= 48:
-                    ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
+                    ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7.5,
                             color="white" if abs(v) > 0.6 * lim else "black")
             if row == 1:
                 ax.axhline(0.5, color="black", lw=1.5)
     fig.suptitle(f"backward pass after {step} of {L} layer{'s' if L > 1 else ''} "
-                 f"(it runs from layer {L} down to layer 1)", fontsize=11)
+                 f"(it runs from layer {L} down to layer 1)", fontsize=10)
     fig.tight_layout()
     return fig
 

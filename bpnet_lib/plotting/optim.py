@@ -46,7 +46,7 @@ def plot_optimizer_paths(f, paths, xlim, ylim, minimum=None, f_min=0.0,
         The minimum value, subtracted on the right panel (log scale).
     axis_labels : tuple of str
     axes : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw; a new 12 x 4.6 inch figure when omitted.
+        Where to draw; a new 6.7 x 3.4 inch figure when omitted.
 
     Returns
     -------
@@ -60,8 +60,9 @@ def plot_optimizer_paths(f, paths, xlim, ylim, minimum=None, f_min=0.0,
         if path.ndim != 2 or path.shape[1] != 2:
             raise ValueError(f"paths[{label!r}]: expected shape (T, 2), got shape {path.shape}")
         arrays[label] = path
-    fig, (left, right) = _axes(axes, 2, (12, 4.6))
+    fig, (left, right) = _axes(axes, 2, (6.7, 3.4))
     plot_descent_paths(f, arrays, xlim, ylim, minimum=minimum, axis_labels=axis_labels, ax=left)
+    left.legend(loc="upper right", fontsize=8)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, path) in enumerate(arrays.items()):
         gap = np.asarray(f(path[:, 0], path[:, 1]), dtype=float) - f_min
@@ -70,7 +71,7 @@ def plot_optimizer_paths(f, paths, xlim, ylim, minimum=None, f_min=0.0,
     right.set_xlabel("iteration $t$")
     right.set_ylabel(r"$\mathcal{L}(\theta_t) - \mathcal{L}(\theta^\star)$")
     right.grid(True, which="major", alpha=0.3)
-    right.legend(fontsize=9)
+    right.legend(fontsize=8)
     return fig
 
 
@@ -91,7 +92,7 @@ def plot_contraction_rates(curvature, rates, measured=None, interval=None,
         ``(low, high)``, shaded: the range of curvatures the methods were tuned for.
     xlabel : str
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new 8.5 x 4 inch figure (legend on the right) when omitted.
+        Where to draw; a new 6.7 x 3.4 inch figure (legend on the right) when omitted.
 
     Returns
     -------
@@ -99,7 +100,7 @@ def plot_contraction_rates(curvature, rates, measured=None, interval=None,
     """
     curvature = np.asarray(curvature, dtype=float)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8.5, 4), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.7, 3.4), layout="constrained")
     else:
         fig = ax.figure
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -128,7 +129,7 @@ def plot_contraction_rates(curvature, rates, measured=None, interval=None,
     ax.set_xlabel(xlabel)
     ax.set_ylabel("contraction per step")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.legend(fontsize=8.5, loc="center left", bbox_to_anchor=(1.02, 0.5))
     return fig
 
 
@@ -148,9 +149,10 @@ def plot_curves_grid(x, panels, xlabel, logy=(), styles=None, axes=None, size=No
     styles : dict of str to dict, optional
         Extra ``Axes.plot`` keywords per curve label.
     axes : sequence of matplotlib.axes.Axes, optional
-        One per panel; a new figure 5.5 inches wide per panel when omitted.
+        One per panel; a new figure when omitted.
     size : tuple of float, optional
-        Figure size when ``axes`` is omitted.
+        Figure size when ``axes`` is omitted; by default 6.7 inches (the book's column) wide,
+        3.4 high for one or two panels, 2.9 for more.
 
     Returns
     -------
@@ -159,7 +161,7 @@ def plot_curves_grid(x, panels, xlabel, logy=(), styles=None, axes=None, size=No
     if not panels:
         raise ValueError("panels: expected at least one panel, got none")
     x = np.asarray(x, dtype=float)
-    fig, axs = _axes(axes, len(panels), size or (5.5 * len(panels), 4))
+    fig, axs = _axes(axes, len(panels), size or (6.7, 3.4 if len(panels) <= 2 else 2.9))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     order = []
     for curves in panels.values():
@@ -183,7 +185,7 @@ def plot_curves_grid(x, panels, xlabel, logy=(), styles=None, axes=None, size=No
         ax.set_xlabel(xlabel)
         ax.set_ylabel(title)
         ax.grid(True, which="major", alpha=0.3)
-    axs[0].legend(fontsize=9)
+    axs[0].legend(fontsize=8 if len(panels) > 2 else 9)
     return fig
 
 
@@ -196,7 +198,7 @@ def plot_early_stopping(history, axes=None, val_label="validation", best_epoch=N
         With validation curves; ``best_epoch`` (set by early stopping) is marked by a
         vertical line, and the last recorded epoch by a cross on the validation loss.
     axes : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw; a new 11 x 4 inch figure when omitted.
+        Where to draw; a new 6.7 x 3.4 inch figure when omitted.
     val_label : str, default "validation"
     best_epoch : int, optional
         The epoch to mark as kept, instead of ``history.best_epoch``.
@@ -214,7 +216,7 @@ def plot_early_stopping(history, axes=None, val_label="validation", best_epoch=N
     stopped_at = history.epochs if stopped_at is None else int(stopped_at)
     if not 1 <= stopped_at <= history.epochs:
         raise ValueError(f"stopped_at: expected an epoch from 1 to {history.epochs}, got {stopped_at}")
-    fig, (left, right) = _axes(axes, 2, (11, 4))
+    fig, (left, right) = _axes(axes, 2, (6.7, 3.4))
     epoch = np.arange(1, history.epochs + 1)
     left.semilogy(epoch, history.loss, "o-", ms=3, label="training (during the epoch)")
     left.semilogy(epoch, history.val_loss, "s-", ms=3, label=f"{val_label} (after it)")
@@ -232,7 +234,7 @@ def plot_early_stopping(history, axes=None, val_label="validation", best_epoch=N
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=8)
     return fig
 
 
@@ -255,7 +257,7 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
         Further vertical lines, label to position (e.g. a curvature bound).
     ylabel : str
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new 7 x 4.2 inch figure when omitted.
+        Where to draw; a new 6.7 x 4 inch figure when omitted.
 
     Returns
     -------
@@ -271,7 +273,7 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
     if np.any(lrs <= 0):
         raise ValueError("lrs: expected positive learning rates (a log axis)")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.7, 4.0), layout="constrained")
     else:
         fig = ax.figure
     kept = ~diverged
@@ -289,7 +291,7 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
         strip.set_ylim(-1.0, 1.0)
         strip.tick_params(axis="x", labelbottom=False)
         strip.text(0.01, 0.5, "diverged (no loss)", transform=strip.transAxes, va="center",
-                   ha="left", fontsize=9, color="crimson")
+                   ha="left", fontsize=8.5, color="crimson")
         ax.plot([], [], "x", color="crimson", ms=11, mew=2.5, label="diverged (strip above)")
     if chosen is not None:
         ax.axvline(chosen, color="0.3", ls="--", lw=1.2, label=rf"chosen $\eta$ = {chosen:g}")
@@ -300,5 +302,5 @@ def plot_lr_sweep(lrs, curves, diverged, chosen=None, vlines=None, ylabel="loss"
     ax.set_xlabel(r"learning rate $\eta$")
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=9, loc="lower left")
+    ax.legend(fontsize=8.5, loc="lower left")
     return fig

@@ -92,7 +92,7 @@ def plot_gradient_norms(distance, norms, bounds=None, ax=None, ylabel=None):
     bounds : dict of str to array_like, shape (M,), optional
         Matching upper bounds, drawn dashed in the colour of the curve with the same label.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new 7 x 4 inch figure when omitted.
+        Where to draw; a new 6.7 x 3.8 inch figure when omitted.
     ylabel : str, optional
         Label of the vertical axis.
 
@@ -115,7 +115,7 @@ def plot_gradient_norms(distance, norms, bounds=None, ax=None, ylabel=None):
     if unknown:
         raise ValueError(f"bounds: expected labels among those of norms, got {sorted(unknown)}")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = plt.subplots(figsize=(6.7, 3.8))
     else:
         fig = ax.figure
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]

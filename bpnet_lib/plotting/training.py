@@ -36,7 +36,7 @@ def plot_softmax_cross_entropy(z, label, axes=None):
     label : int
         The true class, in ``0..K-1``.
     axes : sequence of 3 matplotlib.axes.Axes, optional
-        Where to draw; a new 11 x 3.4 inch figure with three panels when omitted.
+        Where to draw; a new 6.7 x 2.6 inch figure with three panels when omitted.
 
     Returns
     -------
@@ -47,7 +47,7 @@ def plot_softmax_cross_entropy(z, label, axes=None):
 
     z = np.asarray(z, dtype=float)
     if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+        fig, axes = plt.subplots(1, 3, figsize=(6.7, 2.6))
     else:
         fig = axes[0].figure
     K = z.shape[0]
@@ -60,20 +60,20 @@ def plot_softmax_cross_entropy(z, label, axes=None):
     ax = axes[0]
     ax.bar(classes, z, color=colours)
     ax.axhline(0.0, color="gray", lw=0.8)
-    ax.set_title("logits $z$")
+    ax.set_title("logits $z$", fontsize=10)
 
     ax = axes[1]
     ax.bar(classes, p, color=colours)
     ax.bar(classes, target, fill=False, edgecolor="black", ls="--", lw=1.2, label="target $e_y$")
     ax.set_ylim(0, 1.05)
-    ax.set_title(r"$p = \mathrm{softmax}(z)$")
-    ax.legend(loc="best", fontsize=9)
+    ax.set_title(r"$p = \mathrm{softmax}(z)$", fontsize=10)
+    ax.legend(loc="best")
 
     ax = axes[2]
     ax.bar(classes, dz[0], color=colours)
     ax.axhline(0.0, color="gray", lw=0.8)
     ax.set_ylim(-1.05, 1.05)
-    ax.set_title(rf"$\partial L/\partial z = p - e_y$,  $L = {float(loss):.3f}$")
+    ax.set_title(rf"$\partial L/\partial z = p - e_y$,  $L = {float(loss):.3f}$", fontsize=10)
 
     for ax in axes:
         ax.set_xticks(classes)
@@ -160,7 +160,7 @@ def plot_decision_regions(predict, X, y, ax=None, title=None, n=200, margin=0.25
     return fig
 
 
-def plot_decision_region_grid(panels, X, y, ncols=3, size=3.0):
+def plot_decision_region_grid(panels, X, y, ncols=3, size=None):
     """Several classifiers' decision regions on the same data, side by side.
 
     Parameters
@@ -171,8 +171,9 @@ def plot_decision_region_grid(panels, X, y, ncols=3, size=3.0):
     y : array_like of int, shape (N,)
     ncols : int, default 3
         Panels per row.
-    size : float, default 3.0
-        Width and height of one panel, in inches.
+    size : float, optional
+        Width and height of one panel, in inches; by default 3, or less so that ``ncols``
+        panels fit the book's column.
 
     Returns
     -------
@@ -182,6 +183,10 @@ def plot_decision_region_grid(panels, X, y, ncols=3, size=3.0):
         raise ValueError("panels: expected at least one title -> predict pair, got none")
     ncols = min(int(ncols), len(panels))
     nrows = -(-len(panels) // ncols)
+    if size is None:
+        from . import _style
+
+        size = min(3.0, _style.COLUMN_IN / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows),
                              squeeze=False, layout="constrained")
     for ax, (title, predict) in zip(axes.ravel(), panels.items()):
@@ -204,14 +209,14 @@ def plot_gd_comparison(runs, max_epochs=None, axes=None):
     max_epochs : float, optional
         Right end of the left panel's axis (a long run may go further).
     axes : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw; a new 11 x 4 inch figure with two panels when omitted.
+        Where to draw; a new 6.7 x 3.2 inch figure with two panels when omitted.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.2))
     else:
         fig = axes[0].figure
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -231,14 +236,14 @@ def plot_gd_comparison(runs, max_epochs=None, axes=None):
             axes[1].axhline(loss[~later][0], color="gray", ls=":", lw=1, label="at initialisation")
     if max_epochs is not None:
         axes[0].set_xlim(0, max_epochs)
-    axes[0].set_xlabel("epochs (per-sample gradients computed / N)")
+    axes[0].set_xlabel("epochs\n(per-sample gradients computed / N)")
     axes[1].set_xlabel("parameter updates")
     axes[1].set_xscale("log")
     for ax in axes:
         ax.set_yscale("log")
         ax.set_ylabel("training loss (whole training set)")
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -254,14 +259,14 @@ def plot_learning_curves(history, val_label="validation", axes=None):
     val_label : str, default "validation"
         Legend label of the held-out curves.
     axes : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw; a new 11 x 4 inch figure with two panels when omitted.
+        Where to draw; a new 6.7 x 3 inch figure with two panels when omitted.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.0))
     else:
         fig = axes[0].figure
     epoch = np.arange(1, len(history.loss) + 1)
@@ -276,7 +281,7 @@ def plot_learning_curves(history, val_label="validation", axes=None):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -326,7 +331,7 @@ def plot_confusion_matrix(y_true, y_pred, n_classes=None, ax=None):
     return fig
 
 
-def plot_image_grid(images, titles, ncols=8, shape=(8, 8), axes_size=1.3):
+def plot_image_grid(images, titles, ncols=8, shape=(8, 8), axes_size=None):
     """Small grey-scale images in a grid, each with a title (e.g. misclassified digits).
 
     Parameters
@@ -337,8 +342,9 @@ def plot_image_grid(images, titles, ncols=8, shape=(8, 8), axes_size=1.3):
     ncols : int, default 8
     shape : tuple of int, default (8, 8)
         ``(h, w)``, used when the images are flat.
-    axes_size : float, default 1.3
-        Width and height of each panel in inches.
+    axes_size : float, optional
+        Width and height of each panel in inches; by default 1.3, or less so that ``ncols``
+        panels fit the book's column (0.67 inch for 10).
 
     Returns
     -------
@@ -352,6 +358,10 @@ def plot_image_grid(images, titles, ncols=8, shape=(8, 8), axes_size=1.3):
         raise ValueError(f"titles: expected {M} titles (one per image), got {len(titles)}")
     ncols = max(1, min(int(ncols), M))
     nrows = max(1, -(-M // ncols))
+    if axes_size is None:
+        from . import _style
+
+        axes_size = min(1.3, _style.COLUMN_IN / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(axes_size * ncols, axes_size * nrows + 0.2),
                              squeeze=False)
     for ax in axes.ravel():
