@@ -4,7 +4,7 @@ Small NumPy functions, one module per concept. Every layer is a pair
 ``xxx_forward(...) -> (out, cache)`` / ``xxx_backward(dout, cache)``; every
 gradient the book derives is computed here and checked against SymPy and
 finite differences. The numeric core imports NumPy only; ``symbolic`` (SymPy),
-``plotting`` (matplotlib), ``widgets`` (ipywidgets), ``data.digits``
+``plotting`` and ``explorer_html`` (matplotlib), ``widgets`` (ipywidgets), ``data.digits``
 (scikit-learn) and the progress bar of ``train.fit`` (tqdm) need their
 optional dependencies only when used.
 
@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _MODULES = (
     "gradcheck", "symbolic", "descent", "activations", "layers", "losses", "init",
     "network", "bpnet", "optim", "data", "train", "curvature", "conv", "pool", "margin",
-    "metric", "rnn", "plotting", "widgets",
+    "metric", "rnn", "plotting", "widgets", "explorer_html",
 )
 
 __all__ = [*_MODULES, "__version__"]
