@@ -8,9 +8,11 @@ CSS pixels unless it is wider than the content column, which then scales it down
     pt / 72 * DPI * min(1, COLUMN_PX / (DPI * width_in))   CSS pixels,
 
 where ``width_in`` is the width of the saved (tight) figure. The figures of this module are
-sized to the column: at most :data:`COLUMN_IN` inches wide, so that nothing is scaled down on
-a wide screen, with no text smaller than :data:`MIN_PT` points (9.7 px). The test
-``tests/test_figure_legibility.py`` checks every public plotting function against this.
+sized to the column where their layout allows, at most :data:`COLUMN_IN` inches wide so that
+nothing is scaled down on a wide screen, and then use no text smaller than 7 points (9.7 px);
+the few drawn wider (network diagrams) use larger text, 9 points or more, so that it stays
+above 9 px once scaled down. ``tests/test_figure_legibility.py`` checks every public plotting
+function against this model.
 
 In Jupyter the inline backend is switched to "retina" PNGs: twice the pixels, displayed at the
 same size, so the figures stay sharp on high-density screens and when zoomed.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import matplotlib
 
-__all__ = ["DPI", "COLUMN_PX", "COLUMN_IN", "MIN_PT", "RC", "apply", "display_px"]
+__all__ = ["DPI", "COLUMN_PX", "COLUMN_IN", "RC", "apply", "display_px"]
 
 #: Pixels per inch of the figures (matplotlib's default, set explicitly).
 DPI = 100
@@ -30,8 +32,6 @@ DPI = 100
 COLUMN_PX = 672
 #: The widest figure shown at full size: COLUMN_PX / DPI inches.
 COLUMN_IN = COLUMN_PX / DPI
-#: The smallest font size the figures use, in points (9.7 CSS px at full size).
-MIN_PT = 7.0
 
 #: rcParams of the book's figures: matplotlib's defaults except where noted.
 RC = {

@@ -607,7 +607,7 @@ def plot_feature_maps(image, stages, kernels=None, axes_size=None):
     kernels : array_like, shape (F, kh, kw) or (F, 1, kh, kw), optional
     axes_size : float, optional
         Width and height of each panel in inches; by default 0.85, or less so that the
-        figure fits the book's column (0.3 inch for 16 filters).
+        figure fits the book's column (0.33 inch for 16 filters).
 
     Returns
     -------

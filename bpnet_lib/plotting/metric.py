@@ -29,7 +29,7 @@ def plot_contrastive_pair_loss(margin=1.0, d_max=None, ax=None):
     d_max : float, optional
         Right end of the axis; ``2 * margin`` if omitted.
     ax : sequence of 2 matplotlib.axes.Axes, optional
-        Where to draw the loss and the derivative; a new 9 x 3.2 inch figure if omitted.
+        Where to draw the loss and the derivative; a new 6.7 x 2.8 inch figure if omitted.
 
     Returns
     -------
