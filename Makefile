@@ -119,6 +119,23 @@ serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
+# The whole book as one PDF, _build/latex/bpnet.pdf (optional, not part of `make test`): Sphinx's
+# LaTeX builder, then latexmk with XeLaTeX, which sets the Chinese quotations of the trace and
+# errata pages with xeCJK and the Noto CJK fonts. TeX comes from apt (about 580 MB):
+PDF_APT := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+  texlive-lang-chinese latexmk xindy fonts-freefont-otf fonts-noto-cjk
+.PHONY: pdf
+pdf: $(STAMP) $(NB_OUT)
+	@missing=; for tool in xelatex latexmk xindy; do command -v $$tool > /dev/null || missing="$$missing $$tool"; done; \
+	  command -v kpsewhich > /dev/null && kpsewhich xeCJK.sty > /dev/null || missing="$$missing xeCJK.sty"; \
+	  fc-list 'Noto Serif CJK SC' | grep -q . || missing="$$missing Noto-Serif-CJK-font"; \
+	  fc-list FreeSerif | grep -q . || missing="$$missing FreeSerif-font"; \
+	  if [ -n "$$missing" ]; then echo "make pdf: missing$$missing. Install TeX with:" >&2; \
+	    echo "  sudo apt-get install --no-install-recommends $(PDF_APT)" >&2; exit 1; fi
+	$(BIN)/python tools/seed_jupyter_cache.py book _build/notebooks _build/.jupyter_cache
+	$(BIN)/jupyter-book build . --builder pdflatex -n --keep-going
+	@test -f _build/latex/bpnet.pdf && echo "The PDF is at $(CURDIR)/_build/latex/bpnet.pdf"
+
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
 	$(BIN)/jupyter lab --notebook-dir=book
