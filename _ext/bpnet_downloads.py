@@ -2,10 +2,10 @@
 
 For every page that is a notebook (a chapter, the errata, the trace pages), when the page is
 written this extension takes the notebook that myst-nb executed for it (with the outputs the
-page shows, see `executed_notebook`), renders it for plain Jupyter with render_notebook.py, writes it to ``_sources/<page>.ipynb`` in the HTML output and sets
-``context["ipynb_source"]``; sphinx-book-theme then puts an ".ipynb" entry, linked relative to
-the page, first in the page's download menu (header_buttons.add_header_buttons, which runs at
-priority 501, after this handler at 500). Pages that are not notebooks get no entry.
+page shows, see `executed_notebook`), renders it for plain Jupyter with render_notebook.py, writes it to ``_notebooks/<page>.ipynb`` in the HTML output and puts an
+".ipynb" entry, linked relative to the page, first in the page's download menu, which
+sphinx-book-theme has built by then (``context["header_buttons"]``, at priority 501; this
+handler runs at 502). Pages that are not notebooks get no entry.
 
 Cross-references in the notebook's text are resolved by the same Sphinx domains that resolve
 them on the page, so the notebook reads "(14.1)", "Theorem 14.1", "Exercise 14.2" and the
@@ -36,7 +36,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.nodes import split_explicit_title
 
-from render_notebook import Reference, RenderError, escape_markdown, render_notebook
+from render_notebook import Reference, RenderError, escape_markdown, glue_from_json, render_notebook
 
 logger = logging.getLogger(__name__)
 
@@ -195,18 +195,25 @@ def executed_notebook(app: Sphinx, pagename: str):
 
 
 def add_notebook_download(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """html-page-context: render the page's executed notebook into _sources/ and offer it."""
+    """html-page-context: render the page's executed notebook into _notebooks/ and offer it."""
     if app.builder.format != "html" or doctree is None:
         return
     if "kernelspec" not in app.env.metadata.get(pagename, {}):
         return
+    menus = [b for b in context.get("header_buttons", []) if b.get("label") == "download-buttons"]
+    if not menus:
+        return      # no download menu (html.use_download_button: false)
     nb = executed_notebook(app, pagename)
     if nb is None:
         return
+    # The values myst-nb pasted into the page: its <page>.glue.json (written when the page
+    # glues anything); without it, the glue records among the outputs.
+    glue_file = Path(app.env.mystnb_config.output_folder) / f"{pagename}.glue.json"
     resolver = SphinxResolver(app, pagename)
     try:
         rendered = render_notebook(
             nb,
+            glue=glue_from_json(glue_file) if glue_file.is_file() else None,
             resolver=resolver,
             title=_markdown_of(app.env.titles[pagename], False),
             source_path=posixpath.relpath(app.env.doc2path(pagename), app.srcdir).replace("\\", "/"),
@@ -215,10 +222,17 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str, context
     except (RenderError, nbformat.ValidationError) as exc:
         _warn(pagename, f"cannot be rendered: {exc}")
         return
-    target = Path(app.outdir, "_sources", f"{pagename}.ipynb")
+    target = Path(app.outdir, "_notebooks", f"{pagename}.ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(rendered, target)
-    context["ipynb_source"] = f"{pagename}.ipynb"
+    menus[0]["buttons"].insert(0, {
+        "type": "link",
+        "url": context["pathto"](f"_notebooks/{pagename}.ipynb", 1),
+        "text": ".ipynb",
+        "icon": "fas fa-code",
+        "tooltip": "Download the executed notebook",
+        "label": "download-notebook-button",
+    })
 
 
 def _unload_thebe(app: Sphinx) -> None:
@@ -233,6 +247,7 @@ def _unload_thebe(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect("html-page-context", add_notebook_download, priority=500)
+    # after sphinx-book-theme has built the page's download menu (priority 501)
+    app.connect("html-page-context", add_notebook_download, priority=502)
     _unload_thebe(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": False}

@@ -19,9 +19,10 @@ copy of the notebook in which
   built, how to run it, and that the remaining MyST markup shows as source.
 
 Code cells and their outputs are left as executed, except the records that
-``glue(..., display=False)`` leaves, which the page does not show either. Plain fenced code blocks in
-markdown are never rewritten. Directives the resolver does not render (``{literalinclude}``
-without a resolver, ``{tableofcontents}``) stay as markup, which the first cell says.
+``glue(..., display=False)`` leaves, which the page does not show either. Plain fenced code
+blocks in markdown are never rewritten. Backtick-fenced directives are rendered only by the
+resolver (the book build's renders ``{literalinclude}`` and ``{tableofcontents}``); others stay
+as markup, which the first cell says.
 
 Command line (without Sphinx, cross-references become their labels or explicit titles)::
 
@@ -219,10 +220,10 @@ def _format_plain_text(text: str, fmt_spec: str) -> str:
 
 
 class _State:
-    """What spans markdown cells: the open colon fences and the solution being shown."""
+    """What spans markdown cells: the colon fences still open."""
 
     def __init__(self):
-        self.fences: list[tuple[int, str]] = []   # (colon count, closing markdown)
+        self.fences: list[tuple[int, str | None]] = []   # (colons, closing markdown or None: kept)
 
 
 def _reference_markdown(ref: Reference) -> str:
