@@ -15,6 +15,9 @@ _config.yml (the notebook is opened outside the site, where a relative link lead
 A notebook that cannot be rendered (a glue key the executed notebook does not define, an
 unclosed fence) is reported as a warning, which `make book` (-W) turns into an error.
 
+For `make pdf` it mends cross-page references to exercises (see
+`CrossPageExerciseReferences`).
+
 It also unloads sphinx-thebe, which Jupyter Book 1.x always loads: without launch buttons it
 only added, to every page, a Binder configuration for a placeholder repository
 (binder-examples/jupyter-stacks-datascience), a thebe URL on a CDN and two unused assets.
@@ -33,6 +36,7 @@ from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
 from sphinx.domains.math import MathReferenceRole
 from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import split_explicit_title
 
@@ -235,6 +239,35 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str, context
     })
 
 
+class CrossPageExerciseReferences(SphinxPostTransform):
+    """LaTeX only: a reference to an exercise on another page. sphinx-exercise (1.2.1) writes its
+    own LaTeX link, to the label ``exercise:<label>`` it puts on the exercise, only for a
+    reference on the exercise's page (``refid``); one from another page (``refuri``) is left to
+    Sphinx, which writes ``\\ref`` to a label that does not exist: "Exercise ??" in the PDF.
+    Such references get sphinx-exercise's node too (after its own pass, priority 22)."""
+
+    default_priority = 23
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        registry = getattr(self.env, "sphinx_exercise_registry", None)
+        if not registry:
+            return
+        try:
+            from sphinx_exercise.nodes import exercise_enumerable_node, exercise_latex_number_reference
+        except ImportError:
+            return
+
+        for node in list(self.document.findall(addnodes.number_reference)):
+            if isinstance(node, exercise_latex_number_reference) or node.get("refid"):
+                continue
+            label = node.get("refuri", "").rpartition("#")[2]
+            if isinstance(registry.get(label, {}).get("node"), exercise_enumerable_node):
+                link = exercise_latex_number_reference("", "", *node.children, **node.attributes)
+                link["refid"] = label
+                node.replace_self(link)
+
+
 def _unload_thebe(app: Sphinx) -> None:
     if "sphinx_thebe" not in app.extensions:
         return
@@ -250,4 +283,5 @@ def setup(app: Sphinx) -> dict:
     # after sphinx-book-theme has built the page's download menu (priority 501)
     app.connect("html-page-context", add_notebook_download, priority=502)
     _unload_thebe(app)
+    app.add_post_transform(CrossPageExerciseReferences)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": False}

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from sphinx.application import Sphinx
+from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 EXT = Path(__file__).resolve().parents[1] / "_ext"
 sys.path.insert(0, str(EXT))
@@ -36,9 +37,7 @@ def executed_notebook():
     return nb
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    src = tmp_path_factory.mktemp("src")
+def make_project(src):
     (src / "conf.py").write_text(textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(EXT)!r})
@@ -54,13 +53,23 @@ def built(tmp_path_factory):
     """))
     (src / "index.md").write_text("# Book\n\n```{toctree}\n:numbered:\nchapter\nplain\n```\n")
     nbformat.write(executed_notebook(), src / "chapter.ipynb")
-    (src / "plain.md").write_text("(plain)=\n# A plain page\n\nNo code here.\n")
-    out = src / "_build" / "html"
+    (src / "plain.md").write_text("(plain)=\n# A plain page\n\nNo code here; see {ref}`ex-a`.\n")
+    return src
+
+
+def build(src, builder):
+    out = src / "_build" / builder
     warnings = io.StringIO()
-    app = Sphinx(str(src), str(src), str(out), str(src / "_build" / ".doctrees"), "html",
-                 status=io.StringIO(), warning=warnings, warningiserror=True)
-    app.build()
+    with patch_docutils(str(src)), docutils_namespace():   # as sphinx-build does, one app each
+        app = Sphinx(str(src), str(src), str(out), str(src / "_build" / f"doctrees-{builder}"), builder,
+                     status=io.StringIO(), warning=warnings, warningiserror=True)
+        app.build()
     return out, warnings.getvalue()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build(make_project(tmp_path_factory.mktemp("html")), "html")
 
 
 def test_notebook_page_offers_the_rendered_notebook_by_a_relative_link(built):
@@ -97,3 +106,15 @@ def test_thebe_is_unloaded(built):
     for name in ("chapter.html", "plain.html"):
         page = (out / name).read_text()
         assert "thebe" not in page.lower()
+
+
+def test_latex_reference_to_an_exercise_on_another_page_is_a_link_with_its_number(tmp_path):
+    # a fresh copy: a second build of the same notebook in one process finds no glue data
+    out, warnings = build(make_project(tmp_path), "latex")
+    assert warnings == ""
+    (tex,) = out.glob("*.tex")
+    text = tex.read_text()
+    assert r"\label{exercise:ex-a}" in text          # sphinx-exercise's label on the exercise
+    # the reference from plain.md: sphinx-exercise's link with the number, no \ref to nowhere
+    assert re.findall(r"\\hyperref\[exercise:ex-a\]\{(Exercise [0-9.]+)\}", text) == ["Exercise 1.1"]
+    assert "ex-a}}" not in text.replace(r"\label{exercise:ex-a}", "")
