@@ -129,6 +129,26 @@ serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
+# The whole book as one PDF, _build/latex/bpnet.pdf (optional, not part of `make test`): Sphinx's
+# LaTeX builder, then latexmk with XeLaTeX, which sets the Chinese quotations of the trace and
+# errata pages with xeCJK and the Noto CJK fonts. TeX comes from apt (about 0.6 GB); pdf-tools
+# says which packages, before any chapter is executed.
+PDF_APT := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+  texlive-lang-chinese latexmk xindy fonts-freefont-otf fonts-noto-cjk
+.PHONY: pdf pdf-tools
+pdf-tools:
+	@missing=; for tool in xelatex latexmk xindy kpsewhich fc-list; do \
+	  command -v $$tool > /dev/null || missing="$$missing $$tool"; done; \
+	  kpsewhich xeCJK.sty > /dev/null 2>&1 || missing="$$missing xeCJK.sty"; \
+	  fc-list 'Noto Serif CJK SC' 2> /dev/null | grep -q . || missing="$$missing the-Noto-CJK-fonts"; \
+	  fc-list FreeSerif 2> /dev/null | grep -q . || missing="$$missing the-FreeFont-fonts"; \
+	  if [ -n "$$missing" ]; then echo "make pdf: missing$$missing. Install TeX with:" >&2; \
+	    echo "  sudo apt-get install --no-install-recommends $(PDF_APT)" >&2; exit 1; fi
+pdf: pdf-tools $(STAMP) $(NB_OUT)
+	$(BIN)/python tools/seed_jupyter_cache.py book _build/notebooks _build/.jupyter_cache
+	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	@test -f _build/latex/bpnet.pdf && echo "The PDF is at $(CURDIR)/_build/latex/bpnet.pdf"
+
 # Jupyter refuses to run as root unless told to (containers often run as root).
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
