@@ -150,9 +150,10 @@ test-browser: $(BROWSER_STAMP)
 	@test -n "$(CHROMIUM)" || { echo "make test-browser: $(NO_CHROMIUM)" >&2; exit 1; }
 	@test -f _build/html/index.html || { echo "make test-browser: no built book in _build/html; run make book first" >&2; exit 1; }
 	$(ARCHIVE_SITE)
-	BPNET_SITE=$(DIST) $(BIN)/python -m pytest tests/test_browser.py -m browser -q -p no:cacheprovider \
-	  || { echo; cat _build/screenshots/report.txt 2>/dev/null | head -40; exit 1; }
-	@head -3 _build/screenshots/report.txt
+	BPNET_SITE=$(DIST) BPNET_BROWSER_REQUIRED=1 $(BIN)/python -m pytest tests/test_browser.py -m browser -q -p no:cacheprovider \
+	  || { echo; sed '/^$$/q' _build/screenshots/report.txt 2>/dev/null; \
+	       echo "(every failure, by page: _build/screenshots/report.txt)"; exit 1; }
+	@sed '/^$$/q' _build/screenshots/report.txt
 
 serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }

@@ -140,20 +140,18 @@ SOLUTION_SOURCE = re.compile(r"^:{3,}\s*\{solution(?:-start)?\}", re.M)
 
 def split_source(md: str) -> tuple[str, str]:
     """(prose, code) of a MyST page: code cells and code blocks go to code; directives fenced
-    with colons (exercises, solutions, proofs) and math stay in the prose."""
-    prose, code, fence = [], [], None
+    with colons (exercises, solutions, proofs) and math blocks stay in the prose."""
+    prose, code, fence, in_code = [], [], None, False
     for line in md.splitlines():
-        if fence:
-            if re.match(rf"^{re.escape(fence[0])}{{{len(fence)},}}\s*$", line):
-                fence = None
-            else:
-                code.append(line)
+        if fence and re.match(rf"^{re.escape(fence[0])}{{{len(fence)},}}\s*$", line):
+            fence = None
             continue
-        m = FENCE.match(line)
-        if m and not m.group(2).startswith("{math}"):
-            fence = m.group(1)
-            continue
-        prose.append(line)
+        if not fence:
+            m = FENCE.match(line)
+            if m:
+                fence, in_code = m.group(1), not m.group(2).startswith("{math}")
+                continue
+        (code if fence and in_code else prose).append(line)
     text = "\n".join(prose)
     text = re.sub(r"(?<!\})`[^`\n]*`", "", text)  # inline code, but not a role's argument
     return text, "\n".join(code)
