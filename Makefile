@@ -38,11 +38,13 @@ export MKL_NUM_THREADS ?= 1
 # code itself is tested by tests/test_widgets.py.
 export BPNET_PROGRESS ?= 0
 
-.PHONY: help venv book test test-lib test-notebooks build-book serve lab notebooks chapter bench clean
+.PHONY: help venv book test test-lib test-notebooks test-browser build-book dist serve lab notebooks chapter bench clean
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
-	@echo "make test        library tests, book build with warnings as errors, strict nbval"
+	@echo "make test        library tests, book build with warnings as errors, strict nbval, browser test"
+	@echo "make test-browser  every page of the built book in headless Chromium (after make book)"
+	@echo "make dist        the built site as one archive, _build/bpnet-html.tar.gz, to host anywhere"
 	@echo "make serve       serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make lab         Jupyter Lab with jupytext: the .md chapters open as notebooks"
 	@echo "make notebooks   executed .ipynb copies of every chapter in _build/notebooks"
@@ -90,7 +92,7 @@ book: build-book
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 test-lib: $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -m "not browser"
 
 # Each chapter converted to .ipynb (jupytext) and executed (`jupyter execute`) in its own
 # folder; re-made when the chapter or the library changes. These are also the executed
@@ -120,10 +122,48 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n $(JOBS) --dist loadfile $(NB_OUT)
 
 # Each chapter is executed twice: once for its stored outputs (`notebooks`, which also fill the
-# book build's cache) and once under strict nbval.
+# book build's cache) and once under strict nbval. The browser test needs Chromium: without it
+# `make test` says that it skipped it, and why.
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
+NO_CHROMIUM := no chromium on the PATH (Debian/Ubuntu: apt-get install chromium fonts-noto-cjk; .ci/run installs them)
 test: test-lib test-notebooks build-book
 	$(BIN)/python tests/check_built_pages.py _build/html
-	@echo "make test: library tests, strict nbval, the warnings-as-errors book build and the page check all passed"
+	@if [ -n "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory test-browser; else \
+	  echo "make test: SKIPPED the browser test: $(NO_CHROMIUM)" >&2; fi
+	@if [ -n "$(CHROMIUM)" ]; then \
+	  echo "make test: library tests, strict nbval, the warnings-as-errors book build, the page check and the browser test all passed"; \
+	else echo "make test: library tests, strict nbval, the warnings-as-errors book build and the page check passed; the browser test was SKIPPED ($(NO_CHROMIUM))"; fi
+
+# The built site as one archive, bpnet-html/ inside, to serve as static files from any host and
+# under any sub-path (every link in it is relative). .nojekyll: a GitHub Pages branch serves the
+# _static/ folders as they are.
+DIST := _build/bpnet-html.tar.gz
+define ARCHIVE_SITE
+touch _build/html/.nojekyll
+$(BIN)/python -c 'import sys, tarfile; t = tarfile.open(sys.argv[1], "w:gz", compresslevel=6); \
+	t.add("_build/html", arcname="bpnet-html"); t.close()' $(DIST).tmp
+mv $(DIST).tmp $(DIST)
+endef
+dist: build-book
+	$(ARCHIVE_SITE)
+	@echo "The site is in $(CURDIR)/$(DIST): unpack it and serve bpnet-html/ as static files"
+
+# The browser test (tests/test_browser.py): Playwright (requirements-browser.txt) drives the
+# system's Chromium, no browser download, over the `make dist` archive served under /bpnet/.
+# Screenshots and a summary of the failures: _build/screenshots/.
+BROWSER_STAMP := $(VENV)/.installed-browser
+$(BROWSER_STAMP): requirements-browser.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-browser.txt
+	touch $@
+
+test-browser: $(BROWSER_STAMP)
+	@test -n "$(CHROMIUM)" || { echo "make test-browser: $(NO_CHROMIUM)" >&2; exit 1; }
+	@test -f _build/html/index.html || { echo "make test-browser: no built book in _build/html; run make book first" >&2; exit 1; }
+	$(ARCHIVE_SITE)
+	BPNET_SITE=$(DIST) BPNET_BROWSER_REQUIRED=1 $(BIN)/python -m pytest tests/test_browser.py -m browser -q -p no:cacheprovider \
+	  || { echo; sed '/^$$/q' _build/screenshots/report.txt 2>/dev/null; \
+	       echo "(every failure, by page: _build/screenshots/report.txt)"; exit 1; }
+	@sed '/^$$/q' _build/screenshots/report.txt
 
 serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
