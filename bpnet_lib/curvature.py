@@ -113,10 +113,10 @@ def gradient_function(model, loss_fn, X, y):
     -------
     grad : callable
         ``grad(theta)`` returns :math:`\nabla\mathcal{L}(\theta)^\top`, an ndarray of shape (P,)
-        laid out like :func:`parameter_vector`, with
-        :math:`\mathcal{L}(\theta) = ` ``loss_fn(model.forward(X), y)[0]`` at parameters
-        ``theta``. One call is one forward and one backward pass. The model's parameters
-        are put back afterwards (its caches and stored gradients are those of ``theta``).
+        laid out like :func:`parameter_vector`, where :math:`\mathcal{L}(\theta)` is
+        ``loss_fn(model.forward(X), y)[0]`` at parameters ``theta``. One call is one
+        forward and one backward pass. The model's parameters are put back afterwards (its
+        caches and stored gradients are those of ``theta``).
         ``grad.loss(theta)`` returns :math:`\mathcal{L}(\theta)` (a forward pass only), and
         ``grad.calls`` counts the gradients computed so far.
     """

@@ -264,7 +264,10 @@ def cosine_logits_forward(X, W, scale=1.0, normalize_features=True):
     .. math::
         Z_{nk} = \\kappa\\,\\cos\\varphi_{nk} = \\kappa\\,\\frac{\\mathbf{x}_n^\\top\\mathbf{w}_k}
         {\\lVert\\mathbf{x}_n\\rVert\\lVert\\mathbf{w}_k\\rVert}
-        \\quad\\text{or, with normalize_features=False,}\\quad
+
+    or, with ``normalize_features=False``,
+
+    .. math::
         Z_{nk} = \\kappa\\,\\lVert\\mathbf{x}_n\\rVert\\cos\\varphi_{nk}
         = \\kappa\\,\\frac{\\mathbf{x}_n^\\top\\mathbf{w}_k}{\\lVert\\mathbf{w}_k\\rVert}
 

@@ -72,8 +72,12 @@ def main(book_dir: str, nb_dir: str, cache_dir: str) -> int:
         # Sphinx re-reads a page only when its source changed; a chapter whose outputs
         # changed (a library or data change, its .md untouched) gets a new mtime so that the
         # build does not keep the page made from the old outputs.
+        # The executed copy gets the same mtime, or make would see the chapter as newer than
+        # it and execute the chapter again on the next run.
         if _outputs(_cached(cache, nb)) != _outputs(nb):
             os.utime(md_path)
+            stamp = md_path.stat().st_mtime_ns
+            os.utime(executed_path, ns=(stamp, stamp))
         # Explorer cells tagged skip-execution have no execution count, so the cache's
         # "executed in order" check does not apply.
         cache.cache_notebook_bundle(
