@@ -231,9 +231,9 @@ CASES = {
                                    for lam in (0, 0.001, 0.01, 0.1)}
                            for title in [r"$\|\theta\|$", "training loss", "validation loss"]},
         xlabel="epoch", logy={"training loss", "validation loss"}),
-    "optimization: early stopping": lambda: plotting.plot_early_stopping(
+    "model selection: early stopping": lambda: plotting.plot_early_stopping(
         _history(40, best=32)),
-    "optimization: LR sweep": lambda: plotting.plot_lr_sweep(
+    "model selection: LR sweep": lambda: plotting.plot_lr_sweep(
         np.geomspace(1e-3, 3, 12), {"best validation loss": np.geomspace(1, 0.1, 12),
                                     "final training loss": np.geomspace(1, 0.05, 12)},
         np.arange(12) >= 10, chosen=0.1,
