@@ -24,8 +24,11 @@ CHAPTERS := $(shell grep -oE 'file: *book/[^ ]+' _toc.yml | sed 's/file: *//')
 NOTEBOOKS := $(basename $(shell grep -l '^kernelspec:' $(addsuffix .md,$(CHAPTERS))))
 NB_OUT := $(patsubst book/%,_build/notebooks/%.ipynb,$(NOTEBOOKS))
 LIB_SOURCES := $(wildcard bpnet_lib/*.py bpnet_lib/*/*.py)
-# The trace pages execute tools/notes_trace.py on the trace data: both are sources too.
-LIB_SOURCES += $(wildcard tools/*.py book/appendix/trace/*.yml)
+# The trace pages execute tools/notes_trace.py on the trace data and check the labels of every
+# page: those are their sources too (and only theirs, so that editing the trace data does not
+# execute every chapter again).
+TRACE_OUT := $(filter _build/notebooks/appendix/trace%,$(NB_OUT))
+TRACE_SOURCES := $(wildcard tools/*.py book/appendix/trace/*.yml) $(addsuffix .md,$(CHAPTERS))
 PORT ?= 8000
 # One BLAS thread per process: the book's matrices are small, two notebooks run at once on
 # two cores, and a fixed thread count keeps floating-point results identical run to run.
@@ -110,6 +113,8 @@ _build/notebooks/%.ipynb: book/%.md $(LIB_SOURCES) | $(STAMP)
 	  || { rm -f $(CURDIR)/$@.tmp.ipynb $(CURDIR)/$@.err; echo "make: executing $< failed (the traceback above names the cell)" >&2; exit 1; }; }
 	rm -f $@.err
 	mv $@.tmp.ipynb $@
+
+$(TRACE_OUT): $(TRACE_SOURCES)
 
 notebooks: $(NB_OUT)
 	@echo "Executed notebooks are in $(CURDIR)/_build/notebooks"

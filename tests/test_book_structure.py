@@ -101,3 +101,40 @@ def test_the_code_checks_see_what_they_should():
     assert shown_glue(shown_cell) == ["line 3: glue('k', x)"]
     assert wide_lines(header) == ["line 5: 89 columns"]
     assert wide_lines(removed) == [] and shown_glue(removed) == []
+
+
+# MyST reads a line starting with "%" as a comment and drops it: inside a paragraph that
+# silently removes half a sentence (a percentage wrapped to the start of a line did this).
+FENCE = re.compile(r"^(`{3,}|:{3,})")
+
+
+def comment_lines_in_paragraphs(text):
+    """Line numbers of "%" comment lines with prose directly above or below them."""
+    lines, found, fence = text.split("\n"), [], None
+    for i, line in enumerate(lines):
+        m = FENCE.match(line)
+        if m and fence is None and line.strip() != m.group(1):
+            fence = m.group(1)
+            continue
+        if fence is not None:
+            if line.strip() == fence:
+                fence = None
+            continue
+        if line.startswith("%"):
+            near = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+            if any(n.strip() and not n.startswith(("%", "(", "#", ":::", "```")) for n in near):
+                found.append(i + 1)
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_comment_line_inside_a_paragraph(page):
+    found = comment_lines_in_paragraphs(page_text(page))
+    assert not found, f"{page}.md: a line starting with '%' inside a paragraph, lines {found}"
+
+
+def test_the_comment_check_sees_a_cut_paragraph():
+    prose = "Their losses differ by 3\n% — so a step did as well.\n\n% a real comment\n\nText.\n"
+    assert comment_lines_in_paragraphs(prose) == [2]
+    fenced = "```{code-cell} ipython3\nx = 1\n% not markdown\n```\n"
+    assert comment_lines_in_paragraphs(fenced) == []

@@ -246,9 +246,9 @@ def broken_page(html: str) -> str:
     frames = [png_data_uri((200, 30, 30)), png_data_uri((30, 30, 200))]
     defects = f"""
 <section id="deliberately-broken">
-<h2>Pneumonoultramicroscopicsilicovolcanoconiosispneumonoultramicroscopicsilicovolcanoconiosis</h2>
+<h2>Pneumono: <span style="white-space: nowrap">a heading held on one line, too long for any screen at all, desktop or phone, in any theme</span></h2>
 <p>Raw source in the prose: the value $x$ and a role {{ref}}`nowhere`.</p>
-<div class="math notranslate nohighlight">\\[w_{{\\rm wide}} = {" + ".join(f"a_{{{i}}}" for i in range(1, 61))}\\]</div>
+<div class="math notranslate nohighlight">\\[w_{{\\rm wide}} = \\begin{{bmatrix}} {" & ".join(f"a_{{{i}}}" for i in range(1, 61))} \\end{{bmatrix}}\\]</div>
 <div class="math notranslate nohighlight" id="broken-cut">\\[c_{{\\rm cut}} = x \\hspace{{22em}} y\\]</div>
 <style>#broken-cut mjx-container {{ overflow-x: hidden !important; }}
 html[data-theme="dark"] body {{ background: #ffffff !important; }}</style>
