@@ -294,7 +294,7 @@ def test_errors_for_bad_input():
         layer.forward(np.full((1, 3), np.nan))
     with pytest.raises(ValueError, match="init: expected one of"):
         nn.Linear(3, 2, rng=0, init="kaiming_magic")
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(TypeError, match="dtype: expected float32 or float64, got int64"):
         nn.Linear(3, 2, rng=0, dtype=np.int64)
     with pytest.raises(ValueError, match="expected a layer"):
         nn.Sequential(nn.Linear(3, 2, rng=0), np.tanh)
