@@ -130,8 +130,10 @@ def affine_forward(X, W, b):
     Returns
     -------
     Y : ndarray, shape (N, M)
+        float32 only if ``X``, ``W`` and ``b`` all are, else float64.
     cache : AffineCache
-        ``(X, W)``.
+        ``(X, W)``, in the dtype of ``Y``: the arrays passed in, not copies, when they
+        already have it.
     """
     X = as_float_array(X, "X")
     W = as_float_array(W, "W")
