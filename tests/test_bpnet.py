@@ -353,14 +353,6 @@ def test_float_dtypes_still_accepted():
         assert np.any(net.B[0][1:] != 0)
 
 
-# --- issue 11: a non-iterable seq ----------------------------------------------------------
-
-
-def test_from_sequential_non_iterable_is_a_type_error_naming_seq():
-    with pytest.raises(TypeError, match=r"seq: expected a Sequential \(or a list of layers\), got int"):
-        bp.BPNet.from_sequential(5)
-
-
 # --- issue 11: a BPNet keeps its parameter dtype ------------------------------------------
 
 
@@ -399,3 +391,11 @@ def test_float32_sequential_round_trip_keeps_float32():
     assert all(B.dtype == np.float32 for B in net.B)
     assert net.forward(np.ones((2, 3))).dtype == np.float32
     assert seq.forward(np.ones((2, 3))).dtype == np.float32
+
+
+# --- issue 11: a non-iterable seq ----------------------------------------------------------
+
+
+def test_from_sequential_non_iterable_is_a_type_error_naming_seq():
+    with pytest.raises(TypeError, match=r"seq: expected a Sequential \(or a list of layers\), got int"):
+        bp.BPNet.from_sequential(5)
