@@ -10,7 +10,8 @@ exponentiates :math:`-|z|`, the ELU only :math:`\\min(z, 0)`, and softmax,
 log-softmax and log-sum-exp subtract the maximum first, so none of them
 overflows or warns even at :math:`|z| = 10^4`. Inputs go through
 ``bpnet_lib._validation.as_float_array``; float32 stays float32, anything
-else becomes float64.
+else (int, bool, float16) becomes float64. Every function returns a new array in that
+dtype and never modifies its input.
 """
 
 from __future__ import annotations

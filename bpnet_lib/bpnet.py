@@ -103,7 +103,9 @@ class BPNet:
     init : str or callable, default "he"
         Initialiser of the weight rows (see :func:`bpnet_lib.init.get`); bias rows start at 0.
     dtype : numpy dtype, default float64
-        float32 or float64; any other dtype raises ``TypeError``.
+        float32 or float64; any other dtype (float16 included) raises ``TypeError``. The
+        network keeps it: :meth:`forward` casts ``X`` to the dtype of the weights, so every
+        :math:`Y^{(k)}`, :math:`Z^{(k)}`, the loss and every gradient have that dtype.
 
     Attributes
     ----------
@@ -167,6 +169,10 @@ class BPNet:
         self.dB = [np.zeros_like(B) for B in self.B]
         self.Y = self.Z = self.dY = self.dZ = None
 
+    def _dtype(self) -> np.dtype:
+        """The dtype the network computes in: float32 if every ``B`` is float32, else float64."""
+        return np.result_type(np.float32, *self.B)
+
     @property
     def num_layers(self) -> int:
         """:math:`l`, the number of weight matrices."""
@@ -201,6 +207,7 @@ class BPNet:
         if X.shape[0] == 0:
             # J/N of reduction="mean" would be 0/0 = nan; softmax_cross_entropy refuses N = 0 too
             raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
+        X = X.astype(self._dtype(), copy=False)  # the network keeps the dtype of its weights
         Y, Z = [X], [None]
         for B, g in zip(self.B, self.activations):
             Z.append(_ones_column(Y[-1]) @ B)
@@ -342,7 +349,7 @@ class BPNet:
         x : array_like, shape (n_0,)
         h : array_like, shape (n_l,), or an integer label
         """
-        x = as_float_array(x, "x")
+        x = as_float_array(x, "x").astype(self._dtype(), copy=False)
         if x.shape != (self.widths[0],):
             raise ValueError(f"x: expected shape ({self.widths[0]},) (n_0,), got shape {x.shape}")
         K = self.widths[-1]
@@ -350,7 +357,7 @@ class BPNet:
             label = check_labels(np.array([h]), 1, K, "h")[0]
             h = np.zeros(K, dtype=x.dtype)
             h[label] = 1
-        h = as_float_array(h, "h").reshape(-1, 1)
+        h = as_float_array(h, "h").astype(x.dtype, copy=False).reshape(-1, 1)
         if h.shape != (K, 1):
             raise ValueError(f"h: expected shape ({K},) (n_l,) or an integer label, got {h.size} entries")
         if self.loss_name == "cross_entropy" and (np.any(h < 0) or abs(h.sum() - 1) > 1e-6):

@@ -24,6 +24,16 @@ weights) ``W`` of shape ``(F, C, kh, kw)``, one bias per filter ``b`` of shape `
 outputs ``Y`` of shape ``(N, F, n_h', n_w')``; ``stride`` is ``(s_h, s_w)`` (rows, columns)
 and ``padding`` ``(p_h, p_w)``, an int meaning the same on both axes; ``dX``, ``dW``, ``db`` and ``dY`` are the
 gradients of the final scalar loss, each with the shape of its array.
+
+Dtypes: a forward computes in float32 when ``X``, ``W`` and ``b`` are all float32 and in
+float64 otherwise (int, bool and float16 arrays are read as float64); its output, its cache
+and the gradients its backward returns are in that dtype, whatever the dtype of ``dY``.
+The other functions keep the dtype of their array argument the same way.
+
+Aliasing: no function modifies its arguments, and every result is a new array. A cache is
+not a copy: it holds the ``X`` and ``W`` passed in (when they already have the forward's
+dtype), so writing into either between the forward and the backward changes the gradients
+without an error.
 """
 
 from __future__ import annotations
@@ -422,7 +432,7 @@ def flip_kernel(W):
     """
     W = as_float_array(W, "W")
     check_ndim(W, 4, "W", "(F, C, kh, kw)")
-    return np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    return W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).copy()  # a new array, even for 1 x 1 kernels
 
 
 def dilate(A, stride=1):

@@ -8,6 +8,19 @@ argument order. The affine layer saves its inputs; the sigmoid, tanh, ReLU and
 ELU save their *output* and write their derivative in terms of it; dropout saves
 its scaled keep-mask; maxout saves the position of each group's maximum. Layer
 objects for ``Sequential`` are thin wrappers over these functions and live elsewhere.
+
+Dtypes: a forward computes in float32 when every float array it is given is float32, and in
+float64 otherwise (int, bool and float16 arrays are read as float64). Its output, its cache
+and every gradient its backward returns are in that dtype, whatever the dtype of ``dY``,
+which is cast to it: a float32 forward with a float64 ``dY`` gives float32 gradients.
+
+Aliasing: no function modifies its arguments, and every output and gradient is a new array
+(at test time too: dropout's forward and backward return copies). The caches are not copies.
+The affine cache holds the ``X`` and ``W`` passed in (when they already have the forward's
+dtype), and an activation's cache holds the very array the forward returned, which is also
+the next affine layer's ``X``, so the cache costs no memory. Writing into ``X``, ``W`` or an
+activation's output ``Y`` between the forward and the backward therefore changes the
+gradient without an error: write ``Y = Y + 1``, not ``Y += 1``, or copy first.
 """
 
 from __future__ import annotations
@@ -73,21 +86,27 @@ class AffineReluCache(NamedTuple):
 
 
 class DropoutCache(NamedTuple):
-    """Dropout's scaled keep-mask (``None`` at test time), its ``p_drop`` and the output shape."""
+    """Dropout's scaled keep-mask (``None`` at test time), its ``p_drop``, the output shape
+    and the forward's dtype."""
 
     mask: np.ndarray | None
     p_drop: float
     shape: tuple
+    dtype: np.dtype = np.dtype(np.float64)
 
 
-def _upstream(dY, shape: tuple) -> np.ndarray:
-    """Return ``dY`` as a float array, checking it has the forward output's ``shape``."""
+def _upstream(dY, shape: tuple, dtype) -> np.ndarray:
+    """Return ``dY`` in the forward's ``dtype``, checking it has the forward output's ``shape``.
+
+    The dtype of ``dY`` itself does not matter: every gradient a backward returns has the
+    dtype its forward computed in (see the module docstring).
+    """
     dY = as_float_array(dY, "dY")
     if dY.shape != tuple(shape):
         raise ValueError(
             f"dY: expected the shape of the forward's output {tuple(shape)}, got shape {dY.shape}"
         )
-    return dY
+    return dY.astype(dtype, copy=False)
 
 
 # --- affine ------------------------------------------------------------------
@@ -111,8 +130,10 @@ def affine_forward(X, W, b):
     Returns
     -------
     Y : ndarray, shape (N, M)
+        float32 only if ``X``, ``W`` and ``b`` all are, else float64.
     cache : AffineCache
-        ``(X, W)``.
+        ``(X, W)``, in the dtype of ``Y``: the arrays passed in, not copies, when they
+        already have it.
     """
     X = as_float_array(X, "X")
     W = as_float_array(W, "W")
@@ -130,6 +151,8 @@ def affine_forward(X, W, b):
             f"b: expected shape ({W.shape[1]},) to match W's M = {W.shape[1]}, "
             f"got shape {b.shape}"
         )
+    dtype = np.result_type(X, W, b)  # float32 only if all three are
+    X, W, b = X.astype(dtype, copy=False), W.astype(dtype, copy=False), b.astype(dtype, copy=False)
     return X @ W + b, AffineCache(X, W)
 
 
@@ -158,7 +181,7 @@ def affine_backward(dY, cache):
     db : ndarray, shape (M,)
     """
     X, W = cache
-    dY = _upstream(dY, (X.shape[0], W.shape[1]))
+    dY = _upstream(dY, (X.shape[0], W.shape[1]), X.dtype)
     return dY @ W.T, X.T @ dY, dY.sum(axis=0)
 
 
@@ -203,7 +226,7 @@ def relu_backward(dY, cache):
     dX : ndarray, same shape as ``dY``
     """
     (Y,) = cache
-    dY = _upstream(dY, Y.shape)
+    dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * (Y > 0)
 
 
@@ -240,7 +263,7 @@ def sigmoid_backward(dY, cache):
     dX : ndarray, same shape as ``dY``
     """
     (Y,) = cache
-    dY = _upstream(dY, Y.shape)
+    dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * Y * (1 - Y)
 
 
@@ -277,7 +300,7 @@ def tanh_backward(dY, cache):
     dX : ndarray, same shape as ``dY``
     """
     (Y,) = cache
-    dY = _upstream(dY, Y.shape)
+    dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * (1 - Y * Y)
 
 
@@ -321,7 +344,7 @@ def elu_backward(dY, cache):
     dX : ndarray, same shape as ``dY``
     """
     Y, alpha = cache
-    dY = _upstream(dY, Y.shape)
+    dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * np.where(Y > 0, Y.dtype.type(1), Y + alpha)
 
 
@@ -393,7 +416,7 @@ def dropout_forward(X, p_drop, rng, train=True):
     -------
     Y : ndarray, same shape as ``X``
     cache : DropoutCache
-        ``(mask, p_drop, shape)``, with ``mask`` = :math:`R / (1 - p_{\\text{drop}})` in ``X``'s
+        ``(mask, p_drop, shape, dtype)``, with ``mask`` = :math:`R / (1 - p_{\\text{drop}})` in ``X``'s
         dtype, or ``None`` at test time.
     """
     X = as_float_array(X, "X")
@@ -403,7 +426,7 @@ def dropout_forward(X, p_drop, rng, train=True):
         raise ValueError(f"p_drop: expected a probability in [0, 1), got {p_drop!r}")
     p_drop = float(p_drop)
     if not train:
-        return X.copy(), DropoutCache(None, p_drop, X.shape)
+        return X.copy(), DropoutCache(None, p_drop, X.shape, X.dtype)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(
             f"rng: expected a numpy.random.Generator (e.g. np.random.default_rng(0)), "
@@ -411,7 +434,7 @@ def dropout_forward(X, p_drop, rng, train=True):
         )
     keep = rng.random(X.shape) >= p_drop
     mask = keep.astype(X.dtype) * X.dtype.type(1 / (1 - p_drop))
-    return X * mask, DropoutCache(mask, p_drop, X.shape)
+    return X * mask, DropoutCache(mask, p_drop, X.shape, X.dtype)
 
 
 def dropout_backward(dY, cache):
@@ -428,11 +451,11 @@ def dropout_backward(dY, cache):
     Returns
     -------
     dX : ndarray, same shape as ``dY``
-        ``dY`` itself at test time.
+        A copy of ``dY`` at test time (a new array, never ``dY`` itself).
     """
-    mask, _, shape = cache
-    dY = _upstream(dY, shape)
-    return dY if mask is None else dY * mask
+    mask, _, shape, dtype = cache
+    dY = _upstream(dY, shape, dtype)
+    return dY.copy() if mask is None else dY * mask
 
 
 # --- maxout ------------------------------------------------------------------
@@ -442,12 +465,14 @@ class MaxoutCache(NamedTuple):
     """What :func:`maxout_backward` needs: the arg-max of each group and the input's shape.
 
     ``argmax`` (N, M) holds, for every sample and group, the position ``j`` in ``0..q-1``
-    of the (first) largest of the group's ``q`` inputs; ``shape`` is ``(N, M*q)``.
+    of the (first) largest of the group's ``q`` inputs; ``shape`` is ``(N, M*q)``; ``dtype``
+    is the forward's (that of the gradient).
     """
 
     argmax: np.ndarray
     shape: tuple
     q: int
+    dtype: np.dtype = np.dtype(np.float64)
 
 
 def _check_pieces(q) -> int:
@@ -482,7 +507,7 @@ def maxout_forward(X, q):
     -------
     Y : ndarray, shape (N, M)
     cache : MaxoutCache
-        ``(argmax, shape, q)``; on ties ``argmax`` is the *first* largest entry
+        ``(argmax, shape, q, dtype)``; on ties ``argmax`` is the *first* largest entry
         (the convention of ``np.argmax``).
     """
     X = as_float_array(X, "X")
@@ -497,7 +522,7 @@ def maxout_forward(X, q):
     groups = X.reshape(N, Mq // q, q)
     argmax = np.argmax(groups, axis=2)
     Y = np.take_along_axis(groups, argmax[..., None], axis=2)[..., 0]
-    return Y, MaxoutCache(argmax, X.shape, q)
+    return Y, MaxoutCache(argmax, X.shape, q, X.dtype)
 
 
 def maxout_backward(dY, cache):
@@ -523,9 +548,9 @@ def maxout_backward(dY, cache):
     dX : ndarray, shape (N, M*q)
         Zero except at one entry per group.
     """
-    argmax, shape, q = cache
+    argmax, shape, q, dtype = cache
     N, Mq = shape
-    dY = _upstream(dY, (N, Mq // q))
+    dY = _upstream(dY, (N, Mq // q), dtype)
     dX = np.zeros((N, Mq // q, q), dtype=dY.dtype)
     np.put_along_axis(dX, argmax[..., None], dY[..., None], axis=2)
     return dX.reshape(N, Mq)

@@ -10,7 +10,8 @@ scores of size :math:`10^4` give finite, correct losses and no warnings.
 (the default) returns :math:`\\bar J = J/N` and divides the gradient by the batch size
 ``N`` too. The gradient ``dS`` is :math:`\\partial J/\\partial S` (or
 :math:`\\partial \\bar J/\\partial S`), shaped like the scores. Targets are cast to the dtype of the scores, so
-float32 scores give a float32 loss and gradient.
+float32 scores give a float32 loss and gradient (scores of any other dtype, float16
+included, are read as float64). The gradient is a new array; no input is modified.
 """
 
 from __future__ import annotations

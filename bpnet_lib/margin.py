@@ -17,6 +17,17 @@ plain product, smooth at 0 (unnormalised features in the cosine head, and unnorm
 vectors at :math:`m = 1`). Norms are computed scaled, so they neither overflow nor
 underflow. :func:`feature_incay_loss` is the reciprocal-norm regulariser that pushes
 correctly classified features away from the origin.
+
+Dtypes: a head computes in float32 when ``X`` and ``W`` are both float32 and in float64
+otherwise (labels and masks do not count; int, bool and float16 arrays are read as
+float64); its logits and the gradients its backward returns are in that dtype, whatever the
+dtype of ``dZ``.
+
+Aliasing: no function modifies its arguments, and every result is a new array. The
+L-Softmax cache holds the ``X`` and ``W`` passed in, and the cosine head's cache holds ``X``
+when features are not normalised (not copies, when they already have the head's dtype):
+writing into them between the forward and the backward changes the gradients without an
+error.
 """
 
 from __future__ import annotations

@@ -10,6 +10,22 @@ it does not accumulate them, so a training step is forward, backward, update. Op
 update ``params()`` in place. :class:`Sequential` is itself a layer whose ``params()`` is
 one flat dict keyed ``"<index>.<name>"`` (``"0.W"``, ``"0.b"``, ``"2.W"``, ...).
 Convolution and pooling layers plug in by implementing the same four methods.
+
+Dtypes: a layer with parameters (:class:`Linear`, :class:`Conv2D`) keeps the dtype it was
+built in (float32 or float64; any other ``dtype``, float16 included, is a ``TypeError``). Its
+``forward`` casts the input to that dtype, so its output, the ``dX`` its ``backward``
+returns and the gradients it stores are all in it, whatever the dtype of the data or of
+``dout``. A layer without parameters follows the rule of the function it wraps: it computes
+in the dtype of its input (float32 stays float32; int, bool and float16 become float64).
+
+Aliasing: a layer keeps, until the next ``forward``, what its function's cache keeps, which
+are references, not copies: :class:`Linear` and :class:`Conv2D` keep their input ``X`` (the
+caller's array when it already has the layer's dtype) and their own ``W``; the activations
+keep the output they returned. Editing any of these in place between ``forward`` and
+``backward`` changes the gradients without an error; an optimiser step belongs after the
+backward. :class:`Flatten` returns views: its output is a view of ``X`` and the ``dX`` of its
+backward a view of ``dout``, as ``numpy.reshape`` gives. Every other output and gradient is a
+new array.
 """
 
 from __future__ import annotations
@@ -100,6 +116,15 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
+def _as_param_dtype(X: np.ndarray, *params: np.ndarray) -> np.ndarray:
+    """``X`` cast to the dtype of a layer's parameters (no copy if it has it already).
+
+    A model keeps the dtype it was built in: a float32 layer fed float64 data computes,
+    returns and stores its gradients in float32, and the ``dX`` it returns is float32 too.
+    """
+    return X.astype(np.result_type(*params), copy=False)
+
+
 class Linear(Layer):
     r"""Fully connected layer :math:`Y = XW + \mathbf{1}b^\top` over :func:`~bpnet_lib.layers.affine_forward`.
 
@@ -113,6 +138,9 @@ class Linear(Layer):
     init : str or callable, default "he"
         A name understood by :func:`bpnet_lib.init.get`, or ``(D, M, rng, dtype) -> W``.
     dtype : numpy dtype, default float64
+        float32 or float64 (anything else, float16 included, raises ``TypeError``). The
+        layer computes in it: an input of another dtype is cast to it, so the output,
+        ``dX``, ``dW`` and ``db`` all have this dtype.
 
     Attributes
     ----------
@@ -128,9 +156,7 @@ class Linear(Layer):
     def __init__(self, in_features, out_features, rng=None, init="he", dtype=np.float64):
         super().__init__()
         initialiser = _init.get(init)
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
+        dtype = _init._float_dtype(dtype)  # TypeError unless float32 or float64
         W = np.asarray(initialiser(in_features, out_features, _init._rng(rng), dtype=dtype))
         if W.shape != (in_features, out_features):
             raise ValueError(
@@ -151,8 +177,8 @@ class Linear(Layer):
         return self.W.shape[1]
 
     def forward(self, X):
-        """``X`` (N, D) -> ``Y`` (N, M)."""
-        X = as_float_array(X, "X")
+        """``X`` (N, D) -> ``Y`` (N, M), in the dtype of the parameters (``X`` is cast to it)."""
+        X = _as_param_dtype(as_float_array(X, "X"), self.W, self.b)
         check_ndim(X, 2, "X", "(N, D)")
         if X.shape[1] != self.in_features:
             raise ValueError(
@@ -445,6 +471,7 @@ class Conv2D(Layer):
         each output summing that many products. (Glorot's ``fan_out`` is therefore
         ``F``; PyTorch uses ``F kh kw``.)
     dtype : numpy dtype, default float64
+        float32 or float64, as for :class:`Linear`: inputs are cast to it.
 
     Attributes
     ----------
@@ -463,9 +490,7 @@ class Conv2D(Layer):
         kh, kw = _C._check_window(*pair(kernel_size, "kernel_size"))
         self.stride, self.padding = _C._hyper(stride, padding)
         initialiser = _init.get(init)
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
+        dtype = _init._float_dtype(dtype)  # TypeError unless float32 or float64
         fan_in = in_channels * kh * kw
         W_cols = np.asarray(initialiser(fan_in, out_channels, _init._rng(rng), dtype=dtype))
         if W_cols.shape != (fan_in, out_channels):
@@ -479,8 +504,8 @@ class Conv2D(Layer):
         self.db = np.zeros_like(self.b)
 
     def forward(self, X):
-        """``X`` (N, C, n_h, n_w) -> ``Y`` (N, F, n_h', n_w')."""
-        X = as_float_array(X, "X")
+        """``X`` (N, C, n_h, n_w) -> ``Y`` (N, F, n_h', n_w'), in the parameters' dtype."""
+        X = _as_param_dtype(as_float_array(X, "X"), self.W, self.b)
         check_ndim(X, 4, "X", "(N, C, n_h, n_w)")
         if X.shape[1] != self.W.shape[1]:
             raise ValueError(

@@ -14,6 +14,14 @@ work on strided views of all windows at once and loop only over the ``kh`` and `
 offsets inside a window (max pooling separably: first along each row of a window, then
 down its column of row maxima); the ``*_naive`` ones loop over windows and read like the
 formulas.
+
+Dtypes: the output and the backward's ``dX`` have the dtype of ``X`` (float32 stays float32;
+int, bool and float16 arrays are read as float64), whatever the dtype of ``dY``.
+
+Aliasing: no function modifies its arguments, and every output and gradient is a new array.
+The fast caches hold no array of the caller (the winners' offsets and the shapes), so
+editing ``X`` or ``Y`` afterwards changes nothing; the naive caches hold the ``X`` passed in
+(not a copy), and writing into it before the naive backward changes its result.
 """
 
 from __future__ import annotations

@@ -9,6 +9,15 @@ gradient reaching :math:`h_t` is what the loss sends to it directly plus what fl
 step saves its tanh *output*, since :math:`\\tanh' = 1 - \\tanh^2`. Batch-first layout:
 sequences are ``(N, T, D)``, hidden states ``(N, T, M)`` (:math:`M` the hidden width: the
 state is the output of an affine map, and :math:`M` is the book's letter for such outputs).
+
+Dtypes: a forward computes in float32 when every array it is given is float32 and in float64
+otherwise (int, bool and float16 arrays are read as float64); its states, its cache and the
+gradients its backward returns are in that dtype, whatever the dtype of ``dh`` or ``dHs``.
+
+Aliasing: no function modifies its arguments, and every result is a new array. A cache is
+not a copy: it holds the inputs passed in (when they already have the forward's dtype) and
+the very hidden states the forward returned, so writing into any of them between the
+forward and the backward changes the gradients without an error.
 """
 
 from __future__ import annotations

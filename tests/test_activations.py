@@ -277,3 +277,22 @@ def test_non_int_axis_is_a_type_error_naming_axis(f, axis):
 def test_numpy_int_axis_still_works():
     z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     np.testing.assert_array_equal(A.softmax(z, axis=np.int64(1)), A.softmax(z, axis=1))
+
+
+# --- issue 11: the dtype rule and new arrays ------------------------------------------------
+
+_ACTIVATION_FUNCTIONS = [A.sigmoid, A.sigmoid_grad, A.tanh, A.tanh_grad, A.relu, A.relu_grad,
+                         A.elu, A.elu_grad, A.softmax, A.log_softmax, A.logsumexp]
+
+
+@pytest.mark.parametrize("f", _ACTIVATION_FUNCTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype, want", [(np.float32, np.float32), (np.float64, np.float64),
+                                         (np.float16, np.float64), (np.int64, np.float64),
+                                         (np.bool_, np.float64)])
+def test_activation_dtype_rule_and_new_arrays(f, dtype, want):
+    z = (np.random.default_rng(0).standard_normal((3, 4)) * 3).astype(dtype)
+    before = z.copy()
+    out = f(z)
+    assert out.dtype == want
+    assert not np.shares_memory(out, z)
+    np.testing.assert_array_equal(z, before)

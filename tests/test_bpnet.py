@@ -353,6 +353,46 @@ def test_float_dtypes_still_accepted():
         assert np.any(net.B[0][1:] != 0)
 
 
+# --- issue 11: a BPNet keeps its parameter dtype ------------------------------------------
+
+
+@pytest.mark.parametrize("loss, acts", [("cross_entropy", ["tanh", "softmax"]),
+                                        ("mse", ["elu", "sigmoid"])])
+@pytest.mark.parametrize("data_dtype", [np.float64, np.int64, np.float16])
+def test_float32_bpnet_stays_float32_on_other_data(loss, acts, data_dtype):
+    # was: a float32 BPNet fed float64 computed, and returned gradients, in float64
+    net = bp.BPNet([3, 4, 2], acts, loss=loss, rng=0, dtype=np.float32)
+    X = (np.random.default_rng(1).standard_normal((5, 3)) * 2).astype(data_dtype)
+    H = np.array([0, 1, 1, 0, 1]) if loss == "cross_entropy" else np.full((5, 2), 0.25)
+    J, grads = net.loss_and_grads(X, H)
+    assert np.asarray(J).dtype == np.float32
+    assert all(A.dtype == np.float32 for A in net.Y + net.Z[1:] + grads + net.dY + net.dZ[1:]
+               if A is not None)
+    assert all(G.dtype == np.float32 for G in net.backward_sample(X[0], H[0]))
+    ref = bp.BPNet([3, 4, 2], acts, loss=loss, rng=0, dtype=np.float64)
+    ref.B = [B.astype(np.float64) for B in net.B]
+    J64, grads64 = ref.loss_and_grads(X.astype(np.float64), H)
+    np.testing.assert_allclose(J, J64, rtol=1e-5)
+    for G, G64 in zip(grads, grads64):
+        np.testing.assert_allclose(G, G64, rtol=1e-4, atol=1e-5)
+
+
+def test_float16_dtype_is_a_type_error_as_for_linear():
+    with pytest.raises(TypeError, match="dtype: expected float32 or float64, got float16"):
+        bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=0, dtype=np.float16)
+    with pytest.raises(TypeError, match="dtype: expected float32 or float64, got float16"):
+        nn.Linear(3, 4, rng=0, dtype=np.float16)
+
+
+def test_float32_sequential_round_trip_keeps_float32():
+    seq = nn.Sequential(nn.Linear(3, 4, rng=0, dtype=np.float32), nn.Tanh(),
+                        nn.Linear(4, 2, rng=1, dtype=np.float32))
+    net = bp.BPNet.from_sequential(seq)
+    assert all(B.dtype == np.float32 for B in net.B)
+    assert net.forward(np.ones((2, 3))).dtype == np.float32
+    assert seq.forward(np.ones((2, 3))).dtype == np.float32
+
+
 # --- issue 11: a non-iterable seq ----------------------------------------------------------
 
 

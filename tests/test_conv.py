@@ -464,3 +464,68 @@ def test_col2im_refuses_non_integer_or_negative_input_shape(input_shape):
         cv.col2im(cols, 3, 2, 2)
     # valid shapes, numpy ints included, still work
     assert cv.col2im(cols, (1, 1, np.int64(3), 3), 2, 2).shape == (1, 1, 3, 3)
+
+
+# --- issue 11: the dtype rule and the aliasing contract -----------------------------------
+
+
+def _conv_pairs():
+    rng = np.random.default_rng(12)
+    X, W, b = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
+    return {
+        "fast": lambda dt, wdt=None: (cv.conv2d_forward(X.astype(dt), W.astype(wdt or dt), b.astype(dt), 2, 1),
+                                      cv.conv2d_backward),
+        "naive": lambda dt, wdt=None: (cv.conv2d_forward_naive(X.astype(dt), W.astype(wdt or dt), b.astype(dt), 2, 1),
+                                       cv.conv2d_backward_naive),
+    }
+
+
+@pytest.mark.parametrize("name", ["fast", "naive"])
+@pytest.mark.parametrize("dtype, wdtype, dY_dtype, want", [
+    (np.float32, None, np.float64, np.float32), (np.float64, None, np.float32, np.float64),
+    (np.float32, None, np.int64, np.float32), (np.float32, np.float64, np.float32, np.float64),
+])
+def test_conv_gradients_have_the_forward_dtype(name, dtype, wdtype, dY_dtype, want):
+    (Y, cache), backward = _conv_pairs()[name](dtype, wdtype)
+    assert Y.dtype == want
+    dY = (np.random.default_rng(0).standard_normal(Y.shape) * 3).astype(dY_dtype)
+    assert [g.dtype for g in backward(dY, cache)] == [np.dtype(want)] * 3
+
+
+def test_conv_backward_input_flipped_and_helpers_keep_the_dtype():
+    W32 = np.ones((2, 1, 3, 3), dtype=np.float32)
+    dY32 = np.ones((1, 2, 3, 3), dtype=np.float32)
+    assert cv.conv2d_backward_input_flipped(dY32, W32, (1, 1, 5, 5)).dtype == np.float32
+    assert cv.conv2d_backward_input_flipped(dY32.astype(np.float64), W32, (1, 1, 5, 5)).dtype == np.float64
+    assert cv.flip_kernel(W32).dtype == cv.dilate(dY32, 2).dtype == np.float32
+    assert cv.conv2d_as_matrix(W32, (1, 5, 5)).dtype == np.float32
+    assert cv.im2col(np.ones((1, 1, 4, 4), dtype=np.float16), 2, 2).dtype == np.float64
+
+
+@pytest.mark.parametrize("name", ["fast", "naive"])
+def test_conv_cache_holds_the_callers_X_and_W(name):
+    # documented: references, not copies; an in-place edit of W before the backward shows
+    rng = np.random.default_rng(3)
+    X, W, b = rng.standard_normal((2, 1, 4, 4)), rng.standard_normal((2, 1, 3, 3)), np.zeros(2)
+    forward, backward = ((cv.conv2d_forward, cv.conv2d_backward) if name == "fast"
+                         else (cv.conv2d_forward_naive, cv.conv2d_backward_naive))
+    Y, cache = forward(X, W, b)
+    assert cache.X is X and cache.W is W
+    dY = np.ones_like(Y)
+    dX, dW, db = backward(dY, cache)
+    for g in (dX, dW, db):  # the gradients are new arrays
+        assert not any(np.shares_memory(g, a) for a in (X, W, b, Y, dY))
+    W *= 3
+    np.testing.assert_allclose(backward(dY, cache)[0], 3 * dX)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (3, 1, 1, 1), (1, 3, 1, 1), (2, 2, 3, 3)])
+def test_conv_helpers_return_new_arrays(shape):
+    # flip_kernel returned a view of W for 1 x 1 kernels with F = 1 or C = 1
+    W = np.random.default_rng(4).standard_normal(shape)
+    assert not np.shares_memory(cv.flip_kernel(W), W)
+    A = np.ones((1, shape[1], 4, 4))
+    assert not np.shares_memory(cv.dilate(A, 1), A)
+    cols = cv.im2col(A, 1, 1)
+    assert not np.shares_memory(cols, A)
+    assert not np.shares_memory(cv.col2im(cols, A.shape, 1, 1), cols)

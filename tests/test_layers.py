@@ -138,7 +138,7 @@ def test_cache_layouts():
     assert cache._fields == ("affine", "relu")
     assert isinstance(cache.affine, L.AffineCache) and isinstance(cache.relu, L.ActivationCache)
     _, cache = L.dropout_forward(X, 0.25, np.random.default_rng(0))
-    assert cache._fields == ("mask", "p_drop", "shape") and cache.shape == (4, 3)
+    assert cache._fields == ("mask", "p_drop", "shape", "dtype") and cache.shape == (4, 3)
     _, cache = L.dropout_forward(X, 0.25, None, train=False)
     assert cache.mask is None
 
@@ -261,3 +261,121 @@ def test_dropout_bad_probability(p_drop):
 def test_dropout_needs_a_generator_when_training(rng):
     with pytest.raises(ValueError, match=r"rng: expected a numpy.random.Generator .* got"):
         L.dropout_forward(np.zeros(3), 0.5, rng)
+
+
+# --- issue 11: one dtype rule ------------------------------------------------------
+# A forward computes in float32 when every float array it is given is float32, else in
+# float64; its output and every gradient of its backward have that dtype, whatever dY's.
+
+
+def _pairs():
+    rng = np.random.default_rng(11)
+    X, W, b = rng.standard_normal((4, 6)), rng.standard_normal((6, 3)), rng.standard_normal(3)
+    return {
+        "affine": (lambda dt: L.affine_forward(X.astype(dt), W.astype(dt), b.astype(dt)),
+                   L.affine_backward),
+        "affine_relu": (lambda dt: L.affine_relu_forward(X.astype(dt), W.astype(dt), b.astype(dt)),
+                        L.affine_relu_backward),
+        "relu": (lambda dt: L.relu_forward(X.astype(dt)), L.relu_backward),
+        "sigmoid": (lambda dt: L.sigmoid_forward(X.astype(dt)), L.sigmoid_backward),
+        "tanh": (lambda dt: L.tanh_forward(X.astype(dt)), L.tanh_backward),
+        "elu": (lambda dt: L.elu_forward(X.astype(dt), 0.7), L.elu_backward),
+        "dropout": (lambda dt: L.dropout_forward(X.astype(dt), 0.3, np.random.default_rng(0)),
+                    L.dropout_backward),
+        "dropout_test": (lambda dt: L.dropout_forward(X.astype(dt), 0.3, None, train=False),
+                         L.dropout_backward),
+        "maxout": (lambda dt: L.maxout_forward(X.astype(dt), 3), L.maxout_backward),
+    }
+
+
+@pytest.mark.parametrize("name", list(_pairs()))
+@pytest.mark.parametrize("dtype, dY_dtype", [
+    (np.float32, np.float64), (np.float64, np.float32), (np.float32, np.float32),
+    (np.float64, np.float64), (np.float32, np.int64),
+])
+def test_gradients_have_the_dtype_of_the_forward(name, dtype, dY_dtype):
+    forward, backward = _pairs()[name]
+    Y, cache = forward(dtype)
+    dY = np.random.default_rng(1).standard_normal(Y.shape) * 3
+    grads = backward(dY.astype(dY_dtype), cache)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    assert Y.dtype == dtype
+    assert [g.dtype for g in grads] == [np.dtype(dtype)] * len(grads)
+    # and the same numbers as the float64 computation, to float32 precision
+    Y64, cache64 = forward(np.float64)
+    ref = backward(dY.astype(dY_dtype).astype(np.float64), cache64)
+    ref = ref if isinstance(ref, tuple) else (ref,)
+    for g, r in zip(grads, ref):
+        np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
+
+
+def test_affine_with_mixed_dtypes_computes_in_float64():
+    # was: float64 dX, dW but a float32 db, the dtype of dY
+    X = np.ones((2, 3), dtype=np.float32)
+    Y, cache = L.affine_forward(X, np.ones((3, 2)), np.ones(2, dtype=np.float32))
+    assert Y.dtype == np.float64
+    grads = L.affine_backward(np.ones((2, 2), dtype=np.float32), cache)
+    assert [g.dtype for g in grads] == [np.dtype(np.float64)] * 3
+
+
+def test_int_and_float16_inputs_are_read_as_float64():
+    for dtype in (np.int64, np.bool_, np.float16):
+        Y, cache = L.sigmoid_forward(np.ones((2, 3), dtype=dtype))
+        assert Y.dtype == np.float64
+        assert L.sigmoid_backward(np.ones((2, 3), dtype=np.float32), cache).dtype == np.float64
+
+
+# --- issue 11: the aliasing contract -------------------------------------------------
+# Outputs and gradients are new arrays; the caches hold references, not copies: the
+# affine cache the X and W passed in, an activation's cache the output it returned.
+
+
+@pytest.mark.parametrize("name", list(_pairs()))
+def test_outputs_and_gradients_are_new_arrays(name):
+    forward, backward = _pairs()[name]
+    Y, cache = forward(np.float64)
+    dY = np.ones_like(Y)
+    grads = backward(dY, cache)
+    for g in grads if isinstance(grads, tuple) else (grads,):
+        assert not np.shares_memory(g, dY)  # dropout at test time returned dY itself
+        assert not any(np.shares_memory(g, a) for a in cache if isinstance(a, np.ndarray))
+    again = backward(dY, cache)
+    assert not np.shares_memory(again if not isinstance(again, tuple) else again[0],
+                                grads if not isinstance(grads, tuple) else grads[0])
+
+
+@pytest.mark.parametrize("forward, backward", [
+    (L.relu_forward, L.relu_backward),
+    (L.sigmoid_forward, L.sigmoid_backward),
+    (L.tanh_forward, L.tanh_backward),
+    (L.elu_forward, L.elu_backward),
+])
+def test_activation_cache_is_the_returned_output(forward, backward):
+    X = np.random.default_rng(5).standard_normal((4, 3))
+    X_before = X.copy()
+    Y, cache = forward(X)
+    assert cache.out is Y                       # documented: no copy, no extra memory
+    np.testing.assert_array_equal(X, X_before)  # the forward does not touch X
+    dY = np.ones_like(Y)
+    dX = backward(dY, cache)
+    Y += 1                                      # editing the output in place ...
+    assert not np.array_equal(backward(dY, cache), dX)  # ... changes the gradient
+    _, fresh = forward(X)
+    Y2 = fresh.out + 1                          # a new array leaves the cache alone
+    np.testing.assert_array_equal(backward(dY, fresh), dX)
+    assert Y2 is not fresh.out
+
+
+def test_affine_cache_holds_the_callers_X_and_W():
+    rng = np.random.default_rng(6)
+    X, W, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), np.zeros(2)
+    _, cache = L.affine_forward(X, W, b)
+    assert cache.X is X and cache.W is W        # documented: references, not copies
+    dY = np.ones((4, 2))
+    dX, dW, _ = L.affine_backward(dY, cache)
+    W *= 2                                      # an in-place edit before the backward
+    np.testing.assert_allclose(L.affine_backward(dY, cache)[0], 2 * dX)
+    # an input that had to be converted (ints, or a dtype other than the forward's) is a copy
+    X_int = np.ones((4, 3), dtype=np.int64)
+    _, cache = L.affine_forward(X_int, W, b)
+    assert not np.shares_memory(cache.X, X_int)

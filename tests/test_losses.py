@@ -300,3 +300,24 @@ def test_softmax_cross_entropy_integral_float_labels_still_work():
     b = Lo.softmax_cross_entropy(Z, np.array([1, 2]))
     assert a[0] == b[0]
     np.testing.assert_array_equal(a[1], b[1])
+
+
+# --- issue 11: the dtype rule: the scores decide, targets never do ----------------------------
+
+
+@pytest.mark.parametrize("dtype, want", [(np.float32, np.float32), (np.float64, np.float64),
+                                         (np.float16, np.float64), (np.int64, np.float64)])
+def test_loss_and_gradient_have_the_dtype_of_the_scores(dtype, want):
+    rng = np.random.default_rng(0)
+    S = (rng.standard_normal((4, 3)) * 3).astype(dtype)
+    s = (rng.standard_normal(4) * 3).astype(dtype)
+    y = np.array([0, 2, 1, 2])
+    P = np.full((4, 3), 1 / 3)  # float64 targets
+    cases = [
+        Lo.mse_loss(S, P), Lo.softmax_cross_entropy(S, y), Lo.softmax_cross_entropy(S, P),
+        Lo.multiclass_hinge_loss(S, y), Lo.logistic_loss(s, np.array([0.0, 1, 1, 0])),
+        Lo.logistic_pm1_loss(s, np.array([-1, 1, 1, -1])),
+    ]
+    for loss, grad in cases:
+        assert np.asarray(loss).dtype == want and grad.dtype == want
+        assert not np.shares_memory(grad, S) and not np.shares_memory(grad, s)

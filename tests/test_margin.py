@@ -413,3 +413,70 @@ def test_centred_cosine_is_pearson_and_its_backward_checks():
                                        [X, W], lambda d: mg.centred_cosine_logits_backward(d, cache),
                                        rng=rng)
     assert max(errors) < 1e-7
+
+
+# --- issue 11: the dtype rule and the aliasing contract -----------------------------------
+
+
+def _heads():
+    rng = np.random.default_rng(21)
+    X, W, y = 5 * rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), np.array([0, 1, 4, 2])
+    assert np.all(np.abs(X.astype(np.int64)).sum(axis=1) > 0)  # no zero row once read as ints
+    return {
+        "cosine": (lambda xd, wd: mg.cosine_logits_forward(X.astype(xd), W.astype(wd), scale=4.0),
+                   mg.cosine_logits_backward),
+        "cosine_raw": (lambda xd, wd: mg.cosine_logits_forward(X.astype(xd), W.astype(wd),
+                                                               normalize_features=False),
+                       mg.cosine_logits_backward),
+        "centred": (lambda xd, wd: mg.centred_cosine_logits_forward(X.astype(xd), W.astype(wd)),
+                    mg.centred_cosine_logits_backward),
+        "lsoftmax": (lambda xd, wd: mg.lsoftmax_logits_forward(X.astype(xd), W.astype(wd), y, 3),
+                     mg.lsoftmax_logits_backward),
+        "asoftmax": (lambda xd, wd: mg.lsoftmax_logits_forward(X.astype(xd), W.astype(wd), y, 2,
+                                                               normalize_weights=True, omega=1.0),
+                     mg.lsoftmax_logits_backward),
+    }
+
+
+@pytest.mark.parametrize("name", list(_heads()))
+@pytest.mark.parametrize("xd, wd, dZ_dtype, want", [
+    (np.float32, np.float32, np.float64, np.float32), (np.float64, np.float64, np.float32, np.float64),
+    (np.float32, np.float64, np.float32, np.float64), (np.int64, np.float32, np.float32, np.float64),
+])
+def test_head_gradients_have_the_forward_dtype(name, xd, wd, dZ_dtype, want):
+    forward, backward = _heads()[name]
+    Z, cache = forward(xd, wd)
+    assert Z.dtype == want
+    dZ = np.random.default_rng(2).standard_normal(Z.shape).astype(dZ_dtype)
+    assert [g.dtype for g in backward(dZ, cache)] == [np.dtype(want)] * 2
+
+
+@pytest.mark.parametrize("name", list(_heads()))
+def test_head_results_are_new_arrays_and_caches_as_documented(name):
+    rng = np.random.default_rng(5)
+    X, W = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    y = np.array([0, 1, 4, 2])
+    kwargs = {"cosine": {}, "cosine_raw": {"normalize_features": False}}
+    if name in kwargs:
+        Z, cache = mg.cosine_logits_forward(X, W, **kwargs[name])
+        backward, holds = mg.cosine_logits_backward, {"X": X} if name == "cosine_raw" else {}
+        held = {"X": cache.X_hat}
+    elif name == "centred":
+        Z, cache = mg.centred_cosine_logits_forward(X, W)
+        backward, holds, held = mg.centred_cosine_logits_backward, {}, {}
+    else:
+        Z, cache = mg.lsoftmax_logits_forward(X, W, y, 2, normalize_weights=name == "asoftmax")
+        backward, holds, held = mg.lsoftmax_logits_backward, {"X": X, "W": W}, {"X": cache.X, "W": cache.W}
+    for key, arr in holds.items():  # documented: these caches hold the caller's arrays
+        assert held[key] is arr
+    arrays = [a for a in cache if isinstance(a, np.ndarray)]
+    others = [a for a in arrays if not any(a is h for h in holds.values())]
+    assert not any(np.shares_memory(a, X) or np.shares_memory(a, W) for a in others)
+    dZ = np.ones_like(Z)
+    for g in backward(dZ, cache):
+        assert not any(np.shares_memory(g, a) for a in (X, W, Z, dZ, *arrays))
+    if holds:
+        before = backward(dZ, cache)
+        X *= 2
+        after = backward(dZ, cache)
+        assert not np.allclose(after[1], before[1])

@@ -115,7 +115,7 @@ def test_pieces_z_and_zero_give_the_relu():
 
 def test_cache_layout():
     _, cache = L.maxout_forward(np.arange(12.0).reshape(2, 6), 3)
-    assert isinstance(cache, L.MaxoutCache) and cache._fields == ("argmax", "shape", "q")
+    assert isinstance(cache, L.MaxoutCache) and cache._fields == ("argmax", "shape", "q", "dtype")
     np.testing.assert_array_equal(cache.argmax, [[2, 2], [2, 2]])
 
 

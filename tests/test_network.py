@@ -230,6 +230,103 @@ def test_linear_init_and_dtype():
     assert small.forward(np.ones((2, 5), dtype=np.float32)).dtype == np.float32
 
 
+# --- issue 11: a model keeps its parameter dtype; the aliasing contract -----------------
+
+
+def _small_models(dtype):
+    return {
+        "linear": (nn.Linear(3, 2, rng=0, dtype=dtype), (4, 3)),
+        "conv": (nn.Conv2D(2, 3, 3, padding=1, rng=0, dtype=dtype), (2, 2, 4, 4)),
+        "sequential": (nn.Sequential(nn.Conv2D(1, 2, 3, padding=1, rng=0, dtype=dtype), nn.ReLU(),
+                                     nn.MaxPool2D(2), nn.Flatten(), nn.Linear(8, 3, rng=1, dtype=dtype),
+                                     nn.Tanh()), (2, 1, 4, 4)),
+    }
+
+
+@pytest.mark.parametrize("name", ["linear", "conv", "sequential"])
+@pytest.mark.parametrize("dtype, data_dtype", [
+    (np.float32, np.float64), (np.float32, np.int64), (np.float32, np.float16),
+    (np.float64, np.float32), (np.float32, np.float32),
+])
+def test_a_model_keeps_its_parameter_dtype(name, dtype, data_dtype):
+    # was: a float32 model fed float64 returned float64 and cast float64 gradients into its
+    # float32 dW
+    model, shape = _small_models(dtype)[name]
+    X = np.random.default_rng(3).standard_normal(shape)
+    Y = model.forward(X.astype(data_dtype))
+    assert Y.dtype == dtype
+    dY = np.random.default_rng(4).standard_normal(Y.shape)  # float64 upstream gradient
+    dX = model.backward(dY)
+    assert dX.dtype == dtype
+    assert all(p.dtype == dtype for p in model.params().values())
+    assert all(g.dtype == dtype for g in model.grads().values())
+    # the float32 numbers are the float64 computation's, rounded
+    ref, _ = _small_models(np.float64)[name]
+    for p_ref, p in zip(ref.params().values(), model.params().values()):
+        p_ref[...] = p
+    ref.forward(X.astype(data_dtype).astype(np.float64))
+    ref.backward(dY)
+    for g_ref, g in zip(ref.grads().values(), model.grads().values()):
+        np.testing.assert_allclose(g, g_ref, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda dtype: nn.Linear(3, 2, rng=0, dtype=dtype),
+    lambda dtype: nn.Conv2D(1, 2, 3, rng=0, dtype=dtype),
+])
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.complex128, np.longdouble])
+def test_layer_dtype_other_than_float32_or_float64_is_a_type_error(make, dtype):
+    # was a ValueError here and a TypeError in BPNet and init
+    with pytest.raises(TypeError, match=f"dtype: expected float32 or float64, got {np.dtype(dtype)}"):
+        make(dtype)
+
+
+def test_linear_cache_holds_its_input_and_its_own_weights():
+    # documented: the cache holds references, so an in-place update of W between forward
+    # and backward changes dX (an optimiser step belongs after the backward)
+    layer = nn.Linear(3, 2, rng=0)
+    X = np.random.default_rng(1).standard_normal((4, 3))
+    layer.forward(X)
+    assert layer._cache.X is X and layer._cache.W is layer.W
+    dY = np.ones((4, 2))
+    dX = layer.backward(dY)
+    layer.W *= 2
+    np.testing.assert_allclose(layer.backward(dY), 2 * dX)
+    layer.forward(X.astype(np.float32))  # a converted input is a copy
+    assert layer._cache.X.dtype == np.float64
+
+
+def test_flatten_returns_views_as_documented():
+    X = np.random.default_rng(2).standard_normal((2, 3, 4))
+    f = nn.Flatten()
+    Y = f.forward(X)
+    assert np.shares_memory(Y, X)
+    dY = np.ones((2, 12))
+    assert np.shares_memory(f.backward(dY), dY)
+
+
+def test_dropout_at_test_time_returns_new_arrays():
+    # was: backward returned the caller's dout object itself
+    layer = nn.Dropout(0.5, rng=0).eval()
+    X = np.ones((2, 3))
+    Y = layer.forward(X)
+    dY = np.ones((2, 3))
+    dX = layer.backward(dY)
+    assert not np.shares_memory(Y, X) and not np.shares_memory(dX, dY)
+    np.testing.assert_array_equal(dX, dY)
+
+
+@pytest.mark.parametrize("layer", [nn.ReLU(), nn.Sigmoid(), nn.Tanh(), nn.ELU()],
+                         ids=["relu", "sigmoid", "tanh", "elu"])
+def test_activation_layer_keeps_the_output_it_returned(layer):
+    X = np.random.default_rng(3).standard_normal((3, 4))
+    Y = layer.forward(X)
+    assert layer._cache.out is Y
+    dX = layer.backward(np.ones_like(Y))
+    Y -= 10  # documented: an in-place edit of the output before backward changes dX
+    assert not np.array_equal(layer.backward(np.ones_like(Y)), dX)
+
+
 # --- modes, predict, repr ------------------------------------------------------------
 
 
@@ -294,7 +391,7 @@ def test_errors_for_bad_input():
         layer.forward(np.full((1, 3), np.nan))
     with pytest.raises(ValueError, match="init: expected one of"):
         nn.Linear(3, 2, rng=0, init="kaiming_magic")
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(TypeError, match="dtype: expected float32 or float64, got int64"):
         nn.Linear(3, 2, rng=0, dtype=np.int64)
     with pytest.raises(ValueError, match="expected a layer"):
         nn.Sequential(nn.Linear(3, 2, rng=0), np.tanh)

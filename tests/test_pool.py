@@ -201,3 +201,46 @@ def test_pool_and_flatten_layers():
         nn.MaxPool2D(2, 0)
     with pytest.raises(ValueError, match=re.escape("dout: expected shape (2, 90)")):
         flat.backward(np.zeros((2, 89)))
+
+
+# --- issue 11: the dtype rule and the aliasing contract -----------------------------------
+
+
+_POOL_PAIRS = {
+    "max": (P.maxpool2d_forward, P.maxpool2d_backward),
+    "avg": (P.avgpool2d_forward, P.avgpool2d_backward),
+    "max_naive": (P.maxpool2d_forward_naive, P.maxpool2d_backward_naive),
+    "avg_naive": (P.avgpool2d_forward_naive, P.avgpool2d_backward_naive),
+}
+
+
+@pytest.mark.parametrize("name", list(_POOL_PAIRS))
+@pytest.mark.parametrize("dtype, dY_dtype, want", [
+    (np.float32, np.float64, np.float32), (np.float64, np.float32, np.float64),
+    (np.float32, np.int64, np.float32), (np.int64, np.float32, np.float64),
+    (np.float16, np.float32, np.float64),
+])
+def test_pool_gradient_has_the_forward_dtype(name, dtype, dY_dtype, want):
+    forward, backward = _POOL_PAIRS[name]
+    X = (np.random.default_rng(0).standard_normal((2, 2, 5, 5)) * 4).astype(dtype)
+    Y, cache = forward(X, 3, 2)
+    assert Y.dtype == want
+    assert backward(np.ones(Y.shape, dtype=dY_dtype), cache).dtype == want
+
+
+@pytest.mark.parametrize("name", list(_POOL_PAIRS))
+def test_pool_results_are_new_arrays_and_caches_as_documented(name):
+    forward, backward = _POOL_PAIRS[name]
+    X = np.random.default_rng(1).standard_normal((2, 1, 4, 4))
+    for size in (1, 2, (1, 2)):
+        Y, cache = forward(X, size)
+        dY = np.ones_like(Y)
+        dX = backward(dY, cache)
+        assert not np.shares_memory(Y, X) and not np.shares_memory(dX, dY)
+        arrays = [a for a in cache if isinstance(a, np.ndarray)]
+        if name.endswith("naive"):  # documented: the naive cache holds X itself
+            assert cache.X is X
+        else:  # the fast caches hold no array of the caller: editing X or Y changes nothing
+            assert not any(np.shares_memory(a, X) or np.shares_memory(a, Y) for a in arrays)
+            Y += 100
+            np.testing.assert_array_equal(backward(dY, cache), dX)

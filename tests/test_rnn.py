@@ -273,3 +273,46 @@ def test_error_messages():
     h, c = rnn.rnn_step_forward(X[:, 0], h0, Wx, Wh, b)
     with pytest.raises(ValueError, match=re.escape("dh: expected the shape of the forward's output (2, 5), got shape (5,)")):
         rnn.rnn_step_backward(h[0], c)
+
+
+# --- issue 11: the dtype rule and the aliasing contract -----------------------------------
+
+
+def _rnn_args(dtypes):
+    rng = np.random.default_rng(31)
+    shapes = [(3, 4, 2), (3, 5), (2, 5), (5, 5), (5,)]
+    return [(rng.standard_normal(s) * 0.5).astype(d) for s, d in zip(shapes, dtypes)]
+
+
+@pytest.mark.parametrize("dtypes, d_dtype, want", [
+    ([np.float32] * 5, np.float64, np.float32),
+    ([np.float64] * 5, np.float32, np.float64),
+    ([np.float32] * 4 + [np.float64], np.float32, np.float64),
+    ([np.float16] + [np.float32] * 4, np.float32, np.float64),
+])
+def test_rnn_gradients_have_the_forward_dtype(dtypes, d_dtype, want):
+    X, h0, Wx, Wh, b = _rnn_args(dtypes)
+    Hs, cache = rnn.rnn_forward(X, h0, Wx, Wh, b)
+    assert Hs.dtype == want
+    grads = rnn.rnn_backward(np.ones(Hs.shape, dtype=d_dtype), cache)
+    assert [g.dtype for g in grads] == [np.dtype(want)] * 5
+    h, step = rnn.rnn_step_forward(X[:, 0], h0, Wx, Wh, b)
+    assert h.dtype == want
+    grads = rnn.rnn_step_backward(np.ones(h.shape, dtype=d_dtype), step)
+    assert [g.dtype for g in grads] == [np.dtype(want)] * 5
+
+
+def test_rnn_cache_holds_the_inputs_and_the_returned_states():
+    # documented: references, not copies, so an in-place edit before the backward shows
+    X, h0, Wx, Wh, b = _rnn_args([np.float64] * 5)
+    Hs, cache = rnn.rnn_forward(X, h0, Wx, Wh, b)
+    assert cache.X is X and cache.h0 is h0 and cache.Wx is Wx and cache.Wh is Wh
+    assert cache.Hs is Hs
+    dHs = np.ones_like(Hs)
+    grads = rnn.rnn_backward(dHs, cache)
+    for g in grads:  # the gradients are new arrays
+        assert not any(np.shares_memory(g, a) for a in (X, h0, Wx, Wh, b, Hs, dHs))
+    Hs[:, -1] = 0.0
+    assert not np.allclose(rnn.rnn_backward(dHs, cache)[2], grads[2])
+    h, step = rnn.rnn_step_forward(X[:, 0], h0, Wx, Wh, b)
+    assert step.h is h and step.h_prev is h0 and step.Wx is Wx
