@@ -148,6 +148,18 @@ def _grads_finite(model) -> bool:
                    for g in grads().values())
 
 
+def _sample_count(X, name: str, purpose: str) -> int:
+    """Return ``N``, the length of the first axis of ``X``, requiring ``N >= 1``."""
+    shape = np.shape(X)
+    if len(shape) == 0:
+        raise ValueError(f"{name}: expected an array of shape (N, ...) with N >= 1, got a scalar")
+    if shape[0] == 0:
+        raise ValueError(
+            f"{name}: expected at least one sample (N >= 1) to {purpose}, got shape {shape}"
+        )
+    return shape[0]
+
+
 def progress_enabled(progress: bool = True) -> bool:
     """True if a bar should be shown: ``progress`` is true and ``BPNET_PROGRESS`` is not ``0``."""
     return bool(progress) and os.environ.get("BPNET_PROGRESS", "1").strip().lower() not in (
@@ -221,15 +233,21 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
     loss : float
     acc : float
         NaN when ``y`` holds real-valued target rows (regression) rather than labels.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is a scalar or holds no samples (the averages would be 0 / 0), or
+        ``batch_size`` is not a positive int.
     """
+    N = _sample_count(X, "X", "evaluate")
+    step = N if batch_size is None else _positive_int(batch_size, "batch_size")
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     try:
-        N = np.shape(X)[0]
-        step = N if batch_size is None else _positive_int(batch_size, "batch_size")
         total, correct = 0.0, 0.0
-        for Xb, yb in minibatches(X, y, max(step, 1), shuffle=False):
+        for Xb, yb in minibatches(X, y, step, shuffle=False):
             S = model.forward(Xb)
             loss, _ = loss_fn(S, yb)
             total += float(loss) * len(yb)
@@ -290,18 +308,9 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
         raise ValueError(f"epochs: expected a non-negative integer, got {epochs!r}")
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val, y_val: expected both or neither, got only one")
-    for name, data in (("X", X), ("X_val", X_val)):
-        if data is None:
-            continue
-        shape = np.shape(data)
-        if len(shape) == 0:
-            raise ValueError(f"{name}: expected an array of shape (N, ...) with N >= 1, got a scalar")
-        if shape[0] == 0:
-            raise ValueError(
-                f"{name}: expected at least one sample (N >= 1) to train on, got shape {shape}"
-                if name == "X" else
-                f"{name}: expected at least one sample (N >= 1) to validate on, got shape {shape}"
-            )
+    _sample_count(X, "X", "train on")
+    if X_val is not None:
+        _sample_count(X_val, "X_val", "validate on")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise ValueError(

@@ -307,6 +307,18 @@ def test_fit_refuses_an_empty_validation_set_naming_X_val():
             rng=0, X_val=np.zeros((0, 3)), y_val=np.zeros(0, dtype=int), progress=False)
 
 
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_evaluate_refuses_an_empty_set_naming_X(batch_size):
+    # issue 11: the averages were 0 / 0, a ZeroDivisionError from inside evaluate
+    model, _ = _tiny_model()
+    with pytest.raises(ValueError, match=re.escape(
+            "X: expected at least one sample (N >= 1) to evaluate, got shape (0, 3)")):
+        evaluate(model, losses.softmax_cross_entropy, np.zeros((0, 3)), np.zeros(0, dtype=int),
+                 batch_size=batch_size)
+    with pytest.raises(ValueError, match=r"X: expected an array of shape \(N, \.\.\.\) with N >= 1, got a scalar"):
+        evaluate(model, losses.softmax_cross_entropy, 1.0, np.zeros(0, dtype=int))
+
+
 @pytest.mark.parametrize("scores, y, message", [
     (np.array([["a", "b"], ["c", "d"]]), [0, 1], "scores: expected an array of numbers, got dtype <U1"),
     (np.array([[0.1, np.nan], [1.0, 0.0]]), [0, 1],
