@@ -119,8 +119,10 @@ def pairwise_distances_forward(X):
     result is non-negative, exactly symmetric, exactly 0 on the diagonal and for coincident
     rows, and accurate for close rows far from the origin. Memory is :math:`O(N^2 D)`.
     Where a sum of squares overflows (a difference above about ``1.8e19`` in float32,
-    ``1.3e154`` in float64) that pair is recomputed from its differences scaled by a power of
-    two, so any distance the dtype can hold is returned. A difference
+    ``1.3e154`` in float64) or underflows (below about ``1e-19`` in float32, ``1.5e-154`` in
+    float64, where distinct rows would come out at distance 0) that pair is recomputed from
+    its differences scaled by a power of two, so any distance the dtype can hold is
+    returned. A difference
     :math:`\\mathbf{x}_i - \\mathbf{x}_j` that itself overflows raises ``ValueError``.
 
     Parameters
@@ -135,14 +137,18 @@ def pairwise_distances_forward(X):
     cache : DistanceCache
     """
     X = _features(X)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         diff = X[:, None, :] - X[None, :, :]
         sq = np.einsum("ijk,ijk->ij", diff, diff)
     dist = np.sqrt(sq)
-    if not np.isfinite(sq).all():
-        if not np.isfinite(diff).all():
-            raise _overflow_error("X", "differences between rows x_i - x_j", X.dtype)
-        big = ~np.isfinite(sq)                        # these pairs only: ordinary ones untouched
+    if not np.isfinite(sq).all() and not np.isfinite(diff).all():
+        raise _overflow_error("X", "differences between rows x_i - x_j", X.dtype)
+    # Pairs whose sum of squares overflows, or underflows below the smallest normal number
+    # (to 0 for rows 1e-200 apart, which would make distinct rows coincide), are redone
+    # from their differences scaled by a power of two; every other pair is left untouched.
+    redo = ~np.isfinite(sq) | ((sq < np.finfo(X.dtype).tiny) & np.any(diff != 0, axis=2))
+    if redo.any():
+        big = redo
         sub = diff[big]
         k = _pow2_scale(sub, axis=1)[:, None]
         scaled = np.ldexp(sub, -k)
@@ -388,6 +394,14 @@ def contrastive_loss_matrix(X, y, margin=1.0, reduction="mean"):
     aff = affinity_matrix(y).astype(X.dtype)
     D2 = gram_sq_distances(X)
     dist = np.sqrt(D2)
+    off = ~np.eye(N, dtype=bool)
+    if np.any(D2[off] < np.finfo(X.dtype).tiny) and np.any(X != 0):
+        # A squared distance below the smallest normal number has lost its digits (rows
+        # 1e-200 apart give D2 = 0, so distinct dissimilar rows would look coincident and
+        # get gradient 0): take D from the Gram form of X / 2^k instead, which is exact.
+        k = _pow2_scale(X)
+        with np.errstate(under="ignore"):
+            dist = np.ldexp(np.sqrt(_gram_form(np.ldexp(X, -k))), k)
     gap = np.maximum(delta - dist, X.dtype.type(0))
     n_pairs = N * (N - 1) // 2
     with np.errstate(over="ignore", invalid="ignore"):
@@ -591,8 +605,24 @@ def center_loss(X, y, centers, reduction="mean"):
     """
     _check_reduction(reduction)
     X, y, centers = _center_inputs(X, y, centers)
-    diff = X - centers[y]
-    return _reduce(0.5 * np.sum(diff * diff), diff, X.shape[0], reduction)
+    N = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = X - centers[y]
+        if not np.isfinite(diff).all():
+            raise _overflow_error("X", "differences x_n - c_{y_n} to the centers", X.dtype)
+        total = 0.5 * np.sum(diff * diff)
+        if not np.isfinite(total):
+            # the squares overflow: sum them scaled by a power of two (exact), dividing by N
+            # first for the mean, and scale back; only a loss the dtype cannot hold raises
+            k = _pow2_scale(diff)
+            scaled = np.ldexp(diff, -k)
+            part = 0.5 * np.sum(scaled * scaled)
+            if reduction == "mean":
+                part, diff, reduction = part / N, diff / N, "done"
+            total = np.ldexp(part, 2 * k).astype(X.dtype)
+    if not np.isfinite(total):
+        raise _overflow_error("X", "center loss (a sum of squared distances)", X.dtype)
+    return (total, diff) if reduction == "done" else _reduce(total, diff, N, reduction)
 
 
 def center_steps(X, y, centers):
@@ -622,9 +652,22 @@ def center_steps(X, y, centers):
     X, y, centers = _center_inputs(X, y, centers)
     K = centers.shape[0]
     counts = np.bincount(y, minlength=K).astype(X.dtype)
-    sums = np.zeros_like(centers)
-    np.add.at(sums, y, X)
-    return (counts[:, None] * centers - sums) / (1 + counts[:, None])
+
+    def steps(X, centers):
+        sums = np.zeros_like(centers)
+        np.add.at(sums, y, X)
+        return (counts[:, None] * centers - sums) / (1 + counts[:, None])
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = steps(X, centers)
+        if not np.isfinite(r).all():
+            # the sums overflow although the steps (averages) may not: redo on X and the
+            # centers divided by one power of two (exact) and scale back
+            k = max(_pow2_scale(X), _pow2_scale(centers))
+            r = np.ldexp(steps(np.ldexp(X, -k), np.ldexp(centers, -k)), k).astype(X.dtype)
+    if not np.isfinite(r).all():
+        raise _overflow_error("X", "center steps", X.dtype)
+    return r
 
 
 def center_update(X, y, centers, gamma=0.5):
