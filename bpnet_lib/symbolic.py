@@ -353,9 +353,11 @@ def to_numpy(expr, symbols, cse=False):
         If ``expr`` has a free symbol missing from ``symbols`` (when building
         ``fn``), or ``fn`` gets the wrong number of values or a value of the
         wrong shape (when calling it).
+        ``fn`` also raises ``ValueError`` if ``expr`` evaluates to a complex number
+        with a nonzero imaginary part (``x + sympy.I``), or overflows Python's floats.
     TypeError
         If ``fn`` gets a complex value (when calling it): it would otherwise keep
-        only the real part.
+        only the real part; or a value that is not a number (``None``, a string).
     """
     items = list(symbols) if isinstance(symbols, (list, tuple)) else [symbols]
     flat = _symbols(items, "symbols")
@@ -387,7 +389,14 @@ def to_numpy(expr, symbols, cse=False):
                 what = (f"the complex number {value!r}" if np.ndim(value) == 0
                         else f"a complex array (dtype {np.asarray(value).dtype})")
                 raise TypeError(f"values[{k}]: expected real numbers, got {what}")
-            arr = np.asarray(value, dtype=np.float64)
+            raw = np.asarray(value)
+            if raw.dtype == object or not (np.issubdtype(raw.dtype, np.number)
+                                           or raw.dtype == np.bool_):
+                # float64 would read None as nan and the string "2" as 2.0
+                what = (f"{value!r} ({type(value).__name__})" if raw.ndim == 0
+                        else f"an array of dtype {raw.dtype}")
+                raise TypeError(f"values[{k}]: expected real numbers, got {what}")
+            arr = raw.astype(np.float64, copy=False)
             if isinstance(item, sympy.MatrixBase):
                 if arr.shape != item.shape:
                     raise ValueError(
@@ -401,7 +410,7 @@ def to_numpy(expr, symbols, cse=False):
                 numbers_in.append(arr)
                 batch.append(arr.shape)
         if not batch:
-            out = np.asarray(compiled(*numbers_in), dtype=np.float64)
+            out = _real(_evaluate(compiled, numbers_in))
             return out.reshape(shape) if is_matrix else float(out)
         try:
             bshape = np.broadcast_shapes(*batch)
@@ -410,11 +419,36 @@ def to_numpy(expr, symbols, cse=False):
                 f"values: expected arrays of broadcastable shapes for the scalar symbols, "
                 f"got shapes {batch}"
             ) from None
-        out = np.stack([np.broadcast_to(np.asarray(g(*numbers_in), dtype=np.float64), bshape)
+        out = np.stack([np.broadcast_to(_real(_evaluate(g, numbers_in)), bshape)
                         for g in entry_fns()])
         return out.reshape(shape + bshape) if is_matrix else out.reshape(bshape)
 
     return fn
+
+
+def _evaluate(compiled, numbers_in):
+    """``compiled(*numbers_in)``, with Python's float overflow reported as a ValueError."""
+    try:
+        return compiled(*numbers_in)
+    except OverflowError as exc:  # x**2 at x = 1e200 on Python floats
+        raise ValueError(
+            f"values: expected values at which expr fits in float64 (at most 1.8e+308), "
+            f"got values at which it overflows ({exc})"
+        ) from None
+
+
+def _real(out) -> np.ndarray:
+    """``out`` as a float64 array, refusing a complex value rather than dropping its imaginary part."""
+    out = np.asarray(out)
+    if np.iscomplexobj(out):
+        if np.any(out.imag != 0):
+            bad = out.reshape(-1)[np.flatnonzero(out.reshape(-1).imag != 0)[0]]
+            raise ValueError(
+                f"expr: expected real values, got the complex value {complex(bad)} at these "
+                f"values (its imaginary part would be dropped)"
+            )
+        out = out.real
+    return out.astype(np.float64)
 
 
 def substitute(expr, mapping):

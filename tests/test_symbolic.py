@@ -1,6 +1,8 @@
 """Tests for bpnet_lib.symbolic: SymPy derivatives agree with the textbook closed forms,
 with finite differences, and with NumPy; the checker can fail and says where."""
 
+import re
+
 import numpy as np
 import pytest
 import sympy
@@ -267,6 +269,30 @@ def test_to_numpy_rejects_complex_values():
     with pytest.raises(TypeError, match=r"values\[1\]: expected real numbers, got a complex array \(dtype complex128\)"):
         f(np.eye(2), np.array([[1j], [1.0]]))
     assert g(3.0) == 9.0 and g(3) == 9.0  # real values still work
+
+
+def test_to_numpy_refuses_complex_results_and_non_numbers():
+    # Issue 11: a Matrix expr with a complex entry lost its imaginary part (ComplexWarning
+    # only), a scalar one failed inside float(); None came out as nan and "2" as 2.0.
+    t = sympy.Symbol("t", real=True)
+    complex_entry = to_numpy(sympy.Matrix([t, t + sympy.I]), [t])
+    with pytest.raises(ValueError, match=re.escape(
+            "expr: expected real values, got the complex value (2+1j) at these values")):
+        complex_entry(2.0)
+    with pytest.raises(ValueError, match=re.escape("got the complex value (1+1j)")):
+        complex_entry(np.array([1.0, 2.0]))  # on a grid too
+    with pytest.raises(ValueError, match=re.escape("expr: expected real values, got the complex value 3j")):
+        to_numpy(3 * sympy.I * t, [t])(1.0)
+    # an imaginary part of exactly 0 is a real number written as complex: kept
+    assert to_numpy(t + 0 * sympy.I, [t])(2.0) == 2.0
+    g = to_numpy(t**2, [t])
+    for value, shown in ((None, "None (NoneType)"), ("2", "'2' (str)"),
+                         (np.array(["1", "2"]), "an array of dtype <U1")):
+        with pytest.raises(TypeError, match="^" + re.escape(f"values[0]: expected real numbers, got {shown}") + "$"):
+            g(value)
+    with pytest.raises(ValueError, match=r"^values: expected values at which expr fits in float64"):
+        g(1e200)  # Python floats raise OverflowError (34, 'Numerical result out of range')
+    assert g(True) == 1.0 and g(np.float32(2)) == 4.0
 
 
 def test_to_numpy_validation():
