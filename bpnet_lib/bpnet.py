@@ -121,6 +121,11 @@ class BPNet:
 
     def __init__(self, widths, activations, loss="cross_entropy", reduction="sum", rng=None,
                  init="he", dtype=np.float64):
+        if isinstance(widths, (str, bytes)) or not np.iterable(widths):
+            raise TypeError(
+                f"widths: expected a list of layer widths n_0, ..., n_l, got "
+                f"{type(widths).__name__} {widths!r}"
+            )
         widths = list(widths)
         if len(widths) < 2 or any(
             isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in widths
@@ -132,6 +137,11 @@ class BPNet:
             raise ValueError(
                 f"activations: expected a list of {len(widths) - 1} names (one per layer), got "
                 f"the single string {activations!r}"
+            )
+        if not np.iterable(activations):
+            raise TypeError(
+                f"activations: expected a list of {len(widths) - 1} names (one per layer), got "
+                f"{type(activations).__name__} {activations!r}"
             )
         activations = list(activations)
         if len(activations) != len(widths) - 1:
@@ -161,7 +171,8 @@ class BPNet:
         self.loss_name = loss
         self.reduction = reduction
         self.B = [
-            np.vstack([np.zeros((1, m), dtype=dtype), initialiser(n, m, rng, dtype=dtype)])
+            np.vstack([np.zeros((1, m), dtype=dtype),
+                       _init._weights(initialiser, n, m, rng, dtype)])
             for n, m in zip(self.widths[:-1], self.widths[1:])
         ]
         self.dB = [np.zeros_like(B) for B in self.B]
@@ -403,6 +414,15 @@ class BPNet:
         gets ``"identity"``. With ``loss="cross_entropy"`` the output activation becomes the
         softmax (``seq`` must end with a ``Linear``: its outputs are the logits that
         :func:`~bpnet_lib.losses.softmax_cross_entropy` expects).
+
+        Raises
+        ------
+        TypeError
+            If ``seq`` is not iterable.
+        ValueError
+            If a layer is not one of those above or not where they may be, there is no
+            ``Linear``, or a ``Linear``'s inputs differ in number from the outputs of the
+            ``Linear`` before it.
         """
         try:
             layers = list(seq)
@@ -428,6 +448,13 @@ class BPNet:
             acts[-1] = name
         if not Ws:
             raise ValueError("seq: expected at least one Linear layer, got none")
+        linear_at = [i for i, layer in enumerate(layers) if isinstance(layer, _net.Linear)]
+        for (i, W_in), (j, W_out) in zip(zip(linear_at, Ws), zip(linear_at[1:], Ws[1:])):
+            if W_out.shape[0] != W_in.shape[1]:
+                raise ValueError(
+                    f"seq[{j}]: expected a Linear with {W_in.shape[1]} inputs (the outputs of "
+                    f"seq[{i}]), got {W_out.shape[0]} inputs"
+                )
         if loss == "cross_entropy":
             if acts[-1] != "identity":
                 raise ValueError(

@@ -2,6 +2,8 @@
 Sequential (to 1e-12), per-sample against matrix form, and the ones column's (lack of)
 gradient."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -359,3 +361,48 @@ def test_float_dtypes_still_accepted():
 def test_from_sequential_non_iterable_is_a_type_error_naming_seq():
     with pytest.raises(TypeError, match=r"seq: expected a Sequential \(or a list of layers\), got int"):
         bp.BPNet.from_sequential(5)
+
+
+def test_from_sequential_refuses_linear_layers_whose_sizes_do_not_chain():
+    # issue 11: Linear(2, 3) then Linear(4, 2) gave a BPNet with B1 (3, 3) and B2 (5, 2),
+    # which only failed later, in forward, with a matmul error
+    seq = [nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=0)]
+    with pytest.raises(ValueError, match=re.escape(
+            "seq[2]: expected a Linear with 3 inputs (the outputs of seq[0]), got 4 inputs")):
+        bp.BPNet.from_sequential(seq)
+    ok = bp.BPNet.from_sequential([nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=0)])
+    assert ok.widths == [2, 3, 2]
+
+
+@pytest.mark.parametrize("widths, activations, message", [
+    (5, ["softmax"], "widths: expected a list of layer widths n_0, ..., n_l, got int 5"),
+    ("32", ["softmax"], "widths: expected a list of layer widths n_0, ..., n_l, got str '32'"),
+    ([3, 2], None, "activations: expected a list of 1 names (one per layer), got NoneType None"),
+])
+def test_non_iterable_widths_or_activations_name_the_argument(widths, activations, message):
+    # these were "'int' object is not iterable" (and "32" was read as widths [3, 2])
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        bp.BPNet(widths, activations)
+
+
+@pytest.mark.parametrize("init, error, message", [
+    (lambda n, m, rng, dtype: np.ones((1, 1)), ValueError,
+     "init: expected an initialiser returning shape (3, 2), got shape (1, 1)"),
+    (lambda n, m, rng, dtype: np.full((n, m), np.nan), ValueError,
+     "init: expected finite values, got 6 NaN and 0 infinite entries (first at index (0, 0))"),
+    (lambda n, m, rng, dtype: np.full((n, m), 1e300), ValueError,   # inf in float32
+     "init: expected finite values, got 0 NaN and 6 infinite entries (first at index (0, 0))"),
+    (lambda n, m, rng, dtype: np.ones((n, m)) * 1j, TypeError,
+     "init: expected an initialiser returning real numbers, got dtype complex128"),
+    (lambda n, m, rng, dtype: None, TypeError,
+     "init: expected an initialiser returning real numbers, got dtype object"),
+])
+def test_a_callable_init_that_returns_bad_weights_is_refused(init, error, message):
+    # issue 11: a wrong shape was a vstack error; NaN weights were stored silently
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        bp.BPNet([3, 2], ["softmax"], init=init, dtype=np.float32)
+
+
+def test_a_callable_init_of_integers_is_cast_to_the_float_dtype():
+    net = bp.BPNet([3, 2], ["softmax"], init=lambda n, m, rng, dtype: np.ones((n, m), int))
+    assert net.B[0].dtype == np.float64 and np.array_equal(net.B[0][1:], np.ones((3, 2)))
