@@ -38,6 +38,16 @@ __all__ = [
 ]
 
 
+def _mode(mode) -> bool:
+    """``mode`` as a bool, or ``TypeError``: a string such as ``"eval"`` is truthy."""
+    if not isinstance(mode, (bool, np.bool_)):
+        raise TypeError(
+            f"mode: expected True (training) or False (evaluation), got "
+            f"{type(mode).__name__} {mode!r}"
+        )
+    return bool(mode)
+
+
 class Layer:
     """Base class: a layer with no parameters whose forward and backward are to be written.
 
@@ -79,8 +89,12 @@ class Layer:
         return int(sum(p.size for p in self.params().values()))
 
     def train(self, mode: bool = True):
-        """Switch to training mode (or to evaluation mode if ``mode`` is False); return self."""
-        self.training = bool(mode)
+        """Switch to training mode (or to evaluation mode if ``mode`` is False); return self.
+
+        Raises ``TypeError`` unless ``mode`` is a bool: ``train("eval")`` or ``train(0.0)``
+        would otherwise switch to whichever mode the value's truth gives.
+        """
+        self.training = _mode(mode)
         return self
 
     def eval(self):
@@ -380,7 +394,7 @@ class Sequential(Layer):
                     g[...] = 0
 
     def train(self, mode: bool = True):
-        self.training = bool(mode)
+        self.training = _mode(mode)
         for layer in self.layers:
             if hasattr(layer, "train"):
                 layer.train(mode)

@@ -400,3 +400,20 @@ def test_pool_negative_size_is_refused_at_construction(cls, size):
 def test_pool_nonpositive_stride_is_refused_at_construction(cls):
     with pytest.raises(ValueError, match=r"stride: expected positive ints.*got \(1, -1\)"):
         cls(2, stride=(1, -1))
+
+
+# --- issue 11: a training mode that is not a bool ------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["eval", "False", 0.0, 1, None])
+def test_train_mode_must_be_a_bool(mode):
+    # train("eval") switched dropout ON (a non-empty string is true) without a word
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Dropout(0.5, rng=0))
+    model.eval()
+    with pytest.raises(TypeError, match="^" + re.escape(
+            f"mode: expected True (training) or False (evaluation), got {type(mode).__name__} {mode!r}") + "$"):
+        model.train(mode)
+    with pytest.raises(TypeError, match="^mode: expected True"):
+        nn.Dropout(0.5, rng=0).train(mode)
+    assert not model.training and not model.layers[1].training  # unchanged
+    assert model.train(np.bool_(True)).training and model.layers[1].training
