@@ -160,6 +160,65 @@ def _sample_count(X, name: str, purpose: str) -> int:
     return shape[0]
 
 
+def _flag(value, name: str) -> bool:
+    """``value`` as a bool, or ``TypeError``: ``progress="no"`` would be read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_callables(model, loss_fn, optimizer=None, callback=None, fitting=True) -> None:
+    """Name the argument that lacks what the loop calls, before the loop fails inside."""
+    methods = ("forward", "backward") if fitting else ("forward",)
+    missing = [m for m in methods if not callable(getattr(model, m, None))]
+    if missing:
+        raise TypeError(
+            f"model: expected a model with {' and '.join(f'{m}()' for m in methods)} (a "
+            f"Sequential, a layer), got {type(model).__name__} without {', '.join(missing)}"
+        )
+    if not callable(loss_fn):
+        raise TypeError(
+            f"loss_fn: expected a function (S, y) -> (loss, dS) such as "
+            f"losses.softmax_cross_entropy, got {type(loss_fn).__name__}"
+        )
+    if fitting and not callable(getattr(optimizer, "step", None)):
+        raise TypeError(
+            f"optimizer: expected an object with step() such as optim.SGD(model, lr), got "
+            f"{type(optimizer).__name__}"
+        )
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            f"callback: expected a function callback(epoch, history, model) or None, got "
+            f"{type(callback).__name__}"
+        )
+
+
+def _loss_output(out, S, need_grad=True):
+    """Check what ``loss_fn(S, y)`` returned: a real scalar loss and a gradient shaped like S."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(
+            f"loss_fn: expected it to return a pair (loss, dS), got {type(out).__name__}"
+        )
+    loss, dS = out
+    value = np.asarray(loss)
+    if value.dtype == object or not (np.issubdtype(value.dtype, np.number)
+                                     or value.dtype == np.bool_) or np.iscomplexobj(value):
+        raise TypeError(
+            f"loss_fn: expected a real number as the loss, got {type(loss).__name__} {loss!r}"
+        )
+    if value.size != 1:
+        raise ValueError(
+            f"loss_fn: expected a scalar loss, got an array of shape {value.shape}; reduce it "
+            f"over the batch (reduction='mean')"
+        )
+    if need_grad and np.shape(dS) != np.shape(S):
+        raise ValueError(
+            f"loss_fn: expected a gradient dS of the scores' shape {np.shape(S)}, got shape "
+            f"{np.shape(dS)}"
+        )
+    return float(value.reshape(())), dS
+
+
 def progress_enabled(progress: bool = True) -> bool:
     """True if a bar should be shown: ``progress`` is true and ``BPNET_PROGRESS`` is not ``0``."""
     return bool(progress) and os.environ.get("BPNET_PROGRESS", "1").strip().lower() not in (
@@ -240,6 +299,7 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
         If ``X`` is a scalar or holds no samples (the averages would be 0 / 0), or
         ``batch_size`` is not a positive int.
     """
+    _check_callables(model, loss_fn, fitting=False)
     N = _sample_count(X, "X", "evaluate")
     step = N if batch_size is None else _positive_int(batch_size, "batch_size")
     was_training = getattr(model, "training", False)
@@ -249,8 +309,8 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
         total, correct = 0.0, 0.0
         for Xb, yb in minibatches(X, y, step, shuffle=False):
             S = model.forward(Xb)
-            loss, _ = loss_fn(S, yb)
-            total += float(loss) * len(yb)
+            loss, _ = _loss_output(loss_fn(S, yb), S, need_grad=False)
+            total += loss * len(yb)
             correct += accuracy(S, yb) * len(yb) if np.ndim(yb) == 1 else float("nan")
     finally:
         if hasattr(model, "train"):
@@ -306,11 +366,19 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs: expected a non-negative integer, got {epochs!r}")
+    _check_callables(model, loss_fn, optimizer, callback)
+    progress, drop_last = _flag(progress, "progress"), _flag(drop_last, "drop_last")
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val, y_val: expected both or neither, got only one")
     _sample_count(X, "X", "train on")
     if X_val is not None:
-        _sample_count(X_val, "X_val", "validate on")
+        n_val = _sample_count(X_val, "X_val", "validate on")
+        if np.ndim(y_val) == 0 or np.shape(y_val)[0] != n_val:
+            # checked here: evaluate would name them X and y
+            raise ValueError(
+                f"y_val: expected {n_val} rows (one per sample of X_val), got shape "
+                f"{np.shape(y_val)}"
+            )
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise ValueError(
@@ -341,7 +409,7 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
                 if not np.all(np.isfinite(S)):
                     history.diverged = True
                     break
-                loss, dS = loss_fn(S, yb)
+                loss, dS = _loss_output(loss_fn(S, yb), S)
                 if not np.isfinite(loss):
                     history.diverged = True
                     break
