@@ -148,7 +148,8 @@ class SGD:
             finite real numbers of its parameter's shape, or a parameter is read-only.
             Nothing is updated then.
         TypeError
-            If a parameter is not a floating-point ndarray (a list, an int array).
+            If a parameter is not a floating-point ndarray (a list, an int array), or
+            ``decay_filter`` returns something other than a bool.
         """
         params, grads = self.model.params(), self.model.grads()
         if params.keys() != grads.keys():
@@ -173,9 +174,10 @@ class SGD:
                     f"got {g.shape}"
                 )
             checked[name] = g
+        decayed = {name: bool(weight_decay) and self._decays(name) for name in params}
         for name, theta in params.items():
             g = checked[name]
-            if weight_decay and (self.decay_filter is None or self.decay_filter(name)):
+            if decayed[name]:
                 g = g + weight_decay * theta
             if momentum:
                 v = self.velocity.get(name)
@@ -187,8 +189,31 @@ class SGD:
             else:
                 theta -= lr * g
 
+    def _decays(self, name) -> bool:
+        """``decay_filter(name)``, which must be a bool (``"no"`` would be read as True)."""
+        if self.decay_filter is None:
+            return True
+        verdict = self.decay_filter(name)
+        if not isinstance(verdict, (bool, np.bool_)):
+            raise TypeError(
+                f"decay_filter: expected True or False for {name!r}, got "
+                f"{type(verdict).__name__} {verdict!r}"
+            )
+        return bool(verdict)
+
     def zero_grad(self) -> None:
         """Set the model's gradients to zero (not needed with this library's layers,
-        whose ``backward`` overwrites them, but harmless)."""
-        for g in self.model.grads().values():
+        whose ``backward`` overwrites them, but harmless).
+
+        Raises ``TypeError`` naming a gradient that is not a writeable ndarray (a list),
+        before any gradient is zeroed.
+        """
+        grads = self.model.grads()
+        for name, g in grads.items():
+            if not isinstance(g, np.ndarray) or not g.flags.writeable:
+                what = type(g).__name__ if not isinstance(g, np.ndarray) else "a read-only ndarray"
+                raise TypeError(
+                    f"grads()[{name!r}]: expected a writeable ndarray to set to zero, got {what}"
+                )
+        for g in grads.values():
             g[...] = 0

@@ -275,3 +275,21 @@ def test_step_accepts_gradients_given_as_lists_or_ints():
     m = Custom(np.array([1.0, 2.0]), [1, -1])
     SGD(m, lr=0.5).step()
     assert m.W.tolist() == [0.5, 2.5] and m.b.tolist() == [0.0]
+
+
+def test_decay_filter_must_return_a_bool():
+    # a filter returning "no" (truthy) decayed the parameter it meant to spare
+    m = Fixed(w=[1.0, 2.0], b=[0.5])
+    opt = SGD(m, lr=0.1, weight_decay=0.1, decay_filter=lambda name: "no" if name == "b" else True)
+    with pytest.raises(TypeError, match=re.escape("decay_filter: expected True or False for 'b', got str 'no'")):
+        opt.step()
+    assert m.p["w"].tolist() == [1.0, 2.0] and m.p["b"].tolist() == [0.5]  # nothing updated
+    SGD(m, lr=0.1, weight_decay=0.1, decay_filter=lambda name: np.bool_(name == "w")).step()
+    assert m.p["w"].tolist() == pytest.approx([0.99, 1.98]) and m.p["b"].tolist() == [0.5]
+
+
+def test_zero_grad_names_a_gradient_it_cannot_zero():
+    m = Custom(np.array([1.0, 2.0]), [1.0, 2.0])
+    with pytest.raises(TypeError, match=re.escape("grads()['W']: expected a writeable ndarray to set to zero, got list")):
+        SGD(m, lr=0.1).zero_grad()
+    assert m.db.tolist() == [1.0]      # checked before any gradient was zeroed
