@@ -37,6 +37,13 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def _flag(value, name: str) -> bool:
+    """``value`` as a bool, or ``TypeError``: ``shuffle="no"`` would be read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def _noise(value) -> float:
     if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0
             or not np.isfinite(value)):
@@ -289,6 +296,7 @@ def digits(test_size=0.25, seed=0, standardize=True, val_size=None):
             "with: pip install -e '.[data]'  (or pip install scikit-learn)"
         ) from exc
 
+    standardize = _flag(standardize, "standardize")
     data = load_digits()
     X = np.asarray(data.data, dtype=np.float64)
     y = np.asarray(data.target, dtype=np.int64)
@@ -366,6 +374,7 @@ def minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=False):
                 f"y: expected {X.shape[0]} rows (one per sample of X), got shape {y.shape}"
             )
     batch_size = _positive_int(batch_size, "batch_size")
+    shuffle, drop_last = _flag(shuffle, "shuffle"), _flag(drop_last, "drop_last")
     N = X.shape[0]
     if drop_last and batch_size > N:
         raise ValueError(

@@ -266,3 +266,17 @@ def test_stratified_split_names_an_empty_y_and_a_bad_seed():
         data.stratified_split(np.array([], dtype=int))     # was a NumPy concatenate error
     with pytest.raises(ValueError, match="^seed: expected a numpy.random.Generator or an int seed, got str$"):
         data.stratified_split([0, 1, 0, 1], seed="a")      # the message said rng
+
+
+@pytest.mark.parametrize("flag", ["shuffle", "drop_last"])
+def test_minibatch_flags_must_be_bools(flag):
+    # shuffle="no" shuffled (a non-empty string is true)
+    X, y = np.arange(8.0).reshape(4, 2), np.arange(4)
+    with pytest.raises(TypeError, match=f"^{flag}: expected True or False, got str 'no'$"):
+        data.minibatches(X, y, 2, rng=0, **{flag: "no"})
+    assert len(list(data.minibatches(X, y, 3, rng=0, **{flag: np.bool_(False)}))) == 2
+
+
+def test_digits_standardize_must_be_a_bool():
+    with pytest.raises(TypeError, match="^standardize: expected True or False, got int 0$"):
+        data.digits(standardize=0)
