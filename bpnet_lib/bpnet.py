@@ -76,6 +76,20 @@ def _activation_backward(name: str, dY: np.ndarray, Z: np.ndarray, Y: np.ndarray
     return dY * _ELEMENTWISE[name][1](Z)
 
 
+def _all_finite(A: np.ndarray) -> bool:
+    """True if ``A`` has no NaN or infinity (a finite sum clears it in one pass)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(A, axis=None)) or np.isfinite(A).all())
+
+
+def _mse_overflow(what: str, dtype) -> ValueError:
+    return ValueError(
+        f"H: expected targets close enough to Y^(l) for {what} to fit in "
+        f"{np.dtype(dtype).name} (at most {np.finfo(dtype).max:.3g}), got targets for which it "
+        f"overflows"
+    )
+
+
 def _ones_column(Y: np.ndarray) -> np.ndarray:
     """:math:`[\\mathbf{1}, Y]`: ``Y`` with a column of ones prepended."""
     return np.hstack([np.ones((Y.shape[0], 1), dtype=Y.dtype), Y])
@@ -213,8 +227,15 @@ class BPNet:
             # J/N of reduction="mean" would be 0/0 = nan; softmax_cross_entropy refuses N = 0 too
             raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
         Y, Z = [X], [None]
-        for B, g in zip(self.B, self.activations):
-            Z.append(_ones_column(Y[-1]) @ B)
+        for k, (B, g) in enumerate(zip(self.B, self.activations), start=1):
+            with np.errstate(over="ignore", invalid="ignore"):
+                Z.append(_ones_column(Y[-1]) @ B)
+            if not _all_finite(Z[-1]):  # an overflow: name X, not the activation's input
+                raise ValueError(
+                    f"X: expected inputs small enough for Z^({k}) = [1, Y^({k - 1})] B^({k}) "
+                    f"to fit in {Z[-1].dtype.name} (at most {np.finfo(Z[-1].dtype).max:.3g}), "
+                    f"got inputs for which it overflows"
+                )
             Y.append(_activate(g, Z[-1]))
         self.Y, self.Z = Y, Z
         return Y[-1]
@@ -266,8 +287,24 @@ class BPNet:
         if self.loss_name == "cross_entropy":
             J = -np.sum(H * _A.log_softmax(self.Z[-1], axis=1))
         else:
-            D = self.Y[-1] - H
-            J = 0.5 * np.sum(D * D)
+            N = H.shape[0]
+            with np.errstate(over="ignore", invalid="ignore"):
+                D = self.Y[-1] - H
+                if not _all_finite(D):
+                    raise _mse_overflow("the differences Y^(l) - H", D.dtype)
+                J = 0.5 * np.sum(D * D)
+                if not np.isfinite(J):
+                    # the squares overflow: sum them scaled by a power of two (exact),
+                    # dividing by N first for the mean, and scale back
+                    e = np.frexp(np.max(np.abs(D)))[1]
+                    S = np.ldexp(D, -e)
+                    part = 0.5 * np.sum(S * S)
+                    if self.reduction == "mean":
+                        part, N = part / N, 1
+                    J = np.ldexp(part, 2 * e).astype(D.dtype)
+            if not np.isfinite(J):
+                raise _mse_overflow("loss J = ||Y^(l) - H||^2 / 2", D.dtype)
+            return J / N if self.reduction == "mean" else J
         return J / H.shape[0] if self.reduction == "mean" else J
 
     # --- backward -----------------------------------------------------------------

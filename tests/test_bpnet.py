@@ -406,3 +406,32 @@ def test_a_callable_init_that_returns_bad_weights_is_refused(init, error, messag
 def test_a_callable_init_of_integers_is_cast_to_the_float_dtype():
     net = bp.BPNet([3, 2], ["softmax"], init=lambda n, m, rng, dtype: np.ones((n, m), int))
     assert net.B[0].dtype == np.float64 and np.array_equal(net.B[0][1:], np.ones((3, 2)))
+
+
+def test_forward_overflow_names_X_not_the_activation_input():
+    # Z^(1) overflowing to inf failed inside relu with "z: expected finite values" (an
+    # internal name), and with an identity output it would have returned inf
+    for acts, loss in ((["relu", "softmax"], "cross_entropy"), (["tanh", "identity"], "mse")):
+        net = bp.BPNet([4, 3, 2], acts, loss=loss, rng=0)
+        with pytest.raises(ValueError, match=re.escape(
+                "X: expected inputs small enough for Z^(1) = [1, Y^(0)] B^(1) to fit in float64 "
+                "(at most 1.8e+308), got inputs for which it overflows")):
+            net.forward(np.full((2, 4), 1.7e308))
+    net = bp.BPNet([2, 2], ["identity"], loss="mse", init=lambda n, m, rng, dtype: 1e300 * np.ones((n, m)))
+    with pytest.raises(ValueError, match=r"^X: expected inputs small enough for Z\^\(1\)"):
+        net.forward(np.full((1, 2), 1e10))
+
+
+def test_mse_loss_whose_sum_overflows_but_mean_does_not():
+    # 0.5 ||Y - H||^2 summed over 3 samples is 3e308 (inf with a RuntimeWarning); the mean
+    # 1e308 fits, and is now returned; a loss that does not fit raises naming H
+    net = bp.BPNet([2, 3, 2], ["tanh", "identity"], loss="mse", reduction="mean", rng=0)
+    Y = net.forward(np.ones((3, 2)))
+    H = np.full((3, 2), 1e154)
+    assert net.loss(H) == pytest.approx(0.5 * np.sum(((Y - H) / 1e154) ** 2) / 3 * 1e308, rel=1e-14)
+    net.reduction = "sum"
+    with pytest.raises(ValueError, match=re.escape(
+            "H: expected targets close enough to Y^(l) for loss J = ||Y^(l) - H||^2 / 2 to fit "
+            "in float64 (at most 1.8e+308), got targets for which it overflows")):
+        net.loss(H)
+    assert net.loss(Y) == 0      # ordinary targets: unchanged
