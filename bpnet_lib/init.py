@@ -79,7 +79,9 @@ def _float_dtype(dtype) -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+    # (``None in (float32, float64)`` is True: NumPy reads a comparison with None as one
+    # with the default dtype float64, so an unknown name must be caught before)
+    if dt is None or dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         got = dt if dt is not None else repr(dtype)
         raise TypeError(f"dtype: expected float32 or float64, got {got}")
     return dt

@@ -570,6 +570,8 @@ def _center_inputs(X, y, centers):
     X = _features(X)
     centers = as_float_array(centers, "centers")
     check_ndim(centers, 2, "centers", "(K, D)")
+    if centers.shape[0] == 0:  # else the labels would be reported outside 0..-1
+        raise ValueError(f"centers: expected at least one center (K >= 1), got shape {centers.shape}")
     if centers.shape[1] != X.shape[1]:
         raise ValueError(
             f"centers: expected {X.shape[1]} columns to match X's D = {X.shape[1]}, "

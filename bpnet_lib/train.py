@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import as_float_array, check_labels
-from .data import _positive_int, minibatches
+from .data import _positive_int, _rng, minibatches
 
 __all__ = ["History", "EarlyStopping", "fit", "evaluate", "accuracy", "progress_enabled"]
 
@@ -387,8 +387,7 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
         if X_val is None:
             raise ValueError("early_stopping: expected a validation set X_val, y_val, got none")
         early_stopping.reset()
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng) if isinstance(rng, (int, np.integer)) else rng
+    rng = _rng(rng, "rng")  # a Generator or an int seed (True is not a seed)
     history = History()
     if hasattr(model, "train"):
         model.train()

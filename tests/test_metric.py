@@ -544,3 +544,10 @@ def test_center_loss_and_steps_whose_sums_overflow_but_means_do_not():
     big = np.full((3, 1), 1e308)
     np.testing.assert_allclose(M.center_steps(big, y, [[0.0]]), [[-7.5e307]], rtol=1e-15)  # -3e308 / 4
     np.testing.assert_allclose(M.center_update(big, y, [[0.0]], gamma=1), [[7.5e307]], rtol=1e-15)
+
+
+def test_center_loss_with_no_centers_names_centers():
+    # K = 0 was reported as "y: expected labels in 0..-1 (K = 0 classes)"
+    with pytest.raises(ValueError, match=re.escape(
+            "centers: expected at least one center (K >= 1), got shape (0, 3)")):
+        M.center_loss(np.ones((2, 3)), [0, 0], np.ones((0, 3)))

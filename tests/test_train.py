@@ -424,3 +424,11 @@ def test_evaluate_names_a_loss_fn_that_returns_no_pair():
     # a loss_fn used only to evaluate may leave dS out
     assert evaluate(model, lambda S, y: (losses.softmax_cross_entropy(S, y)[0], None), X, y) == \
         evaluate(model, losses.softmax_cross_entropy, X, y)
+
+
+def test_fit_refuses_a_bool_rng():
+    # issue 11: rng=True was taken as the seed 1
+    with pytest.raises(ValueError, match="^rng: expected a numpy.random.Generator or an int seed, got bool$"):
+        fit(**_fit_args(rng=True))
+    h1, h2 = fit(**_fit_args(rng=3)), fit(**_fit_args(rng=np.random.default_rng(3)))
+    assert h1.loss == h2.loss
