@@ -22,6 +22,8 @@ and from a :class:`~bpnet_lib.network.Sequential` of ``Linear`` and activation l
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import activations as _A
@@ -80,6 +82,46 @@ def _all_finite(A: np.ndarray) -> bool:
     """True if ``A`` has no NaN or infinity (a finite sum clears it in one pass)."""
     with np.errstate(over="ignore", invalid="ignore"):
         return bool(np.isfinite(np.add.reduce(A, axis=None)) or np.isfinite(A).all())
+
+
+def _names_an_overflow(forward):
+    r"""Make ``BPNet.forward`` name ``X`` (or ``B``) when some :math:`Z^{(k)}` is not finite.
+
+    ``X`` and the weights are finite, but :math:`Z^{(k)} = [\mathbf{1}, Y^{(k-1)}] B^{(k)}`
+    can overflow: the activation would then refuse its input under the internal name ``z``,
+    and an identity output would return the infinity. A decorator, so that the recursion
+    :meth:`BPNet.forward` shows stays the formula. On an error the network keeps the state
+    of its last successful forward.
+    """
+
+    @functools.wraps(forward)
+    def checked(self, X):
+        before = self.Y, self.Z
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                out = forward(self, X)
+                failed = not _all_finite(out)
+            except ValueError as exc:
+                if str(exc).startswith("X:") or "finite" not in str(exc):
+                    raise  # forward's own checks of X, or not about a non-finite Z
+                failed = True
+        if failed:
+            self.Y, self.Z = before
+            for k, B in enumerate(self.B, start=1):
+                if not _all_finite(B):
+                    raise ValueError(
+                        f"B: expected finite weights, got NaN or infinity in B^({k}) "
+                        f"(self.B[{k - 1}]); has training diverged?"
+                    )
+            dtype = np.result_type(*self.B)
+            raise ValueError(
+                f"X: expected inputs small enough for every Z^(k) = [1, Y^(k-1)] B^(k) to fit "
+                f"in {dtype.name} (at most {np.finfo(dtype).max:.3g}), got inputs for which one "
+                f"overflows"
+            )
+        return out
+
+    return checked
 
 
 def _mse_overflow(what: str, dtype) -> ValueError:
@@ -199,6 +241,7 @@ class BPNet:
 
     # --- forward and loss ---------------------------------------------------------
 
+    @_names_an_overflow
     def forward(self, X) -> np.ndarray:
         r""":math:`Z^{(k)} = [\mathbf{1}, Y^{(k-1)}] B^{(k)}`, :math:`Y^{(k)} = g^{(k)}(Z^{(k)})`.
 
@@ -227,15 +270,8 @@ class BPNet:
             # J/N of reduction="mean" would be 0/0 = nan; softmax_cross_entropy refuses N = 0 too
             raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
         Y, Z = [X], [None]
-        for k, (B, g) in enumerate(zip(self.B, self.activations), start=1):
-            with np.errstate(over="ignore", invalid="ignore"):
-                Z.append(_ones_column(Y[-1]) @ B)
-            if not _all_finite(Z[-1]):  # an overflow: name X, not the activation's input
-                raise ValueError(
-                    f"X: expected inputs small enough for Z^({k}) = [1, Y^({k - 1})] B^({k}) "
-                    f"to fit in {Z[-1].dtype.name} (at most {np.finfo(Z[-1].dtype).max:.3g}), "
-                    f"got inputs for which it overflows"
-                )
+        for B, g in zip(self.B, self.activations):
+            Z.append(_ones_column(Y[-1]) @ B)
             Y.append(_activate(g, Z[-1]))
         self.Y, self.Z = Y, Z
         return Y[-1]

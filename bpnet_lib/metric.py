@@ -19,6 +19,7 @@ derivative from the inactive side (a subgradient).
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -627,6 +628,32 @@ def center_loss(X, y, centers, reduction="mean"):
     return (total, diff) if reduction == "done" else _reduce(total, diff, N, reduction)
 
 
+def _scaled_if_overflowing(steps):
+    """Run ``steps(X, y, centers)``; where its sums overflow, run it on scaled inputs instead.
+
+    The class sums of :func:`center_steps` can overflow although the steps (averages) fit:
+    the computation is then repeated on ``X`` and ``centers`` divided by one power of two
+    (exact) and the result scaled back; a step that does not fit raises ``ValueError``
+    naming ``X``. A decorator, so that :func:`center_steps` shows only the formula.
+    """
+
+    @functools.wraps(steps)
+    def checked(X, y, centers):
+        X, y, centers = _center_inputs(X, y, centers)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = steps(X, y, centers)
+            if not np.isfinite(r).all():
+                k = max(_pow2_scale(X), _pow2_scale(centers))
+                r = np.ldexp(steps(np.ldexp(X, -k), y, np.ldexp(centers, -k)), k)
+                r = r.astype(X.dtype, copy=False)
+        if not np.isfinite(r).all():
+            raise _overflow_error("X", "center steps", X.dtype)
+        return r
+
+    return checked
+
+
+@_scaled_if_overflowing
 def center_steps(X, y, centers):
     """The center step :math:`\\mathbf{r}_j` of Wen et al.'s eq. (4), where it is written
     :math:`\\Delta c_j`.
@@ -654,22 +681,9 @@ def center_steps(X, y, centers):
     X, y, centers = _center_inputs(X, y, centers)
     K = centers.shape[0]
     counts = np.bincount(y, minlength=K).astype(X.dtype)
-
-    def steps(X, centers):
-        sums = np.zeros_like(centers)
-        np.add.at(sums, y, X)
-        return (counts[:, None] * centers - sums) / (1 + counts[:, None])
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = steps(X, centers)
-        if not np.isfinite(r).all():
-            # the sums overflow although the steps (averages) may not: redo on X and the
-            # centers divided by one power of two (exact) and scale back
-            k = max(_pow2_scale(X), _pow2_scale(centers))
-            r = np.ldexp(steps(np.ldexp(X, -k), np.ldexp(centers, -k)), k).astype(X.dtype)
-    if not np.isfinite(r).all():
-        raise _overflow_error("X", "center steps", X.dtype)
-    return r
+    sums = np.zeros_like(centers)
+    np.add.at(sums, y, X)
+    return (counts[:, None] * centers - sums) / (1 + counts[:, None])
 
 
 def center_update(X, y, centers, gamma=0.5):

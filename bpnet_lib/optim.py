@@ -174,10 +174,12 @@ class SGD:
                     f"got {g.shape}"
                 )
             checked[name] = g
-        decayed = {name: bool(weight_decay) and self._decays(name) for name in params}
+        if weight_decay:
+            for name in params:
+                self._decays(name)  # a filter that does not answer True or False raises now
         for name, theta in params.items():
             g = checked[name]
-            if decayed[name]:
+            if weight_decay and (self.decay_filter is None or self.decay_filter(name)):
                 g = g + weight_decay * theta
             if momentum:
                 v = self.velocity.get(name)

@@ -413,13 +413,23 @@ def test_forward_overflow_names_X_not_the_activation_input():
     # internal name), and with an identity output it would have returned inf
     for acts, loss in ((["relu", "softmax"], "cross_entropy"), (["tanh", "identity"], "mse")):
         net = bp.BPNet([4, 3, 2], acts, loss=loss, rng=0)
-        with pytest.raises(ValueError, match=re.escape(
-                "X: expected inputs small enough for Z^(1) = [1, Y^(0)] B^(1) to fit in float64 "
-                "(at most 1.8e+308), got inputs for which it overflows")):
+        Y_before = net.forward(np.ones((2, 4)))
+        with pytest.raises(ValueError, match="^" + re.escape(
+                "X: expected inputs small enough for every Z^(k) = [1, Y^(k-1)] B^(k) to fit in "
+                "float64 (at most 1.8e+308), got inputs for which one overflows") + "$"):
             net.forward(np.full((2, 4), 1.7e308))
+        assert net.Y[-1] is Y_before      # the state of the last successful forward is kept
     net = bp.BPNet([2, 2], ["identity"], loss="mse", init=lambda n, m, rng, dtype: 1e300 * np.ones((n, m)))
-    with pytest.raises(ValueError, match=r"^X: expected inputs small enough for Z\^\(1\)"):
+    with pytest.raises(ValueError, match=r"^X: expected inputs small enough for every Z\^\(k\)"):
         net.forward(np.full((1, 2), 1e10))
+
+
+def test_forward_with_diverged_weights_names_B():
+    net = bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=0)
+    net.B[1][2, 0] = np.nan                  # as after a diverged training step
+    with pytest.raises(ValueError, match=re.escape(
+            "B: expected finite weights, got NaN or infinity in B^(2) (self.B[1]); has training diverged?")):
+        net.forward(np.ones((2, 3)))
 
 
 def test_mse_loss_whose_sum_overflows_but_mean_does_not():
