@@ -124,6 +124,35 @@ def _names_an_overflow(forward):
     return checked
 
 
+def _names_a_gradient_overflow(backward):
+    r"""Make ``BPNet.backward`` raise, naming ``X`` and ``H``, when a gradient overflows.
+
+    The inputs, targets and weights are finite, but a product such as
+    :math:`[\mathbf{1}, Y^{(k-1)}]^\top \mathrm{d}Z^{(k)}` can overflow to infinity (and
+    ``inf - inf`` to NaN). A decorator, so that the recursion :meth:`BPNet.backward` shows
+    stays the formula. On an error the network keeps the gradients of its last successful
+    backward.
+    """
+
+    @functools.wraps(backward)
+    def checked(self, H):
+        before = self.dB, self.dY, self.dZ
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = backward(self, H)
+        if not all(_all_finite(G) for G in out):
+            self.dB, self.dY, self.dZ = before
+            k = next(k for k, G in enumerate(out, start=1) if not _all_finite(G))
+            dtype = out[k - 1].dtype
+            raise ValueError(
+                f"X, H: expected inputs and targets small enough for every gradient dB^(k) to "
+                f"fit in {dtype.name} (at most {np.finfo(dtype).max:.3g}), got ones for which "
+                f"dB^({k}) overflows"
+            )
+        return out
+
+    return checked
+
+
 def _mse_overflow(what: str, dtype) -> ValueError:
     return ValueError(
         f"H: expected targets close enough to Y^(l) for {what} to fit in "
@@ -352,6 +381,7 @@ class BPNet:
             return Y - H
         return _activation_backward(g, Y - H, self.Z[-1], Y)
 
+    @_names_a_gradient_overflow
     def backward(self, H) -> list:
         r"""Matrix-form backpropagation; returns ``[dB^(1), ..., dB^(l)]``.
 

@@ -445,3 +445,16 @@ def test_mse_loss_whose_sum_overflows_but_mean_does_not():
             "in float64 (at most 1.8e+308), got targets for which it overflows")):
         net.loss(H)
     assert net.loss(Y) == 0      # ordinary targets: unchanged
+
+
+def test_backward_whose_gradient_overflows_names_X_and_H():
+    # dB^(2) = [1, Y^(1)]^T dZ^(2) with dZ^(2) = Y - H of order 1.7e308 summed over 3
+    # samples came out inf and NaN (with only a RuntimeWarning)
+    net = bp.BPNet([2, 3, 2], ["tanh", "identity"], loss="mse", rng=0)
+    net.forward(np.ones((3, 2)))
+    good = net.backward(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "X, H: expected inputs and targets small enough for every gradient dB^(k) to fit in "
+            "float64 (at most 1.8e+308), got ones for which dB^(") + r"[12]\) overflows$"):
+        net.backward(np.full((3, 2), 1.7e308))
+    assert net.dB[1] is good[1]    # the gradients of the last successful backward are kept
