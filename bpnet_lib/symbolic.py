@@ -389,14 +389,7 @@ def to_numpy(expr, symbols, cse=False):
                 what = (f"the complex number {value!r}" if np.ndim(value) == 0
                         else f"a complex array (dtype {np.asarray(value).dtype})")
                 raise TypeError(f"values[{k}]: expected real numbers, got {what}")
-            raw = np.asarray(value)
-            if raw.dtype == object or not (np.issubdtype(raw.dtype, np.number)
-                                           or raw.dtype == np.bool_):
-                # float64 would read None as nan and the string "2" as 2.0
-                what = (f"{value!r} ({type(value).__name__})" if raw.ndim == 0
-                        else f"an array of dtype {raw.dtype}")
-                raise TypeError(f"values[{k}]: expected real numbers, got {what}")
-            arr = raw.astype(np.float64, copy=False)
+            arr = _real_values(value, f"values[{k}]")
             if isinstance(item, sympy.MatrixBase):
                 if arr.shape != item.shape:
                     raise ValueError(
@@ -424,6 +417,25 @@ def to_numpy(expr, symbols, cse=False):
         return out.reshape(shape + bshape) if is_matrix else out.reshape(bshape)
 
     return fn
+
+
+def _real_values(value, name: str) -> np.ndarray:
+    """``value`` as float64, refusing None and strings (read as nan and as numbers).
+
+    Numbers of any kind are accepted, SymPy's included (``sympy.Rational(1, 2)``, a
+    ``sympy.Matrix`` of numbers): whatever ``float()`` reads as a real number.
+    """
+    raw = np.asarray(value)
+    text = raw.dtype.kind in "USV" or (raw.dtype == object and any(
+        v is None or isinstance(v, (str, bytes)) for v in raw.flat))
+    if not text:
+        try:
+            return raw.astype(np.float64, copy=False)
+        except (TypeError, ValueError):   # a complex SymPy number, an arbitrary object
+            pass
+    what = (f"{value!r} ({type(value).__name__})" if raw.ndim == 0
+            else f"an array of dtype {raw.dtype}")
+    raise TypeError(f"{name}: expected real numbers, got {what}")
 
 
 def _evaluate(compiled, numbers_in):

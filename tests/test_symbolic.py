@@ -293,6 +293,11 @@ def test_to_numpy_refuses_complex_results_and_non_numbers():
     with pytest.raises(ValueError, match=r"^values: expected values at which expr fits in float64"):
         g(1e200)  # Python floats raise OverflowError (34, 'Numerical result out of range')
     assert g(True) == 1.0 and g(np.float32(2)) == 4.0
+    assert g(sympy.Rational(1, 2)) == 0.25 and g(sympy.Float(3)) == 9.0   # SymPy numbers too
+    A = matrix("A", 2, 2)
+    assert to_numpy(A, [A])(sympy.Matrix([[1, 2], [3, 4]])).tolist() == [[1, 2], [3, 4]]
+    with pytest.raises(TypeError, match=r"^values\[0\]: expected real numbers, got I \(ImaginaryUnit\)$"):
+        g(sympy.I)
 
 
 def test_to_numpy_validation():
