@@ -323,6 +323,15 @@ class Sequential(Layer):
                     f"layers[{i}]: expected a layer with forward, backward, params and grads, "
                     f"got {type(layer).__name__} without {', '.join(missing)}"
                 )
+            first = next(j for j, other in enumerate(layers) if other is layer)
+            if first < i:
+                # one object keeps one cache: the second use's forward would overwrite the
+                # first's, and backward would give the first use a wrong gradient, silently
+                raise ValueError(
+                    f"layers[{i}]: expected a layer object of its own, got the same object as "
+                    f"layers[{first}] ({layer!r}); a layer keeps the cache of one use, so "
+                    f"create another (e.g. ReLU() twice)"
+                )
         self.layers = list(layers)
 
     def __len__(self) -> int:
