@@ -165,6 +165,56 @@ def pairwise_distances(X):
     return pairwise_distances_forward(X)[0]
 
 
+def _checked_distance_backward(backward):
+    """Check the cache, and redo an overflowing :func:`pairwise_distances_backward` scaled.
+
+    ``(dD + dD^T) / D`` overflows for a huge upstream gradient over a tiny distance although
+    the gradient, a sum of ``dD`` times unit vectors, may fit: the computation is then
+    repeated with ``dD`` divided by a power of two (exact) and the unit vectors formed
+    first, and scaled back; a gradient that does not fit raises ``ValueError`` naming
+    ``ddist``. A decorator, so that the function shows only the formula.
+    """
+
+    @functools.wraps(backward)
+    def checked(ddist, cache):
+        ok = (isinstance(cache, tuple) and len(cache) == 2
+              and all(isinstance(a, np.ndarray) for a in cache)
+              and cache[0].ndim == 3 and cache[1].ndim == 2
+              and cache[0].shape[:2] == cache[1].shape)
+        if not ok:
+            raise TypeError(
+                f"cache: expected the DistanceCache (diff, dist) that "
+                f"pairwise_distances_forward returned, got {type(cache).__name__}"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            dX = backward(ddist, cache)
+            if _all_finite(dX):
+                return dX
+            diff, dist = cache
+            ddist = as_float_array(ddist, "ddist").astype(dist.dtype, copy=False)
+            k = _pow2_scale(ddist)
+            D = np.ldexp(ddist, -k)
+            pos = dist > 0
+            unit = diff / np.where(pos, dist, 1)[:, :, None]
+            dX = np.ldexp(np.einsum("ij,ijk->ik", np.where(pos, D + D.T, 0), unit), k)
+            dX = dX.astype(dist.dtype, copy=False)
+        if not _all_finite(dX):
+            raise ValueError(
+                f"ddist: expected an upstream gradient small enough for dX to fit in "
+                f"{dist.dtype.name} (at most {np.finfo(dist.dtype).max:.3g}), got one for "
+                f"which it overflows"
+            )
+        return dX
+
+    return checked
+
+
+def _all_finite(A) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(A, axis=None)) or np.isfinite(A).all())
+
+
+@_checked_distance_backward
 def pairwise_distances_backward(ddist, cache):
     """Backward pass of :func:`pairwise_distances_forward`.
 
@@ -186,6 +236,15 @@ def pairwise_distances_backward(ddist, cache):
     Returns
     -------
     dX : ndarray, shape (N, D)
+
+    Raises
+    ------
+    TypeError
+        If ``cache`` is not the one :func:`pairwise_distances_forward` returned.
+    ValueError
+        If ``ddist`` is not finite, has the wrong shape, or is so large that ``dX``
+        overflows (a quotient ``dD / D`` that overflows while ``dX`` fits is redone
+        scaled).
     """
     diff, dist = cache
     ddist = as_float_array(ddist, "ddist")

@@ -551,3 +551,26 @@ def test_center_loss_with_no_centers_names_centers():
     with pytest.raises(ValueError, match=re.escape(
             "centers: expected at least one center (K >= 1), got shape (0, 3)")):
         M.center_loss(np.ones((2, 3)), [0, 0], np.ones((0, 3)))
+
+
+def test_distance_backward_with_a_huge_upstream_gradient_over_a_tiny_distance():
+    # (dD + dD^T) / D overflowed to inf (1e300 / 1e-200) although the gradient, dD times
+    # unit vectors, is 1.4e300; a gradient that does not fit raises naming ddist
+    _, cache = M.pairwise_distances_forward(np.array([[1e-200, 0.0], [0.0, 1e-200]]))
+    dX = M.pairwise_distances_backward(np.full((2, 2), 1e300), cache)
+    np.testing.assert_allclose(dX, 2e300 / np.sqrt(2) * np.array([[1, -1], [-1, 1]]), rtol=1e-15)
+    _, cache = M.pairwise_distances_forward(np.eye(2))
+    dX = M.pairwise_distances_backward(np.full((2, 2), 1e308), cache)   # dD + dD^T = 2e308
+    np.testing.assert_allclose(dX, 1e308 * np.sqrt(2) * np.array([[1, -1], [-1, 1]]), rtol=1e-15)
+    _, cache = M.pairwise_distances_forward(np.array([[0.0], [1.0], [2.0]]))
+    with pytest.raises(ValueError, match=r"^ddist: expected an upstream gradient small enough "
+                                         r"for dX to fit in float64"):
+        M.pairwise_distances_backward(np.full((3, 3), 1.7e308), cache)
+
+
+@pytest.mark.parametrize("cache", [None, (1, 2), (np.ones((2, 2)), np.ones((2, 2)))])
+def test_distance_backward_names_a_cache_it_cannot_use(cache):
+    # these were "'int' object has no attribute 'shape'", "cannot unpack", an einsum error
+    with pytest.raises(TypeError, match=r"^cache: expected the DistanceCache \(diff, dist\) "
+                                        r"that pairwise_distances_forward returned, got "):
+        M.pairwise_distances_backward(np.ones((2, 2)), cache)
