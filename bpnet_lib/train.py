@@ -298,6 +298,9 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
     ValueError
         If ``X`` is a scalar or holds no samples (the averages would be 0 / 0), or
         ``batch_size`` is not a positive int.
+    TypeError
+        If ``model`` has no ``forward`` or ``loss_fn`` is not callable or does not return a
+        pair ``(loss, dS)`` with a real scalar loss (``dS`` is not used here).
     """
     _check_callables(model, loss_fn, fitting=False)
     N = _sample_count(X, "X", "evaluate")
@@ -363,6 +366,18 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
     Returns
     -------
     History
+
+    Raises
+    ------
+    ValueError
+        Before any training, if ``X`` or ``X_val`` has no samples, ``y_val`` has a length
+        other than ``X_val``'s, ``epochs`` or ``batch_size`` is not a valid count, or ``rng``
+        is neither a Generator nor an int; during training, if ``loss_fn`` returns a loss
+        that is not a scalar or a ``dS`` not shaped like the scores.
+    TypeError
+        If ``model``, ``loss_fn``, ``optimizer`` or ``callback`` lacks what the loop calls,
+        ``progress`` or ``drop_last`` is not a bool, or ``loss_fn`` does not return a pair
+        ``(loss, dS)`` with a real loss.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs: expected a non-negative integer, got {epochs!r}")
