@@ -100,7 +100,7 @@ class EarlyStopping:
     def __init__(self, patience=5, min_delta=0.0):
         if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
             raise ValueError(f"patience: expected a positive integer, got {patience!r}")
-        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.floating))
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.integer, np.floating))
                 or not np.isfinite(min_delta) or min_delta < 0):
             raise ValueError(f"min_delta: expected a finite number >= 0, got {min_delta!r}")
         self.patience = int(patience)

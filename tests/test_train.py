@@ -432,3 +432,14 @@ def test_fit_refuses_a_bool_rng():
         fit(**_fit_args(rng=True))
     h1, h2 = fit(**_fit_args(rng=3)), fit(**_fit_args(rng=np.random.default_rng(3)))
     assert h1.loss == h2.loss
+
+
+def test_early_stopping_accepts_numpy_integers_like_python_ones():
+    # min_delta=np.int64(0) was refused as "not a finite number >= 0" while 0 was accepted
+    assert train_min_delta(np.int64(0)) == 0.0 and train_min_delta(0) == 0.0
+    with pytest.raises(ValueError, match=r"^min_delta: expected a finite number >= 0, got True$"):
+        EarlyStopping(min_delta=True)
+
+
+def train_min_delta(value):
+    return EarlyStopping(patience=np.int64(2), min_delta=value).min_delta
