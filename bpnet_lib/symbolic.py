@@ -163,6 +163,19 @@ def _symbols(x, name: str = "x") -> list:
     return entries
 
 
+def _expression(value, name: str):
+    """``sympy.sympify(value)``, raising ``TypeError`` naming ``name`` for None or a non-formula."""
+    try:
+        out = None if value is None else sympy.sympify(value)
+    except (sympy.SympifyError, TypeError, ValueError):
+        out = None
+    if out is None:
+        raise TypeError(
+            f"{name}: expected a SymPy expression or a number, got {type(value).__name__}"
+        )
+    return out
+
+
 def _scalar(f, name: str = "f"):
     """Return ``f`` as a scalar expression; a 1x1 Matrix (e.g. ``x.T @ A @ x``) counts."""
     if isinstance(f, sympy.MatrixBase):
@@ -172,7 +185,7 @@ def _scalar(f, name: str = "f"):
                 f"got a Matrix of shape {f.shape}"
             )
         return f[0, 0]
-    return sympy.sympify(f)
+    return _expression(f, name)
 
 
 def jacobian(f, x) -> sympy.Matrix:
@@ -290,11 +303,16 @@ def assert_equal(a, b, msg: str = "") -> None:
         index, both sides and the simplified difference.
     ValueError
         If ``a`` and ``b`` have different shapes.
+    TypeError
+        If ``a`` or ``b`` is None or something SymPy cannot read as a formula.
     """
     if isinstance(a, np.ndarray):
         a = sympy.Matrix(a)
     if isinstance(b, np.ndarray):
         b = sympy.Matrix(b)
+    for value, name in ((a, "a"), (b, "b")):
+        if not isinstance(value, sympy.MatrixBase):
+            _expression(value, name)  # None, or an object SymPy cannot read: TypeError
     shape_a, shape_b = _shape(a), _shape(b)
     if shape_a != shape_b:
         if {shape_a, shape_b} == {(), (1, 1)}:
@@ -488,9 +506,20 @@ def substitute(expr, mapping):
         If a value's shape differs from its key's, or a key is neither a
         symbol nor a Matrix of symbols.
     """
-    pairs = mapping.items() if isinstance(mapping, dict) else mapping
+    if isinstance(mapping, dict):
+        pairs = list(mapping.items())
+    elif isinstance(mapping, (str, bytes)) or not np.iterable(mapping):
+        raise TypeError(
+            f"mapping: expected a dict or an iterable of (key, value) pairs, got "
+            f"{type(mapping).__name__}"
+        )
+    else:
+        pairs = list(mapping)
     flat = {}
-    for key, value in pairs:
+    for item in pairs:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise ValueError(f"mapping: expected (key, value) pairs, got {item!r}")
+        key, value = item
         if isinstance(key, sympy.MatrixBase):
             arr = np.asarray(value, dtype=object)
             if arr.shape != key.shape:

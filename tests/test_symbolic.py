@@ -405,3 +405,21 @@ def test_to_numpy_cse_agrees_on_a_nested_expression():
         np.testing.assert_allclose(shared(xv, wv), plain(xv, wv), rtol=1e-13, atol=1e-15)
     grid = np.linspace(-1, 1, 5)  # the per-entry path, used for grids
     np.testing.assert_allclose(shared(grid, 0.5), plain(grid, 0.5), rtol=1e-13, atol=1e-15)
+
+
+def test_none_or_a_non_mapping_is_named():
+    # issue 11: SymPy's "Cannot represent derivative of <class 'NoneType'>", "unsupported
+    # operand type(s) for -", "'NoneType' object is not iterable"
+    x = sympy.Symbol("x", real=True)
+    for call, name in ((lambda: gradient(None, [x]), "f"), (lambda: hessian(None, [x]), "f"),
+                       (lambda: assert_equal(sympy.Matrix([x]), None), "b"),
+                       (lambda: assert_equal(None, x), "a")):
+        with pytest.raises(TypeError, match=f"^{name}: expected a SymPy expression or a number, got NoneType$"):
+            call()
+    for mapping in (None, 5):
+        with pytest.raises(TypeError, match=r"^mapping: expected a dict or an iterable of \(key, value\) pairs"):
+            substitute(x + 1, mapping)
+    with pytest.raises(ValueError, match=r"^mapping: expected \(key, value\) pairs, got"):
+        substitute(x + 1, [x])
+    assert substitute(x + 1, zip([x], [2])) == 3 and substitute(x + 1, [(x, 2)]) == 3
+    assert_equal(x + x, 2 * x)
