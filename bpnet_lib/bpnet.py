@@ -22,6 +22,8 @@ and from a :class:`~bpnet_lib.network.Sequential` of ``Linear`` and activation l
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import activations as _A
@@ -76,6 +78,89 @@ def _activation_backward(name: str, dY: np.ndarray, Z: np.ndarray, Y: np.ndarray
     return dY * _ELEMENTWISE[name][1](Z)
 
 
+def _all_finite(A: np.ndarray) -> bool:
+    """True if ``A`` has no NaN or infinity (a finite sum clears it in one pass)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(A, axis=None)) or np.isfinite(A).all())
+
+
+def _names_an_overflow(forward):
+    r"""Make ``BPNet.forward`` name ``X`` (or ``B``) when some :math:`Z^{(k)}` is not finite.
+
+    ``X`` and the weights are finite, but :math:`Z^{(k)} = [\mathbf{1}, Y^{(k-1)}] B^{(k)}`
+    can overflow: the activation would then refuse its input under the internal name ``z``,
+    and an identity output would return the infinity. A decorator, so that the recursion
+    :meth:`BPNet.forward` shows stays the formula. On an error the network keeps the state
+    of its last successful forward.
+    """
+
+    @functools.wraps(forward)
+    def checked(self, X):
+        before = self.Y, self.Z
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                out = forward(self, X)
+                failed = not _all_finite(out)
+            except ValueError as exc:
+                if str(exc).startswith("X:") or "finite" not in str(exc):
+                    raise  # forward's own checks of X, or not about a non-finite Z
+                failed = True
+        if failed:
+            self.Y, self.Z = before
+            for k, B in enumerate(self.B, start=1):
+                if not _all_finite(B):
+                    raise ValueError(
+                        f"B: expected finite weights, got NaN or infinity in B^({k}) "
+                        f"(self.B[{k - 1}]); has training diverged?"
+                    )
+            dtype = np.result_type(*self.B)
+            raise ValueError(
+                f"X: expected inputs small enough for every Z^(k) = [1, Y^(k-1)] B^(k) to fit "
+                f"in {dtype.name} (at most {np.finfo(dtype).max:.3g}), got inputs for which one "
+                f"overflows"
+            )
+        return out
+
+    return checked
+
+
+def _names_a_gradient_overflow(backward):
+    r"""Make ``BPNet.backward`` raise, naming ``X`` and ``H``, when a gradient overflows.
+
+    The inputs, targets and weights are finite, but a product such as
+    :math:`[\mathbf{1}, Y^{(k-1)}]^\top \mathrm{d}Z^{(k)}` can overflow to infinity (and
+    ``inf - inf`` to NaN). A decorator, so that the recursion :meth:`BPNet.backward` shows
+    stays the formula. On an error the network keeps the gradients of its last successful
+    backward.
+    """
+
+    @functools.wraps(backward)
+    def checked(self, H):
+        before = self.dB, self.dY, self.dZ
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = backward(self, H)
+        if not all(_all_finite(G) for G in out):
+            self.dB, self.dY, self.dZ = before
+            k = next(k for k, G in enumerate(out, start=1) if not _all_finite(G))
+            dtype = out[k - 1].dtype
+            raise ValueError(
+                f"X, H: expected inputs and targets small enough for every gradient dB^(k) to "
+                f"fit in {dtype.name} (at most {np.finfo(dtype).max:.3g}), got ones for which "
+                f"dB^({k}) overflows"
+            )
+        return out
+
+    return checked
+
+
+def _mse_overflow(what: str, dtype) -> ValueError:
+    return ValueError(
+        f"H: expected targets close enough to Y^(l) for {what} to fit in "
+        f"{np.dtype(dtype).name} (at most {np.finfo(dtype).max:.3g}), got targets for which it "
+        f"overflows"
+    )
+
+
 def _ones_column(Y: np.ndarray) -> np.ndarray:
     """:math:`[\\mathbf{1}, Y]`: ``Y`` with a column of ones prepended."""
     return np.hstack([np.ones((Y.shape[0], 1), dtype=Y.dtype), Y])
@@ -123,6 +208,11 @@ class BPNet:
 
     def __init__(self, widths, activations, loss="cross_entropy", reduction="sum", rng=None,
                  init="he", dtype=np.float64):
+        if isinstance(widths, (str, bytes)) or not np.iterable(widths):
+            raise TypeError(
+                f"widths: expected a list of layer widths n_0, ..., n_l, got "
+                f"{type(widths).__name__} {widths!r}"
+            )
         widths = list(widths)
         if len(widths) < 2 or any(
             isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in widths
@@ -134,6 +224,11 @@ class BPNet:
             raise ValueError(
                 f"activations: expected a list of {len(widths) - 1} names (one per layer), got "
                 f"the single string {activations!r}"
+            )
+        if not np.iterable(activations):
+            raise TypeError(
+                f"activations: expected a list of {len(widths) - 1} names (one per layer), got "
+                f"{type(activations).__name__} {activations!r}"
             )
         activations = list(activations)
         if len(activations) != len(widths) - 1:
@@ -163,7 +258,8 @@ class BPNet:
         self.loss_name = loss
         self.reduction = reduction
         self.B = [
-            np.vstack([np.zeros((1, m), dtype=dtype), initialiser(n, m, rng, dtype=dtype)])
+            np.vstack([np.zeros((1, m), dtype=dtype),
+                       _init._weights(initialiser, n, m, rng, dtype)])
             for n, m in zip(self.widths[:-1], self.widths[1:])
         ]
         self.dB = [np.zeros_like(B) for B in self.B]
@@ -180,6 +276,7 @@ class BPNet:
 
     # --- forward and loss ---------------------------------------------------------
 
+    @_names_an_overflow
     def forward(self, X) -> np.ndarray:
         r""":math:`Z^{(k)} = [\mathbf{1}, Y^{(k-1)}] B^{(k)}`, :math:`Y^{(k)} = g^{(k)}(Z^{(k)})`.
 
@@ -262,8 +359,24 @@ class BPNet:
         if self.loss_name == "cross_entropy":
             J = -np.sum(H * _A.log_softmax(self.Z[-1], axis=1))
         else:
-            D = self.Y[-1] - H
-            J = 0.5 * np.sum(D * D)
+            N = H.shape[0]
+            with np.errstate(over="ignore", invalid="ignore"):
+                D = self.Y[-1] - H
+                if not _all_finite(D):
+                    raise _mse_overflow("the differences Y^(l) - H", D.dtype)
+                J = 0.5 * np.sum(D * D)
+                if not np.isfinite(J):
+                    # the squares overflow: sum them scaled by a power of two (exact),
+                    # dividing by N first for the mean, and scale back
+                    e = np.frexp(np.max(np.abs(D)))[1]
+                    S = np.ldexp(D, -e)
+                    part = 0.5 * np.sum(S * S)
+                    if self.reduction == "mean":
+                        part, N = part / N, 1
+                    J = np.ldexp(part, 2 * e).astype(D.dtype)
+            if not np.isfinite(J):
+                raise _mse_overflow("loss J = ||Y^(l) - H||^2 / 2", D.dtype)
+            return J / N if self.reduction == "mean" else J
         return J / H.shape[0] if self.reduction == "mean" else J
 
     # --- backward -----------------------------------------------------------------
@@ -275,6 +388,7 @@ class BPNet:
             return Y - H
         return _activation_backward(g, Y - H, self.Z[-1], Y)
 
+    @_names_a_gradient_overflow
     def backward(self, H) -> list:
         r"""Matrix-form backpropagation; returns ``[dB^(1), ..., dB^(l)]``.
 
@@ -410,6 +524,15 @@ class BPNet:
         gets ``"identity"``. With ``loss="cross_entropy"`` the output activation becomes the
         softmax (``seq`` must end with a ``Linear``: its outputs are the logits that
         :func:`~bpnet_lib.losses.softmax_cross_entropy` expects).
+
+        Raises
+        ------
+        TypeError
+            If ``seq`` is not iterable.
+        ValueError
+            If a layer is not one of those above or not where they may be, there is no
+            ``Linear``, or a ``Linear``'s inputs differ in number from the outputs of the
+            ``Linear`` before it.
         """
         try:
             layers = list(seq)
@@ -435,6 +558,13 @@ class BPNet:
             acts[-1] = name
         if not Ws:
             raise ValueError("seq: expected at least one Linear layer, got none")
+        linear_at = [i for i, layer in enumerate(layers) if isinstance(layer, _net.Linear)]
+        for (i, W_in), (j, W_out) in zip(zip(linear_at, Ws), zip(linear_at[1:], Ws[1:])):
+            if W_out.shape[0] != W_in.shape[1]:
+                raise ValueError(
+                    f"seq[{j}]: expected a Linear with {W_in.shape[1]} inputs (the outputs of "
+                    f"seq[{i}]), got {W_out.shape[0]} inputs"
+                )
         if loss == "cross_entropy":
             if acts[-1] != "identity":
                 raise ValueError(

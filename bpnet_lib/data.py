@@ -21,13 +21,13 @@ __all__ = ["xor", "two_spirals", "digits", "DigitsSplit", "DigitsValSplit", "one
            "minibatches", "stratified_split", "train_val_test_split"]
 
 
-def _rng(rng) -> np.random.Generator:
+def _rng(rng, name: str = "rng") -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
     raise ValueError(
-        f"rng: expected a numpy.random.Generator or an int seed, got {type(rng).__name__}"
+        f"{name}: expected a numpy.random.Generator or an int seed, got {type(rng).__name__}"
     )
 
 
@@ -37,11 +37,30 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def _flag(value, name: str) -> bool:
+    """``value`` as a bool, or ``TypeError``: ``shuffle="no"`` would be read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def _noise(value) -> float:
     if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0
             or not np.isfinite(value)):
         raise ValueError(f"noise: expected a finite number >= 0, got {value!r}")
     return float(value)
+
+
+def _add_noise(points: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """``points`` plus Gaussian noise of standard deviation ``noise``, refusing an overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = points + noise * rng.standard_normal(points.shape)
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"noise: expected a standard deviation small enough for the points to be finite "
+            f"float64 numbers, got {noise!r}, for which noise * N(0, 1) overflows"
+        )
+    return X
 
 
 def xor(n_per_corner=50, noise=0.1, rng=0):
@@ -55,7 +74,8 @@ def xor(n_per_corner=50, noise=0.1, rng=0):
     ----------
     n_per_corner : int, default 50
     noise : float, default 0.1
-        Finite and >= 0 (else ``ValueError``).
+        Finite and >= 0, and small enough that the points do not overflow (else
+        ``ValueError``).
     rng : numpy.random.Generator or int, default 0
 
     Returns
@@ -67,7 +87,7 @@ def xor(n_per_corner=50, noise=0.1, rng=0):
     n = _positive_int(n_per_corner, "n_per_corner")
     noise, rng = _noise(noise), _rng(rng)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-    X = np.repeat(corners, n, axis=0) + noise * rng.standard_normal((4 * n, 2))
+    X = _add_noise(np.repeat(corners, n, axis=0), noise, rng)
     y = np.repeat(np.array([0, 1, 1, 0]), n)
     order = rng.permutation(4 * n)
     return X[order], y[order]
@@ -86,7 +106,8 @@ def two_spirals(n=200, noise=0.05, rng=0):
     n : int, default 200
         Points per spiral.
     noise : float, default 0.05
-        Finite and >= 0 (else ``ValueError``).
+        Finite and >= 0, and small enough that the points do not overflow (else
+        ``ValueError``).
     rng : numpy.random.Generator or int, default 0
 
     Returns
@@ -102,7 +123,7 @@ def two_spirals(n=200, noise=0.05, rng=0):
     theta = np.sqrt(rng.uniform(lo**2, hi**2, size=n))
     r = theta / hi
     arm = np.column_stack([r * np.cos(theta), r * np.sin(theta)])
-    X = np.vstack([arm, -arm]) + noise * rng.standard_normal((2 * n, 2))
+    X = _add_noise(np.vstack([arm, -arm]), noise, rng)
     y = np.repeat(np.array([0, 1]), n)
     order = rng.permutation(2 * n)
     return X[order], y[order]
@@ -156,12 +177,15 @@ def stratified_split(y, test_size=0.25, seed=0):
     Raises
     ------
     ValueError
-        If ``y`` is not 1-D or holds a label that is not a finite integer (a NaN label
-        would otherwise fall out of both parts), or ``test_size`` is not in (0, 1).
+        If ``y`` is not 1-D, is empty or holds a label that is not a finite integer (a NaN
+        label would otherwise fall out of both parts), ``test_size`` is not in (0, 1), or
+        ``seed`` is neither an int nor a Generator.
     """
     y = _split_labels(y)
+    if y.size == 0:
+        raise ValueError("y: expected at least one label to split (N >= 1), got shape (0,)")
     test_size = _fraction(test_size, "test_size")
-    rng = _rng(seed)
+    rng = _rng(seed, "seed")
     train, test = [], []
     for c in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == c))
@@ -272,6 +296,7 @@ def digits(test_size=0.25, seed=0, standardize=True, val_size=None):
             "with: pip install -e '.[data]'  (or pip install scikit-learn)"
         ) from exc
 
+    standardize = _flag(standardize, "standardize")
     data = load_digits()
     X = np.asarray(data.data, dtype=np.float64)
     y = np.asarray(data.target, dtype=np.int64)
@@ -349,6 +374,7 @@ def minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=False):
                 f"y: expected {X.shape[0]} rows (one per sample of X), got shape {y.shape}"
             )
     batch_size = _positive_int(batch_size, "batch_size")
+    shuffle, drop_last = _flag(shuffle, "shuffle"), _flag(drop_last, "drop_last")
     N = X.shape[0]
     if drop_last and batch_size > N:
         raise ValueError(

@@ -379,19 +379,41 @@ def check_gradients(fun, args, grads, dout=None, eps=1e-5, tol=1e-7, rng=None) -
     ValueError
         If the number of gradients differs from the number of arguments, a
         gradient's shape differs from its argument's, an argument is not a
-        writeable float64 ndarray, ``dout`` has the wrong shape, or ``eps`` is too
-        small to move some entry of an argument in float64 (see
-        :func:`numerical_gradient`).
+        writeable float64 ndarray or shares memory with another argument, ``dout``
+        has the wrong shape, or ``eps`` is too small to move some entry of an
+        argument in float64 (see :func:`numerical_gradient`).
+    TypeError
+        If ``args`` is not a sequence, ``grads`` (or what the callable returns) is
+        not a sequence of arrays, or ``rng`` is not a Generator, an int or None.
     """
+    if isinstance(args, np.ndarray) or not np.iterable(args):
+        raise TypeError(
+            f"args: expected a list of float64 arrays, one per argument of fun, got "
+            f"{type(args).__name__}"
+        )
     args = list(args)
     for k, arg in enumerate(args):
         _check_point(arg, f"args[{k}]")
+        for j in range(k):
+            if np.shares_memory(arg, args[j]):
+                # perturbing one would move the other too: each numerical gradient would be
+                # that of both together, and a right analytic gradient would fail
+                raise ValueError(
+                    f"args[{k}]: expected an array that shares no memory with args[{j}] (each "
+                    f"argument is perturbed on its own), got one that does; pass a copy"
+                )
     eps = _check_step(eps)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol: expected a non-negative number such as 1e-7, got {tol!r}")
     out = np.asarray(as_float_array(fun(*args), "fun(*args)"), dtype=np.float64)
     if dout is None:
         if callable(grads):
+            if not (rng is None or isinstance(rng, np.random.Generator)
+                    or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool))):
+                raise TypeError(
+                    f"rng: expected a numpy.random.Generator, an int seed or None, got "
+                    f"{type(rng).__name__}"
+                )
             rng = np.random.default_rng(0 if rng is None else rng)
             dout = rng.standard_normal(out.shape)
         elif out.size == 1:
@@ -407,8 +429,15 @@ def check_gradients(fun, args, grads, dout=None, eps=1e-5, tol=1e-7, rng=None) -
         raise ValueError(
             f"dout: expected shape {out.shape} (the shape of fun(*args)), got shape {dout.shape}"
         )
+    source = "grads"
     if callable(grads):
-        grads = grads(dout.copy())
+        grads, source = grads(dout.copy()), "grads(dout)"
+    if isinstance(grads, np.ndarray) or not np.iterable(grads):
+        # an ndarray would be read as its rows; a single gradient must come in a list
+        raise TypeError(
+            f"{source}: expected a sequence of {len(args)} gradients (one per argument, "
+            f"e.g. a tuple (dX,) for one), got {type(grads).__name__}"
+        )
     grads = list(grads)
     if len(grads) != len(args):
         raise ValueError(

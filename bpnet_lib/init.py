@@ -34,6 +34,8 @@ import numbers
 
 import numpy as np
 
+from ._validation import check_finite
+
 __all__ = [
     "lecun_normal",
     "lecun_uniform",
@@ -77,10 +79,36 @@ def _float_dtype(dtype) -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+    # (``None in (float32, float64)`` is True: NumPy reads a comparison with None as one
+    # with the default dtype float64, so an unknown name must be caught before)
+    if dt is None or dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         got = dt if dt is not None else repr(dtype)
         raise TypeError(f"dtype: expected float32 or float64, got {got}")
     return dt
+
+
+def _weights(initialiser, fan_in: int, fan_out: int, rng, dtype) -> np.ndarray:
+    """Call ``initialiser(fan_in, fan_out, rng, dtype=dtype)`` and check what it returns.
+
+    A user's callable may return anything: the result must be finite real numbers of shape
+    ``(fan_in, fan_out)`` (else ``ValueError`` or ``TypeError`` naming ``init``); it is
+    returned in ``dtype``.
+    """
+    W = np.asarray(initialiser(fan_in, fan_out, rng, dtype=dtype))
+    if W.dtype == object or not (np.issubdtype(W.dtype, np.number) or W.dtype == np.bool_) \
+            or np.iscomplexobj(W):
+        raise TypeError(
+            f"init: expected an initialiser returning real numbers, got dtype {W.dtype}"
+        )
+    if W.shape != (fan_in, fan_out):
+        raise ValueError(
+            f"init: expected an initialiser returning shape ({fan_in}, {fan_out}), "
+            f"got shape {W.shape}"
+        )
+    with np.errstate(over="ignore"):  # 1e300 cast to float32 is inf, refused just below
+        W = W.astype(dtype, copy=False)
+    check_finite(W, "init")
+    return W
 
 
 def _normal(var: float, fan_in: int, fan_out: int, rng, dtype) -> np.ndarray:

@@ -19,6 +19,7 @@ derivative from the inactive side (a subgradient).
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -119,8 +120,10 @@ def pairwise_distances_forward(X):
     result is non-negative, exactly symmetric, exactly 0 on the diagonal and for coincident
     rows, and accurate for close rows far from the origin. Memory is :math:`O(N^2 D)`.
     Where a sum of squares overflows (a difference above about ``1.8e19`` in float32,
-    ``1.3e154`` in float64) that pair is recomputed from its differences scaled by a power of
-    two, so any distance the dtype can hold is returned. A difference
+    ``1.3e154`` in float64) or underflows (below about ``1e-19`` in float32, ``1.5e-154`` in
+    float64, where distinct rows would come out at distance 0) that pair is recomputed from
+    its differences scaled by a power of two, so any distance the dtype can hold is
+    returned. A difference
     :math:`\\mathbf{x}_i - \\mathbf{x}_j` that itself overflows raises ``ValueError``.
 
     Parameters
@@ -135,14 +138,18 @@ def pairwise_distances_forward(X):
     cache : DistanceCache
     """
     X = _features(X)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         diff = X[:, None, :] - X[None, :, :]
         sq = np.einsum("ijk,ijk->ij", diff, diff)
     dist = np.sqrt(sq)
-    if not np.isfinite(sq).all():
-        if not np.isfinite(diff).all():
-            raise _overflow_error("X", "differences between rows x_i - x_j", X.dtype)
-        big = ~np.isfinite(sq)                        # these pairs only: ordinary ones untouched
+    if not np.isfinite(sq).all() and not np.isfinite(diff).all():
+        raise _overflow_error("X", "differences between rows x_i - x_j", X.dtype)
+    # Pairs whose sum of squares overflows, or underflows below the smallest normal number
+    # (to 0 for rows 1e-200 apart, which would make distinct rows coincide), are redone
+    # from their differences scaled by a power of two; every other pair is left untouched.
+    redo = ~np.isfinite(sq) | ((sq < np.finfo(X.dtype).tiny) & np.any(diff != 0, axis=2))
+    if redo.any():
+        big = redo
         sub = diff[big]
         k = _pow2_scale(sub, axis=1)[:, None]
         scaled = np.ldexp(sub, -k)
@@ -158,6 +165,56 @@ def pairwise_distances(X):
     return pairwise_distances_forward(X)[0]
 
 
+def _checked_distance_backward(backward):
+    """Check the cache, and redo an overflowing :func:`pairwise_distances_backward` scaled.
+
+    ``(dD + dD^T) / D`` overflows for a huge upstream gradient over a tiny distance although
+    the gradient, a sum of ``dD`` times unit vectors, may fit: the computation is then
+    repeated with ``dD`` divided by a power of two (exact) and the unit vectors formed
+    first, and scaled back; a gradient that does not fit raises ``ValueError`` naming
+    ``ddist``. A decorator, so that the function shows only the formula.
+    """
+
+    @functools.wraps(backward)
+    def checked(ddist, cache):
+        ok = (isinstance(cache, tuple) and len(cache) == 2
+              and all(isinstance(a, np.ndarray) for a in cache)
+              and cache[0].ndim == 3 and cache[1].ndim == 2
+              and cache[0].shape[:2] == cache[1].shape)
+        if not ok:
+            raise TypeError(
+                f"cache: expected the DistanceCache (diff, dist) that "
+                f"pairwise_distances_forward returned, got {type(cache).__name__}"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            dX = backward(ddist, cache)
+            if _all_finite(dX):
+                return dX
+            diff, dist = cache
+            ddist = as_float_array(ddist, "ddist").astype(dist.dtype, copy=False)
+            k = _pow2_scale(ddist)
+            D = np.ldexp(ddist, -k)
+            pos = dist > 0
+            unit = diff / np.where(pos, dist, 1)[:, :, None]
+            dX = np.ldexp(np.einsum("ij,ijk->ik", np.where(pos, D + D.T, 0), unit), k)
+            dX = dX.astype(dist.dtype, copy=False)
+        if not _all_finite(dX):
+            raise ValueError(
+                f"ddist: expected an upstream gradient small enough for dX to fit in "
+                f"{dist.dtype.name} (at most {np.finfo(dist.dtype).max:.3g}), got one for "
+                f"which it overflows"
+            )
+        return dX
+
+    return checked
+
+
+def _all_finite(A) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(A, axis=None)) or np.isfinite(A).all())
+
+
+@_checked_distance_backward
 def pairwise_distances_backward(ddist, cache):
     """Backward pass of :func:`pairwise_distances_forward`.
 
@@ -179,6 +236,15 @@ def pairwise_distances_backward(ddist, cache):
     Returns
     -------
     dX : ndarray, shape (N, D)
+
+    Raises
+    ------
+    TypeError
+        If ``cache`` is not the one :func:`pairwise_distances_forward` returned.
+    ValueError
+        If ``ddist`` is not finite, has the wrong shape, or is so large that ``dX``
+        overflows (a quotient ``dD / D`` that overflows while ``dX`` fits is redone
+        scaled).
     """
     diff, dist = cache
     ddist = as_float_array(ddist, "ddist")
@@ -388,6 +454,14 @@ def contrastive_loss_matrix(X, y, margin=1.0, reduction="mean"):
     aff = affinity_matrix(y).astype(X.dtype)
     D2 = gram_sq_distances(X)
     dist = np.sqrt(D2)
+    off = ~np.eye(N, dtype=bool)
+    if np.any(D2[off] < np.finfo(X.dtype).tiny) and np.any(X != 0):
+        # A squared distance below the smallest normal number has lost its digits (rows
+        # 1e-200 apart give D2 = 0, so distinct dissimilar rows would look coincident and
+        # get gradient 0): take D from the Gram form of X / 2^k instead, which is exact.
+        k = _pow2_scale(X)
+        with np.errstate(under="ignore"):
+            dist = np.ldexp(np.sqrt(_gram_form(np.ldexp(X, -k))), k)
     gap = np.maximum(delta - dist, X.dtype.type(0))
     n_pairs = N * (N - 1) // 2
     with np.errstate(over="ignore", invalid="ignore"):
@@ -556,6 +630,8 @@ def _center_inputs(X, y, centers):
     X = _features(X)
     centers = as_float_array(centers, "centers")
     check_ndim(centers, 2, "centers", "(K, D)")
+    if centers.shape[0] == 0:  # else the labels would be reported outside 0..-1
+        raise ValueError(f"centers: expected at least one center (K >= 1), got shape {centers.shape}")
     if centers.shape[1] != X.shape[1]:
         raise ValueError(
             f"centers: expected {X.shape[1]} columns to match X's D = {X.shape[1]}, "
@@ -591,10 +667,52 @@ def center_loss(X, y, centers, reduction="mean"):
     """
     _check_reduction(reduction)
     X, y, centers = _center_inputs(X, y, centers)
-    diff = X - centers[y]
-    return _reduce(0.5 * np.sum(diff * diff), diff, X.shape[0], reduction)
+    N = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = X - centers[y]
+        if not np.isfinite(diff).all():
+            raise _overflow_error("X", "differences x_n - c_{y_n} to the centers", X.dtype)
+        total = 0.5 * np.sum(diff * diff)
+        if not np.isfinite(total):
+            # the squares overflow: sum them scaled by a power of two (exact), dividing by N
+            # first for the mean, and scale back; only a loss the dtype cannot hold raises
+            k = _pow2_scale(diff)
+            scaled = np.ldexp(diff, -k)
+            part = 0.5 * np.sum(scaled * scaled)
+            if reduction == "mean":
+                part, diff, reduction = part / N, diff / N, "done"
+            total = np.ldexp(part, 2 * k).astype(X.dtype)
+    if not np.isfinite(total):
+        raise _overflow_error("X", "center loss (a sum of squared distances)", X.dtype)
+    return (total, diff) if reduction == "done" else _reduce(total, diff, N, reduction)
 
 
+def _scaled_if_overflowing(steps):
+    """Run ``steps(X, y, centers)``; where its sums overflow, run it on scaled inputs instead.
+
+    The class sums of :func:`center_steps` can overflow although the steps (averages) fit:
+    the computation is then repeated on ``X`` and ``centers`` divided by one power of two
+    (exact) and the result scaled back; a step that does not fit raises ``ValueError``
+    naming ``X``. A decorator, so that :func:`center_steps` shows only the formula.
+    """
+
+    @functools.wraps(steps)
+    def checked(X, y, centers):
+        X, y, centers = _center_inputs(X, y, centers)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = steps(X, y, centers)
+            if not np.isfinite(r).all():
+                k = max(_pow2_scale(X), _pow2_scale(centers))
+                r = np.ldexp(steps(np.ldexp(X, -k), y, np.ldexp(centers, -k)), k)
+                r = r.astype(X.dtype, copy=False)
+        if not np.isfinite(r).all():
+            raise _overflow_error("X", "center steps", X.dtype)
+        return r
+
+    return checked
+
+
+@_scaled_if_overflowing
 def center_steps(X, y, centers):
     """The center step :math:`\\mathbf{r}_j` of Wen et al.'s eq. (4), where it is written
     :math:`\\Delta c_j`.

@@ -54,6 +54,16 @@ __all__ = [
 ]
 
 
+def _mode(mode) -> bool:
+    """``mode`` as a bool, or ``TypeError``: a string such as ``"eval"`` is truthy."""
+    if not isinstance(mode, (bool, np.bool_)):
+        raise TypeError(
+            f"mode: expected True (training) or False (evaluation), got "
+            f"{type(mode).__name__} {mode!r}"
+        )
+    return bool(mode)
+
+
 class Layer:
     """Base class: a layer with no parameters whose forward and backward are to be written.
 
@@ -95,8 +105,12 @@ class Layer:
         return int(sum(p.size for p in self.params().values()))
 
     def train(self, mode: bool = True):
-        """Switch to training mode (or to evaluation mode if ``mode`` is False); return self."""
-        self.training = bool(mode)
+        """Switch to training mode (or to evaluation mode if ``mode`` is False); return self.
+
+        Raises ``TypeError`` unless ``mode`` is a bool: ``train("eval")`` or ``train(0.0)``
+        would otherwise switch to whichever mode the value's truth gives.
+        """
+        self.training = _mode(mode)
         return self
 
     def eval(self):
@@ -335,6 +349,15 @@ class Sequential(Layer):
                     f"layers[{i}]: expected a layer with forward, backward, params and grads, "
                     f"got {type(layer).__name__} without {', '.join(missing)}"
                 )
+            first = next(j for j, other in enumerate(layers) if other is layer)
+            if first < i:
+                # one object keeps one cache: the second use's forward would overwrite the
+                # first's, and backward would give the first use a wrong gradient, silently
+                raise ValueError(
+                    f"layers[{i}]: expected a layer object of its own, got the same object as "
+                    f"layers[{first}] ({layer!r}); a layer keeps the cache of one use, so "
+                    f"create another (e.g. ReLU() twice)"
+                )
         self.layers = list(layers)
 
     def __len__(self) -> int:
@@ -406,7 +429,7 @@ class Sequential(Layer):
                     g[...] = 0
 
     def train(self, mode: bool = True):
-        self.training = bool(mode)
+        self.training = _mode(mode)
         for layer in self.layers:
             if hasattr(layer, "train"):
                 layer.train(mode)

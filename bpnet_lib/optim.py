@@ -32,7 +32,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_finite
+from ._validation import as_float_array
 
 __all__ = ["SGD"]
 
@@ -51,6 +51,25 @@ def _number(value, name: str, low: float, high: float | None = None, low_open=Fa
         hi = f"{high})" if high is not None else "inf)"
         raise ValueError(f"{name}: expected a number in {lo}{low}, {hi}, got {value!r}")
     return float(value)
+
+
+def _check_parameter(theta, name: str) -> None:
+    """Require ``theta`` to be an array that :meth:`SGD.step` can update in place."""
+    where = f"params()[{name!r}]"
+    if not isinstance(theta, np.ndarray):
+        raise TypeError(
+            f"{where}: expected the model's own float ndarray (it is updated in place), "
+            f"got {type(theta).__name__}"
+        )
+    if not np.issubdtype(theta.dtype, np.floating):
+        raise TypeError(
+            f"{where}: expected a floating-point array (it is updated in place by "
+            f"fractional steps), got dtype {theta.dtype}"
+        )
+    if not theta.flags.writeable:
+        raise ValueError(
+            f"{where}: expected a writeable array (it is updated in place), got a read-only one"
+        )
 
 
 class SGD:
@@ -119,7 +138,19 @@ class SGD:
         self.velocity: dict = {}
 
     def step(self) -> None:
-        """Update every parameter in place from the model's current gradients."""
+        """Update every parameter in place from the model's current gradients.
+
+        Raises
+        ------
+        ValueError
+            If ``lr``, ``momentum`` or ``weight_decay`` (re-checked at every step) is out
+            of range, the keys of ``params()`` and ``grads()`` differ, a gradient is not
+            finite real numbers of its parameter's shape, or a parameter is read-only.
+            Nothing is updated then.
+        TypeError
+            If a parameter is not a floating-point ndarray (a list, an int array), or
+            ``decay_filter`` returns something other than a bool.
+        """
         params, grads = self.model.params(), self.model.grads()
         if params.keys() != grads.keys():
             raise ValueError(
@@ -131,16 +162,23 @@ class SGD:
         lr = _number(self.lr, "lr", 0.0, low_open=True)
         momentum = _number(self.momentum, "momentum", 0.0, 1.0)
         weight_decay = _number(self.weight_decay, "weight_decay", 0.0)
+        # Every parameter and gradient is checked before the first one is touched, so a
+        # bad entry raises without leaving the model half updated.
+        checked = {}
         for name, theta in params.items():
-            g = grads[name]
+            _check_parameter(theta, name)
+            g = as_float_array(grads[name], f"grads()[{name!r}]")  # also refuses NaN, inf
             if g.shape != theta.shape:
                 raise ValueError(
                     f"grads()[{name!r}]: expected the shape of the parameter {theta.shape}, "
                     f"got {g.shape}"
                 )
-            check_finite(g, f"grads()[{name!r}]")
+            checked[name] = g
+        if weight_decay:
+            for name in params:
+                self._decays(name)  # a filter that does not answer True or False raises now
         for name, theta in params.items():
-            g = grads[name]
+            g = checked[name]
             if weight_decay and (self.decay_filter is None or self.decay_filter(name)):
                 g = g + weight_decay * theta
             if momentum:
@@ -153,8 +191,31 @@ class SGD:
             else:
                 theta -= lr * g
 
+    def _decays(self, name) -> bool:
+        """``decay_filter(name)``, which must be a bool (``"no"`` would be read as True)."""
+        if self.decay_filter is None:
+            return True
+        verdict = self.decay_filter(name)
+        if not isinstance(verdict, (bool, np.bool_)):
+            raise TypeError(
+                f"decay_filter: expected True or False for {name!r}, got "
+                f"{type(verdict).__name__} {verdict!r}"
+            )
+        return bool(verdict)
+
     def zero_grad(self) -> None:
         """Set the model's gradients to zero (not needed with this library's layers,
-        whose ``backward`` overwrites them, but harmless)."""
-        for g in self.model.grads().values():
+        whose ``backward`` overwrites them, but harmless).
+
+        Raises ``TypeError`` naming a gradient that is not a writeable ndarray (a list),
+        before any gradient is zeroed.
+        """
+        grads = self.model.grads()
+        for name, g in grads.items():
+            if not isinstance(g, np.ndarray) or not g.flags.writeable:
+                what = type(g).__name__ if not isinstance(g, np.ndarray) else "a read-only ndarray"
+                raise TypeError(
+                    f"grads()[{name!r}]: expected a writeable ndarray to set to zero, got {what}"
+                )
+        for g in grads.values():
             g[...] = 0

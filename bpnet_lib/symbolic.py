@@ -163,6 +163,19 @@ def _symbols(x, name: str = "x") -> list:
     return entries
 
 
+def _expression(value, name: str):
+    """``sympy.sympify(value)``, raising ``TypeError`` naming ``name`` for None or a non-formula."""
+    try:
+        out = None if value is None else sympy.sympify(value)
+    except (sympy.SympifyError, TypeError, ValueError):
+        out = None
+    if out is None:
+        raise TypeError(
+            f"{name}: expected a SymPy expression or a number, got {type(value).__name__}"
+        )
+    return out
+
+
 def _scalar(f, name: str = "f"):
     """Return ``f`` as a scalar expression; a 1x1 Matrix (e.g. ``x.T @ A @ x``) counts."""
     if isinstance(f, sympy.MatrixBase):
@@ -172,7 +185,7 @@ def _scalar(f, name: str = "f"):
                 f"got a Matrix of shape {f.shape}"
             )
         return f[0, 0]
-    return sympy.sympify(f)
+    return _expression(f, name)
 
 
 def jacobian(f, x) -> sympy.Matrix:
@@ -290,11 +303,16 @@ def assert_equal(a, b, msg: str = "") -> None:
         index, both sides and the simplified difference.
     ValueError
         If ``a`` and ``b`` have different shapes.
+    TypeError
+        If ``a`` or ``b`` is None or something SymPy cannot read as a formula.
     """
     if isinstance(a, np.ndarray):
         a = sympy.Matrix(a)
     if isinstance(b, np.ndarray):
         b = sympy.Matrix(b)
+    for value, name in ((a, "a"), (b, "b")):
+        if not isinstance(value, sympy.MatrixBase):
+            _expression(value, name)  # None, or an object SymPy cannot read: TypeError
     shape_a, shape_b = _shape(a), _shape(b)
     if shape_a != shape_b:
         if {shape_a, shape_b} == {(), (1, 1)}:
@@ -353,9 +371,11 @@ def to_numpy(expr, symbols, cse=False):
         If ``expr`` has a free symbol missing from ``symbols`` (when building
         ``fn``), or ``fn`` gets the wrong number of values or a value of the
         wrong shape (when calling it).
+        ``fn`` also raises ``ValueError`` if ``expr`` evaluates to a complex number
+        with a nonzero imaginary part (``x + sympy.I``), or overflows Python's floats.
     TypeError
         If ``fn`` gets a complex value (when calling it): it would otherwise keep
-        only the real part.
+        only the real part; or a value that is not a number (``None``, a string).
     """
     items = list(symbols) if isinstance(symbols, (list, tuple)) else [symbols]
     flat = _symbols(items, "symbols")
@@ -387,7 +407,7 @@ def to_numpy(expr, symbols, cse=False):
                 what = (f"the complex number {value!r}" if np.ndim(value) == 0
                         else f"a complex array (dtype {np.asarray(value).dtype})")
                 raise TypeError(f"values[{k}]: expected real numbers, got {what}")
-            arr = np.asarray(value, dtype=np.float64)
+            arr = _real_values(value, f"values[{k}]")
             if isinstance(item, sympy.MatrixBase):
                 if arr.shape != item.shape:
                     raise ValueError(
@@ -401,7 +421,7 @@ def to_numpy(expr, symbols, cse=False):
                 numbers_in.append(arr)
                 batch.append(arr.shape)
         if not batch:
-            out = np.asarray(compiled(*numbers_in), dtype=np.float64)
+            out = _real(_evaluate(compiled, numbers_in))
             return out.reshape(shape) if is_matrix else float(out)
         try:
             bshape = np.broadcast_shapes(*batch)
@@ -410,11 +430,55 @@ def to_numpy(expr, symbols, cse=False):
                 f"values: expected arrays of broadcastable shapes for the scalar symbols, "
                 f"got shapes {batch}"
             ) from None
-        out = np.stack([np.broadcast_to(np.asarray(g(*numbers_in), dtype=np.float64), bshape)
+        out = np.stack([np.broadcast_to(_real(_evaluate(g, numbers_in)), bshape)
                         for g in entry_fns()])
         return out.reshape(shape + bshape) if is_matrix else out.reshape(bshape)
 
     return fn
+
+
+def _real_values(value, name: str) -> np.ndarray:
+    """``value`` as float64, refusing None and strings (read as nan and as numbers).
+
+    Numbers of any kind are accepted, SymPy's included (``sympy.Rational(1, 2)``, a
+    ``sympy.Matrix`` of numbers): whatever ``float()`` reads as a real number.
+    """
+    raw = np.asarray(value)
+    text = raw.dtype.kind in "USV" or (raw.dtype == object and any(
+        v is None or isinstance(v, (str, bytes)) for v in raw.flat))
+    if not text:
+        try:
+            return raw.astype(np.float64, copy=False)
+        except (TypeError, ValueError):   # a complex SymPy number, an arbitrary object
+            pass
+    what = (f"{value!r} ({type(value).__name__})" if raw.ndim == 0
+            else f"an array of dtype {raw.dtype}")
+    raise TypeError(f"{name}: expected real numbers, got {what}")
+
+
+def _evaluate(compiled, numbers_in):
+    """``compiled(*numbers_in)``, with Python's float overflow reported as a ValueError."""
+    try:
+        return compiled(*numbers_in)
+    except OverflowError as exc:  # x**2 at x = 1e200 on Python floats
+        raise ValueError(
+            f"values: expected values at which expr fits in float64 (at most 1.8e+308), "
+            f"got values at which it overflows ({exc})"
+        ) from None
+
+
+def _real(out) -> np.ndarray:
+    """``out`` as a float64 array, refusing a complex value rather than dropping its imaginary part."""
+    out = np.asarray(out)
+    if np.iscomplexobj(out):
+        if np.any(out.imag != 0):
+            bad = out.reshape(-1)[np.flatnonzero(out.reshape(-1).imag != 0)[0]]
+            raise ValueError(
+                f"expr: expected real values, got the complex value {complex(bad)} at these "
+                f"values (its imaginary part would be dropped)"
+            )
+        out = out.real
+    return out.astype(np.float64)
 
 
 def substitute(expr, mapping):
@@ -442,9 +506,20 @@ def substitute(expr, mapping):
         If a value's shape differs from its key's, or a key is neither a
         symbol nor a Matrix of symbols.
     """
-    pairs = mapping.items() if isinstance(mapping, dict) else mapping
+    if isinstance(mapping, dict):
+        pairs = list(mapping.items())
+    elif isinstance(mapping, (str, bytes)) or not np.iterable(mapping):
+        raise TypeError(
+            f"mapping: expected a dict or an iterable of (key, value) pairs, got "
+            f"{type(mapping).__name__}"
+        )
+    else:
+        pairs = list(mapping)
     flat = {}
-    for key, value in pairs:
+    for item in pairs:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise ValueError(f"mapping: expected (key, value) pairs, got {item!r}")
+        key, value = item
         if isinstance(key, sympy.MatrixBase):
             arr = np.asarray(value, dtype=object)
             if arr.shape != key.shape:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import as_float_array, check_labels
-from .data import _positive_int, minibatches
+from .data import _positive_int, _rng, minibatches
 
 __all__ = ["History", "EarlyStopping", "fit", "evaluate", "accuracy", "progress_enabled"]
 
@@ -100,7 +100,7 @@ class EarlyStopping:
     def __init__(self, patience=5, min_delta=0.0):
         if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
             raise ValueError(f"patience: expected a positive integer, got {patience!r}")
-        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.floating))
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.integer, np.floating))
                 or not np.isfinite(min_delta) or min_delta < 0):
             raise ValueError(f"min_delta: expected a finite number >= 0, got {min_delta!r}")
         self.patience = int(patience)
@@ -146,6 +146,77 @@ def _grads_finite(model) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):  # a finite sum clears g in one pass
         return all(np.isfinite(np.add.reduce(g, axis=None)) or np.all(np.isfinite(g))
                    for g in grads().values())
+
+
+def _sample_count(X, name: str, purpose: str) -> int:
+    """Return ``N``, the length of the first axis of ``X``, requiring ``N >= 1``."""
+    shape = np.shape(X)
+    if len(shape) == 0:
+        raise ValueError(f"{name}: expected an array of shape (N, ...) with N >= 1, got a scalar")
+    if shape[0] == 0:
+        raise ValueError(
+            f"{name}: expected at least one sample (N >= 1) to {purpose}, got shape {shape}"
+        )
+    return shape[0]
+
+
+def _flag(value, name: str) -> bool:
+    """``value`` as a bool, or ``TypeError``: ``progress="no"`` would be read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_callables(model, loss_fn, optimizer=None, callback=None, fitting=True) -> None:
+    """Name the argument that lacks what the loop calls, before the loop fails inside."""
+    methods = ("forward", "backward") if fitting else ("forward",)
+    missing = [m for m in methods if not callable(getattr(model, m, None))]
+    if missing:
+        raise TypeError(
+            f"model: expected a model with {' and '.join(f'{m}()' for m in methods)} (a "
+            f"Sequential, a layer), got {type(model).__name__} without {', '.join(missing)}"
+        )
+    if not callable(loss_fn):
+        raise TypeError(
+            f"loss_fn: expected a function (S, y) -> (loss, dS) such as "
+            f"losses.softmax_cross_entropy, got {type(loss_fn).__name__}"
+        )
+    if fitting and not callable(getattr(optimizer, "step", None)):
+        raise TypeError(
+            f"optimizer: expected an object with step() such as optim.SGD(model, lr), got "
+            f"{type(optimizer).__name__}"
+        )
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            f"callback: expected a function callback(epoch, history, model) or None, got "
+            f"{type(callback).__name__}"
+        )
+
+
+def _loss_output(out, S, need_grad=True):
+    """Check what ``loss_fn(S, y)`` returned: a real scalar loss and a gradient shaped like S."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(
+            f"loss_fn: expected it to return a pair (loss, dS), got {type(out).__name__}"
+        )
+    loss, dS = out
+    value = np.asarray(loss)
+    if value.dtype == object or not (np.issubdtype(value.dtype, np.number)
+                                     or value.dtype == np.bool_) or np.iscomplexobj(value):
+        raise TypeError(
+            f"loss_fn: expected a real number as the loss, got {type(loss).__name__} {loss!r}"
+        )
+    if value.size != 1:
+        raise ValueError(
+            f"loss_fn: expected a scalar loss, got an array of shape {value.shape}; reduce it "
+            f"over the batch (reduction='mean')"
+        )
+    if need_grad and np.shape(dS) != np.shape(S):
+        raise ValueError(
+            f"loss_fn: expected a gradient dS of the scores' shape {np.shape(S)}, got shape "
+            f"{np.shape(dS)}"
+        )
+    return float(value.reshape(())), dS
 
 
 def progress_enabled(progress: bool = True) -> bool:
@@ -221,18 +292,28 @@ def evaluate(model, loss_fn, X, y, batch_size=None):
     loss : float
     acc : float
         NaN when ``y`` holds real-valued target rows (regression) rather than labels.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is a scalar or holds no samples (the averages would be 0 / 0), or
+        ``batch_size`` is not a positive int.
+    TypeError
+        If ``model`` has no ``forward`` or ``loss_fn`` is not callable or does not return a
+        pair ``(loss, dS)`` with a real scalar loss (``dS`` is not used here).
     """
+    _check_callables(model, loss_fn, fitting=False)
+    N = _sample_count(X, "X", "evaluate")
+    step = N if batch_size is None else _positive_int(batch_size, "batch_size")
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     try:
-        N = np.shape(X)[0]
-        step = N if batch_size is None else _positive_int(batch_size, "batch_size")
         total, correct = 0.0, 0.0
-        for Xb, yb in minibatches(X, y, max(step, 1), shuffle=False):
+        for Xb, yb in minibatches(X, y, step, shuffle=False):
             S = model.forward(Xb)
-            loss, _ = loss_fn(S, yb)
-            total += float(loss) * len(yb)
+            loss, _ = _loss_output(loss_fn(S, yb), S, need_grad=False)
+            total += loss * len(yb)
             correct += accuracy(S, yb) * len(yb) if np.ndim(yb) == 1 else float("nan")
     finally:
         if hasattr(model, "train"):
@@ -285,22 +366,33 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
     Returns
     -------
     History
+
+    Raises
+    ------
+    ValueError
+        Before any training, if ``X`` or ``X_val`` has no samples, ``y_val`` has a length
+        other than ``X_val``'s, ``epochs`` or ``batch_size`` is not a valid count, or ``rng``
+        is neither a Generator nor an int; during training, if ``loss_fn`` returns a loss
+        that is not a scalar or a ``dS`` not shaped like the scores.
+    TypeError
+        If ``model``, ``loss_fn``, ``optimizer`` or ``callback`` lacks what the loop calls,
+        ``progress`` or ``drop_last`` is not a bool, or ``loss_fn`` does not return a pair
+        ``(loss, dS)`` with a real loss.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs: expected a non-negative integer, got {epochs!r}")
+    _check_callables(model, loss_fn, optimizer, callback)
+    progress, drop_last = _flag(progress, "progress"), _flag(drop_last, "drop_last")
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val, y_val: expected both or neither, got only one")
-    for name, data in (("X", X), ("X_val", X_val)):
-        if data is None:
-            continue
-        shape = np.shape(data)
-        if len(shape) == 0:
-            raise ValueError(f"{name}: expected an array of shape (N, ...) with N >= 1, got a scalar")
-        if shape[0] == 0:
+    _sample_count(X, "X", "train on")
+    if X_val is not None:
+        n_val = _sample_count(X_val, "X_val", "validate on")
+        if np.ndim(y_val) == 0 or np.shape(y_val)[0] != n_val:
+            # checked here: evaluate would name them X and y
             raise ValueError(
-                f"{name}: expected at least one sample (N >= 1) to train on, got shape {shape}"
-                if name == "X" else
-                f"{name}: expected at least one sample (N >= 1) to validate on, got shape {shape}"
+                f"y_val: expected {n_val} rows (one per sample of X_val), got shape "
+                f"{np.shape(y_val)}"
             )
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
@@ -310,8 +402,7 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
         if X_val is None:
             raise ValueError("early_stopping: expected a validation set X_val, y_val, got none")
         early_stopping.reset()
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng) if isinstance(rng, (int, np.integer)) else rng
+    rng = _rng(rng, "rng")  # a Generator or an int seed (True is not a seed)
     history = History()
     if hasattr(model, "train"):
         model.train()
@@ -332,7 +423,7 @@ def fit(model, loss_fn, X, y, epochs, batch_size, optimizer, rng, X_val=None, y_
                 if not np.all(np.isfinite(S)):
                     history.diverged = True
                     break
-                loss, dS = loss_fn(S, yb)
+                loss, dS = _loss_output(loss_fn(S, yb), S)
                 if not np.isfinite(loss):
                     history.diverged = True
                     break

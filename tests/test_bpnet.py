@@ -2,6 +2,8 @@
 Sequential (to 1e-12), per-sample against matrix form, and the ones column's (lack of)
 gradient."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -399,3 +401,100 @@ def test_float32_sequential_round_trip_keeps_float32():
 def test_from_sequential_non_iterable_is_a_type_error_naming_seq():
     with pytest.raises(TypeError, match=r"seq: expected a Sequential \(or a list of layers\), got int"):
         bp.BPNet.from_sequential(5)
+
+
+def test_from_sequential_refuses_linear_layers_whose_sizes_do_not_chain():
+    # issue 11: Linear(2, 3) then Linear(4, 2) gave a BPNet with B1 (3, 3) and B2 (5, 2),
+    # which only failed later, in forward, with a matmul error
+    seq = [nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=0)]
+    with pytest.raises(ValueError, match=re.escape(
+            "seq[2]: expected a Linear with 3 inputs (the outputs of seq[0]), got 4 inputs")):
+        bp.BPNet.from_sequential(seq)
+    ok = bp.BPNet.from_sequential([nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=0)])
+    assert ok.widths == [2, 3, 2]
+
+
+@pytest.mark.parametrize("widths, activations, message", [
+    (5, ["softmax"], "widths: expected a list of layer widths n_0, ..., n_l, got int 5"),
+    ("32", ["softmax"], "widths: expected a list of layer widths n_0, ..., n_l, got str '32'"),
+    ([3, 2], None, "activations: expected a list of 1 names (one per layer), got NoneType None"),
+])
+def test_non_iterable_widths_or_activations_name_the_argument(widths, activations, message):
+    # these were "'int' object is not iterable" (and "32" was read as widths [3, 2])
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        bp.BPNet(widths, activations)
+
+
+@pytest.mark.parametrize("init, error, message", [
+    (lambda n, m, rng, dtype: np.ones((1, 1)), ValueError,
+     "init: expected an initialiser returning shape (3, 2), got shape (1, 1)"),
+    (lambda n, m, rng, dtype: np.full((n, m), np.nan), ValueError,
+     "init: expected finite values, got 6 NaN and 0 infinite entries (first at index (0, 0))"),
+    (lambda n, m, rng, dtype: np.full((n, m), 1e300), ValueError,   # inf in float32
+     "init: expected finite values, got 0 NaN and 6 infinite entries (first at index (0, 0))"),
+    (lambda n, m, rng, dtype: np.ones((n, m)) * 1j, TypeError,
+     "init: expected an initialiser returning real numbers, got dtype complex128"),
+    (lambda n, m, rng, dtype: None, TypeError,
+     "init: expected an initialiser returning real numbers, got dtype object"),
+])
+def test_a_callable_init_that_returns_bad_weights_is_refused(init, error, message):
+    # issue 11: a wrong shape was a vstack error; NaN weights were stored silently
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        bp.BPNet([3, 2], ["softmax"], init=init, dtype=np.float32)
+
+
+def test_a_callable_init_of_integers_is_cast_to_the_float_dtype():
+    net = bp.BPNet([3, 2], ["softmax"], init=lambda n, m, rng, dtype: np.ones((n, m), int))
+    assert net.B[0].dtype == np.float64 and np.array_equal(net.B[0][1:], np.ones((3, 2)))
+
+
+def test_forward_overflow_names_X_not_the_activation_input():
+    # Z^(1) overflowing to inf failed inside relu with "z: expected finite values" (an
+    # internal name), and with an identity output it would have returned inf
+    for acts, loss in ((["relu", "softmax"], "cross_entropy"), (["tanh", "identity"], "mse")):
+        net = bp.BPNet([4, 3, 2], acts, loss=loss, rng=0)
+        Y_before = net.forward(np.ones((2, 4)))
+        with pytest.raises(ValueError, match="^" + re.escape(
+                "X: expected inputs small enough for every Z^(k) = [1, Y^(k-1)] B^(k) to fit in "
+                "float64 (at most 1.8e+308), got inputs for which one overflows") + "$"):
+            net.forward(np.full((2, 4), 1.7e308))
+        assert net.Y[-1] is Y_before      # the state of the last successful forward is kept
+    net = bp.BPNet([2, 2], ["identity"], loss="mse", init=lambda n, m, rng, dtype: 1e300 * np.ones((n, m)))
+    with pytest.raises(ValueError, match=r"^X: expected inputs small enough for every Z\^\(k\)"):
+        net.forward(np.full((1, 2), 1e10))
+
+
+def test_forward_with_diverged_weights_names_B():
+    net = bp.BPNet([3, 4, 2], ["relu", "softmax"], rng=0)
+    net.B[1][2, 0] = np.nan                  # as after a diverged training step
+    with pytest.raises(ValueError, match=re.escape(
+            "B: expected finite weights, got NaN or infinity in B^(2) (self.B[1]); has training diverged?")):
+        net.forward(np.ones((2, 3)))
+
+
+def test_mse_loss_whose_sum_overflows_but_mean_does_not():
+    # 0.5 ||Y - H||^2 summed over 3 samples is 3e308 (inf with a RuntimeWarning); the mean
+    # 1e308 fits, and is now returned; a loss that does not fit raises naming H
+    net = bp.BPNet([2, 3, 2], ["tanh", "identity"], loss="mse", reduction="mean", rng=0)
+    Y = net.forward(np.ones((3, 2)))
+    H = np.full((3, 2), 1e154)
+    assert net.loss(H) == pytest.approx(0.5 * np.sum(((Y - H) / 1e154) ** 2) / 3 * 1e308, rel=1e-14)
+    net.reduction = "sum"
+    with pytest.raises(ValueError, match=re.escape(
+            "H: expected targets close enough to Y^(l) for loss J = ||Y^(l) - H||^2 / 2 to fit "
+            "in float64 (at most 1.8e+308), got targets for which it overflows")):
+        net.loss(H)
+    assert net.loss(Y) == 0      # ordinary targets: unchanged
+
+
+def test_backward_whose_gradient_overflows_names_X_and_H():
+    # dB^(2) = [1, Y^(1)]^T dZ^(2) with dZ^(2) = Y - H of order 1.7e308 summed over 3
+    # samples came out inf and NaN (with only a RuntimeWarning)
+    net = bp.BPNet([2, 3, 2], ["tanh", "identity"], loss="mse", rng=0)
+    net.forward(np.ones((3, 2)))
+    good = net.backward(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "X, H: expected inputs and targets small enough for every gradient dB^(k) to fit in "
+            "float64 (at most 1.8e+308), got ones for which dB^(") + r"[12]\) overflows$"):
+        net.backward(np.full((3, 2), 1.7e308))
+    assert net.dB[1] is good[1]    # the gradients of the last successful backward are kept

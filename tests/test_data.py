@@ -1,6 +1,8 @@
 """Tests for bpnet_lib.data: shapes, determinism for a seed, stratification, no test-set
 leakage in standardisation, one-hot rows, and mini-batches that cover an epoch once."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -242,3 +244,39 @@ def test_noise_must_be_finite(noise):
         data.two_spirals(5, noise=noise)
     X, _ = data.xor(5, noise=0.0)
     assert np.all(np.isfinite(X))
+
+
+@pytest.mark.parametrize("noise", [1e308, 1.7e308])
+def test_noise_so_large_that_the_points_overflow_is_refused(noise):
+    # a finite noise whose product with a normal draw overflows gave infinite points too
+    # (with only a RuntimeWarning)
+    with pytest.raises(ValueError, match=re.escape(
+            f"noise: expected a standard deviation small enough for the points to be finite "
+            f"float64 numbers, got {noise!r}")):
+        data.xor(50, noise=noise)
+    with pytest.raises(ValueError, match=r"^noise: expected a standard deviation small enough"):
+        data.two_spirals(50, noise=noise)
+    X, _ = data.xor(5, noise=1e300)          # huge but representable: returned as drawn
+    assert np.all(np.isfinite(X)) and np.abs(X).max() > 1e299
+
+
+def test_stratified_split_names_an_empty_y_and_a_bad_seed():
+    with pytest.raises(ValueError, match=re.escape(
+            "y: expected at least one label to split (N >= 1), got shape (0,)")):
+        data.stratified_split(np.array([], dtype=int))     # was a NumPy concatenate error
+    with pytest.raises(ValueError, match="^seed: expected a numpy.random.Generator or an int seed, got str$"):
+        data.stratified_split([0, 1, 0, 1], seed="a")      # the message said rng
+
+
+@pytest.mark.parametrize("flag", ["shuffle", "drop_last"])
+def test_minibatch_flags_must_be_bools(flag):
+    # shuffle="no" shuffled (a non-empty string is true)
+    X, y = np.arange(8.0).reshape(4, 2), np.arange(4)
+    with pytest.raises(TypeError, match=f"^{flag}: expected True or False, got str 'no'$"):
+        data.minibatches(X, y, 2, rng=0, **{flag: "no"})
+    assert len(list(data.minibatches(X, y, 3, rng=0, **{flag: np.bool_(False)}))) == 2
+
+
+def test_digits_standardize_must_be_a_bool():
+    with pytest.raises(TypeError, match="^standardize: expected True or False, got int 0$"):
+        data.digits(standardize=0)

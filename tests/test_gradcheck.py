@@ -1,6 +1,8 @@
 """Tests for bpnet_lib.gradcheck: the finite-difference referee must itself be right,
 must leave its input untouched, and must be able to fail."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -521,3 +523,38 @@ def test_numerical_gradient_names_a_bad_return_value(value, error, message):
     with pytest.raises(error, match=message):
         numerical_gradient(lambda _: value, x)
     assert x.tolist() == [1.0, 2.0]
+
+
+# --- issue 11: check_gradients names what it cannot use ------------------------------------
+
+
+def test_check_gradients_names_args_grads_and_rng_that_are_not_what_it_needs():
+    x = np.ones(2)
+    with pytest.raises(TypeError, match=r"^args: expected a list of float64 arrays, one per "
+                                        r"argument of fun, got int$"):
+        check_gradients(lambda W: W, 5, lambda d: (d,))          # was "'int' object is not iterable"
+    for returned, shown in ((None, "NoneType"), (5, "int"), (np.ones(2), "ndarray")):
+        with pytest.raises(TypeError, match=re.escape(
+                f"grads(dout): expected a sequence of 1 gradients (one per argument, e.g. a "
+                f"tuple (dX,) for one), got {shown}")):
+            check_gradients(lambda W: 2 * W, [x], lambda d, r=returned: r)
+    with pytest.raises(TypeError, match=r"^grads: expected a sequence of 1 gradients"):
+        check_gradients(lambda W: np.sum(W), [x], np.ones(2))   # the rows would be read as gradients
+    with pytest.raises(TypeError, match=r"^rng: expected a numpy.random.Generator, an int seed "
+                                        r"or None, got str$"):
+        check_gradients(lambda W: W, [x], lambda d: (d,), rng="a")  # was a SeedSequence error
+    assert check_gradients(lambda W: 2 * W, [x], lambda d: (2 * d,), rng=np.int64(3))[0] < 1e-9
+
+
+def test_check_gradients_refuses_arguments_that_share_memory():
+    # perturbing args[0] moved args[1] too, so a right gradient of W * V failed (error 1/3)
+    a = np.full(2, 2.0)
+    with pytest.raises(ValueError, match=re.escape(
+            "args[1]: expected an array that shares no memory with args[0]")):
+        check_gradients(lambda W, V: W * V, [a, a], lambda d: (d * a, d * a))
+    P = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(ValueError, match=r"^args\[1\]: expected an array that shares no memory"):
+        check_gradients(lambda U, V: U.sum() * V.sum(), [P[0], P[:, 1]], lambda d: (d, d))
+    b = a.copy()
+    errors = check_gradients(lambda W, V: W * V, [a, b], lambda d: (d * b, d * a))
+    assert max(errors) < 1e-9

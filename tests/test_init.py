@@ -123,3 +123,13 @@ def test_variance_with_a_non_string_name_is_a_clear_error():
     with pytest.raises(TypeError, match="name: expected a scheme name"):
         init.variance(None, 3, 2)
     assert init.variance("he", 4, 2) == 0.5
+
+
+def test_an_unknown_dtype_name_is_refused_not_read_as_float64():
+    # issue 11: np.dtype("foo") fails, and the None left behind compared equal to float64
+    # (NumPy reads dtype == None as dtype == float64), so dtype="foo" built float64 weights
+    with pytest.raises(TypeError, match=r"^dtype: expected float32 or float64, got 'foo'$"):
+        init.he_normal(3, 2, 0, dtype="foo")
+    from bpnet_lib import bpnet
+    with pytest.raises(TypeError, match=r"^dtype: expected float32 or float64, got 'foo'$"):
+        bpnet.BPNet([3, 2], ["softmax"], dtype="foo")

@@ -496,3 +496,81 @@ def test_affinity_matrix_labels_outside_K():
 def test_affinity_matrix_float_label_too_big_for_int64_is_reported_as_given():
     with pytest.raises(ValueError, match=r"y: expected labels below 2\*\*63, got \[1e\+20\]"):
         M.affinity_matrix(np.array([0.0, 1e20]))
+
+
+# --- issue 11: tiny features (squares underflow) and overflowing center sums ---------------
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-200, 1e-300])
+def test_tiny_features_keep_their_distances_and_gradients(scale):
+    # Rows 1e-200 apart have squared distances 1e-400, which underflow to 0: the distances
+    # came out 0, the rows looked coincident, and both contrastive forms returned gradient
+    # 0 (1e-201 for the matrix form) where the pushes of the dissimilar pairs are of order 1.
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((5, 3)), np.array([0, 1, 0, 1, 2])
+    D = M.pairwise_distances(X)
+    np.testing.assert_allclose(M.pairwise_distances(X * scale), D * scale, rtol=1e-15)
+    # the pairs are far inside the margin 1: the loss is that of coincident rows, while the
+    # gradient of (1 - d)^2 is -2 (1 - d) (x_i - x_j) / d, unit vectors whatever the scale
+    U = (X[:, None, :] - X[None, :, :]) / np.where(D > 0, D, 1)[:, :, None]
+    differ = (y[:, None] != y[None, :]).astype(float)
+    want = -2 * np.einsum("ij,ijk->ik", differ, U) / 10
+    for loss_fn in (M.contrastive_loss, M.contrastive_loss_matrix):
+        loss, dX = loss_fn(X * scale, y)
+        assert loss == pytest.approx(8 / 10, rel=1e-12)
+        np.testing.assert_allclose(dX, want, rtol=1e-9, atol=1e-12)
+
+
+def test_pairwise_distances_of_ordinary_and_coincident_rows_are_unchanged():
+    X = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0], [3e-160, 0.0]])
+    D = M.pairwise_distances(X)
+    assert D[0, 1] == 0 and D[2, 3] == 3e-160 and D[0, 2] == np.sqrt(5.0)
+    loss, dX = M.contrastive_loss_matrix(np.array([[1.0, 2.0], [1.0, 2.0]]), [0, 1])
+    assert loss == 1 and not dX.any()      # coincident dissimilar rows: gradient 0, as documented
+
+
+def test_center_loss_and_steps_whose_sums_overflow_but_means_do_not():
+    # each 0.5 ||x_n||^2 = 1e308 fits; their sum 3e308 does not: "mean" gave inf (with a
+    # RuntimeWarning), and center_steps gave -inf where the step is -3e308 / 4
+    X, y, C = np.full((3, 2), 1e154), np.zeros(3, dtype=int), np.zeros((1, 2))
+    loss, dX = M.center_loss(X, y, C)
+    assert loss == pytest.approx(1e308, rel=1e-15)
+    np.testing.assert_allclose(dX, X / 3, rtol=1e-15)
+    with pytest.raises(ValueError, match=r"^X: expected features small enough for the center "
+                                         r"loss \(a sum of squared distances\) to fit in float64"):
+        M.center_loss(X, y, C, reduction="sum")
+    with pytest.raises(ValueError, match=r"^X: .*differences x_n - c_\{y_n\} to the centers"):
+        M.center_loss([[1e308]], [0], [[-1e308]])
+    big = np.full((3, 1), 1e308)
+    np.testing.assert_allclose(M.center_steps(big, y, [[0.0]]), [[-7.5e307]], rtol=1e-15)  # -3e308 / 4
+    np.testing.assert_allclose(M.center_update(big, y, [[0.0]], gamma=1), [[7.5e307]], rtol=1e-15)
+
+
+def test_center_loss_with_no_centers_names_centers():
+    # K = 0 was reported as "y: expected labels in 0..-1 (K = 0 classes)"
+    with pytest.raises(ValueError, match=re.escape(
+            "centers: expected at least one center (K >= 1), got shape (0, 3)")):
+        M.center_loss(np.ones((2, 3)), [0, 0], np.ones((0, 3)))
+
+
+def test_distance_backward_with_a_huge_upstream_gradient_over_a_tiny_distance():
+    # (dD + dD^T) / D overflowed to inf (1e300 / 1e-200) although the gradient, dD times
+    # unit vectors, is 1.4e300; a gradient that does not fit raises naming ddist
+    _, cache = M.pairwise_distances_forward(np.array([[1e-200, 0.0], [0.0, 1e-200]]))
+    dX = M.pairwise_distances_backward(np.full((2, 2), 1e300), cache)
+    np.testing.assert_allclose(dX, 2e300 / np.sqrt(2) * np.array([[1, -1], [-1, 1]]), rtol=1e-15)
+    _, cache = M.pairwise_distances_forward(np.eye(2))
+    dX = M.pairwise_distances_backward(np.full((2, 2), 1e308), cache)   # dD + dD^T = 2e308
+    np.testing.assert_allclose(dX, 1e308 * np.sqrt(2) * np.array([[1, -1], [-1, 1]]), rtol=1e-15)
+    _, cache = M.pairwise_distances_forward(np.array([[0.0], [1.0], [2.0]]))
+    with pytest.raises(ValueError, match=r"^ddist: expected an upstream gradient small enough "
+                                         r"for dX to fit in float64"):
+        M.pairwise_distances_backward(np.full((3, 3), 1.7e308), cache)
+
+
+@pytest.mark.parametrize("cache", [None, (1, 2), (np.ones((2, 2)), np.ones((2, 2)))])
+def test_distance_backward_names_a_cache_it_cannot_use(cache):
+    # these were "'int' object has no attribute 'shape'", "cannot unpack", an einsum error
+    with pytest.raises(TypeError, match=r"^cache: expected the DistanceCache \(diff, dist\) "
+                                        r"that pairwise_distances_forward returned, got "):
+        M.pairwise_distances_backward(np.ones((2, 2)), cache)

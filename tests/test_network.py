@@ -497,3 +497,35 @@ def test_pool_negative_size_is_refused_at_construction(cls, size):
 def test_pool_nonpositive_stride_is_refused_at_construction(cls):
     with pytest.raises(ValueError, match=r"stride: expected positive ints.*got \(1, -1\)"):
         cls(2, stride=(1, -1))
+
+
+# --- issue 11: a training mode that is not a bool ------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["eval", "False", 0.0, 1, None])
+def test_train_mode_must_be_a_bool(mode):
+    # train("eval") switched dropout ON (a non-empty string is true) without a word
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Dropout(0.5, rng=0))
+    model.eval()
+    with pytest.raises(TypeError, match="^" + re.escape(
+            f"mode: expected True (training) or False (evaluation), got {type(mode).__name__} {mode!r}") + "$"):
+        model.train(mode)
+    with pytest.raises(TypeError, match="^mode: expected True"):
+        nn.Dropout(0.5, rng=0).train(mode)
+    assert not model.training and not model.layers[1].training  # unchanged
+    assert model.train(np.bool_(True)).training and model.layers[1].training
+
+
+def test_the_same_layer_object_twice_is_refused():
+    # act = ReLU(); Sequential(Linear, act, Linear, act, ...) ran, but the second forward
+    # through act overwrote the cache of the first, so backward gave a wrong dX silently
+    act = nn.ReLU()
+    with pytest.raises(ValueError, match=re.escape(
+            "layers[3]: expected a layer object of its own, got the same object as layers[1] "
+            "(ReLU())")):
+        nn.Sequential(nn.Linear(3, 3, rng=0), act, nn.Linear(3, 3, rng=1), act)
+    shared = nn.Linear(3, 3, rng=0)
+    with pytest.raises(ValueError, match=r"^layers\[1\]: expected a layer object of its own"):
+        nn.Sequential([shared, shared])
+    model = nn.Sequential(nn.Linear(3, 3, rng=0), nn.ReLU(), nn.Linear(3, 3, rng=1), nn.ReLU())
+    assert len(nn.Sequential(*model.layers)) == 4   # the same layers in a new model: fine

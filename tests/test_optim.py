@@ -214,3 +214,82 @@ def test_step_refuses_non_finite_gradients_naming_the_parameter(bad):
     # checked before any update: no parameter and no velocity was touched
     assert m.p["w"].tolist() == [1.0, 2.0] and m.p["b"].tolist() == [0.5]
     assert opt.velocity == {}
+
+
+class Custom:
+    """A custom model that returns whatever arrays it holds, as a reader's own class might."""
+
+    def __init__(self, W, dW, b=(0.5,)):
+        self.b, self.db = np.array(b, dtype=float), np.ones(len(b))
+        self.W, self.dW = W, dW
+
+    def params(self):
+        return {"b": self.b, "W": self.W}
+
+    def grads(self):
+        return {"b": self.db, "W": self.dW}
+
+
+def _read_only(values):
+    a = np.array(values, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
+@pytest.mark.parametrize("W, error, message", [
+    (_read_only([1.0, 2.0]), ValueError,
+     "params()['W']: expected a writeable array (it is updated in place), got a read-only one"),
+    (np.array([1, 2]), TypeError,
+     "params()['W']: expected a floating-point array (it is updated in place by fractional "
+     "steps), got dtype int64"),
+    (np.array([1 + 0j, 2]), TypeError,
+     "params()['W']: expected a floating-point array (it is updated in place by fractional "
+     "steps), got dtype complex128"),
+    ([1.0, 2.0], TypeError,
+     "params()['W']: expected the model's own float ndarray (it is updated in place), got list"),
+])
+def test_step_refuses_a_parameter_it_cannot_update_naming_it(W, error, message):
+    # issue 11: NumPy errors ("output array is read-only", a ufunc casting error,
+    # "'list' object has no attribute 'shape'") that did not say which parameter
+    m = Custom(W, np.ones(2))
+    opt = SGD(m, lr=0.1, momentum=0.9)
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        opt.step()
+    assert m.b.tolist() == [0.5] and opt.velocity == {}  # nothing updated before the check
+
+
+@pytest.mark.parametrize("dW, message", [
+    (None, "grads()['W']: expected an array of numbers, got dtype object"),
+    (np.array(["a", "b"]), "grads()['W']: expected an array of numbers, got dtype <U1"),
+    (np.array([1j, 0]), "grads()['W']: expected real numbers, got dtype complex128"),
+    ([1.0], "grads()['W']: expected the shape of the parameter (2,), got (1,)"),
+])
+def test_step_refuses_a_gradient_that_is_not_real_numbers_naming_it(dW, message):
+    m = Custom(np.array([1.0, 2.0]), dW)
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        SGD(m, lr=0.1).step()
+    assert m.b.tolist() == [0.5] and m.W.tolist() == [1.0, 2.0]
+
+
+def test_step_accepts_gradients_given_as_lists_or_ints():
+    m = Custom(np.array([1.0, 2.0]), [1, -1])
+    SGD(m, lr=0.5).step()
+    assert m.W.tolist() == [0.5, 2.5] and m.b.tolist() == [0.0]
+
+
+def test_decay_filter_must_return_a_bool():
+    # a filter returning "no" (truthy) decayed the parameter it meant to spare
+    m = Fixed(w=[1.0, 2.0], b=[0.5])
+    opt = SGD(m, lr=0.1, weight_decay=0.1, decay_filter=lambda name: "no" if name == "b" else True)
+    with pytest.raises(TypeError, match=re.escape("decay_filter: expected True or False for 'b', got str 'no'")):
+        opt.step()
+    assert m.p["w"].tolist() == [1.0, 2.0] and m.p["b"].tolist() == [0.5]  # nothing updated
+    SGD(m, lr=0.1, weight_decay=0.1, decay_filter=lambda name: np.bool_(name == "w")).step()
+    assert m.p["w"].tolist() == pytest.approx([0.99, 1.98]) and m.p["b"].tolist() == [0.5]
+
+
+def test_zero_grad_names_a_gradient_it_cannot_zero():
+    m = Custom(np.array([1.0, 2.0]), [1.0, 2.0])
+    with pytest.raises(TypeError, match=re.escape("grads()['W']: expected a writeable ndarray to set to zero, got list")):
+        SGD(m, lr=0.1).zero_grad()
+    assert m.db.tolist() == [1.0]      # checked before any gradient was zeroed

@@ -1,6 +1,8 @@
 """Tests for bpnet_lib.symbolic: SymPy derivatives agree with the textbook closed forms,
 with finite differences, and with NumPy; the checker can fail and says where."""
 
+import re
+
 import numpy as np
 import pytest
 import sympy
@@ -269,6 +271,35 @@ def test_to_numpy_rejects_complex_values():
     assert g(3.0) == 9.0 and g(3) == 9.0  # real values still work
 
 
+def test_to_numpy_refuses_complex_results_and_non_numbers():
+    # Issue 11: a Matrix expr with a complex entry lost its imaginary part (ComplexWarning
+    # only), a scalar one failed inside float(); None came out as nan and "2" as 2.0.
+    t = sympy.Symbol("t", real=True)
+    complex_entry = to_numpy(sympy.Matrix([t, t + sympy.I]), [t])
+    with pytest.raises(ValueError, match=re.escape(
+            "expr: expected real values, got the complex value (2+1j) at these values")):
+        complex_entry(2.0)
+    with pytest.raises(ValueError, match=re.escape("got the complex value (1+1j)")):
+        complex_entry(np.array([1.0, 2.0]))  # on a grid too
+    with pytest.raises(ValueError, match=re.escape("expr: expected real values, got the complex value 3j")):
+        to_numpy(3 * sympy.I * t, [t])(1.0)
+    # an imaginary part of exactly 0 is a real number written as complex: kept
+    assert to_numpy(t + 0 * sympy.I, [t])(2.0) == 2.0
+    g = to_numpy(t**2, [t])
+    for value, shown in ((None, "None (NoneType)"), ("2", "'2' (str)"),
+                         (np.array(["1", "2"]), "an array of dtype <U1")):
+        with pytest.raises(TypeError, match="^" + re.escape(f"values[0]: expected real numbers, got {shown}") + "$"):
+            g(value)
+    with pytest.raises(ValueError, match=r"^values: expected values at which expr fits in float64"):
+        g(1e200)  # Python floats raise OverflowError (34, 'Numerical result out of range')
+    assert g(True) == 1.0 and g(np.float32(2)) == 4.0
+    assert g(sympy.Rational(1, 2)) == 0.25 and g(sympy.Float(3)) == 9.0   # SymPy numbers too
+    A = matrix("A", 2, 2)
+    assert to_numpy(A, [A])(sympy.Matrix([[1, 2], [3, 4]])).tolist() == [[1, 2], [3, 4]]
+    with pytest.raises(TypeError, match=r"^values\[0\]: expected real numbers, got I \(ImaginaryUnit\)$"):
+        g(sympy.I)
+
+
 def test_to_numpy_validation():
     A, x = matrix("A", 2, 2), vector("x", 2)
     with pytest.raises(ValueError, match=r"symbols: expected every free symbol of expr, got none for x_\{1\}, x_\{2\}"):
@@ -374,3 +405,21 @@ def test_to_numpy_cse_agrees_on_a_nested_expression():
         np.testing.assert_allclose(shared(xv, wv), plain(xv, wv), rtol=1e-13, atol=1e-15)
     grid = np.linspace(-1, 1, 5)  # the per-entry path, used for grids
     np.testing.assert_allclose(shared(grid, 0.5), plain(grid, 0.5), rtol=1e-13, atol=1e-15)
+
+
+def test_none_or_a_non_mapping_is_named():
+    # issue 11: SymPy's "Cannot represent derivative of <class 'NoneType'>", "unsupported
+    # operand type(s) for -", "'NoneType' object is not iterable"
+    x = sympy.Symbol("x", real=True)
+    for call, name in ((lambda: gradient(None, [x]), "f"), (lambda: hessian(None, [x]), "f"),
+                       (lambda: assert_equal(sympy.Matrix([x]), None), "b"),
+                       (lambda: assert_equal(None, x), "a")):
+        with pytest.raises(TypeError, match=f"^{name}: expected a SymPy expression or a number, got NoneType$"):
+            call()
+    for mapping in (None, 5):
+        with pytest.raises(TypeError, match=r"^mapping: expected a dict or an iterable of \(key, value\) pairs"):
+            substitute(x + 1, mapping)
+    with pytest.raises(ValueError, match=r"^mapping: expected \(key, value\) pairs, got"):
+        substitute(x + 1, [x])
+    assert substitute(x + 1, zip([x], [2])) == 3 and substitute(x + 1, [(x, 2)]) == 3
+    assert_equal(x + x, 2 * x)

@@ -307,6 +307,18 @@ def test_fit_refuses_an_empty_validation_set_naming_X_val():
             rng=0, X_val=np.zeros((0, 3)), y_val=np.zeros(0, dtype=int), progress=False)
 
 
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_evaluate_refuses_an_empty_set_naming_X(batch_size):
+    # issue 11: the averages were 0 / 0, a ZeroDivisionError from inside evaluate
+    model, _ = _tiny_model()
+    with pytest.raises(ValueError, match=re.escape(
+            "X: expected at least one sample (N >= 1) to evaluate, got shape (0, 3)")):
+        evaluate(model, losses.softmax_cross_entropy, np.zeros((0, 3)), np.zeros(0, dtype=int),
+                 batch_size=batch_size)
+    with pytest.raises(ValueError, match=r"X: expected an array of shape \(N, \.\.\.\) with N >= 1, got a scalar"):
+        evaluate(model, losses.softmax_cross_entropy, 1.0, np.zeros(0, dtype=int))
+
+
 @pytest.mark.parametrize("scores, y, message", [
     (np.array([["a", "b"], ["c", "d"]]), [0, 1], "scores: expected an array of numbers, got dtype <U1"),
     (np.array([[0.1, np.nan], [1.0, 0.0]]), [0, 1],
@@ -355,3 +367,79 @@ def test_fit_stops_as_diverged_on_non_finite_gradients():
             optimizer=SGD(model, lr=0.1), rng=0, progress=False)
     assert h.diverged and h.loss == []
     assert np.all(np.isfinite(model.layers[0].W))
+
+
+# --- issue 11: arguments fit and evaluate cannot use are named before the loop -------------
+
+
+def _fit_args(**changes):
+    model, opt = _tiny_model()
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    args = dict(model=model, loss_fn=losses.softmax_cross_entropy, X=X, y=y, epochs=1,
+                batch_size=2, optimizer=opt, rng=0, progress=False)
+    args.update(changes)
+    return args
+
+
+@pytest.mark.parametrize("changes, error, message", [
+    (dict(optimizer=None), TypeError,
+     "optimizer: expected an object with step() such as optim.SGD(model, lr), got NoneType"),
+    (dict(callback=5), TypeError,
+     "callback: expected a function callback(epoch, history, model) or None, got int"),
+    (dict(loss_fn=None), TypeError,
+     "loss_fn: expected a function (S, y) -> (loss, dS) such as losses.softmax_cross_entropy, got NoneType"),
+    (dict(model=5), TypeError,
+     "model: expected a model with forward() and backward() (a Sequential, a layer), got int without forward, backward"),
+    (dict(progress="no"), TypeError, "progress: expected True or False, got str 'no'"),
+    (dict(drop_last="no"), TypeError, "drop_last: expected True or False, got str 'no'"),
+    (dict(X_val=np.ones((3, 3)), y_val=np.array([0, 1, 0, 1])), ValueError,
+     "y_val: expected 3 rows (one per sample of X_val), got shape (4,)"),
+    (dict(loss_fn=lambda S, y: 1.0), TypeError,
+     "loss_fn: expected it to return a pair (loss, dS), got float"),
+    (dict(loss_fn=lambda S, y: ("a", S)), TypeError,
+     "loss_fn: expected a real number as the loss, got str 'a'"),
+    (dict(loss_fn=lambda S, y: (np.ones(3), S)), ValueError,
+     "loss_fn: expected a scalar loss, got an array of shape (3,); reduce it over the batch (reduction='mean')"),
+    (dict(loss_fn=lambda S, y: (1.0, S[:1])), ValueError,
+     "loss_fn: expected a gradient dS of the scores' shape (2, 2), got shape (1, 2)"),
+])
+def test_fit_names_an_argument_it_cannot_use(changes, error, message):
+    # these were AttributeErrors, "'int' object is not callable", "cannot unpack", a ufunc
+    # error, "truth value of an array is ambiguous"; "no" was read as True; y_val was "y"
+    args = _fit_args(**changes)
+    linear = args["optimizer"].model.layers[0] if hasattr(args["optimizer"], "model") else None
+    W = None if linear is None else linear.W.copy()
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        fit(**args)
+    assert linear is None or np.array_equal(linear.W, W)  # nothing trained
+
+
+def test_evaluate_names_a_loss_fn_that_returns_no_pair():
+    model, _ = _tiny_model()
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    with pytest.raises(TypeError, match=r"^loss_fn: expected it to return a pair \(loss, dS\), got NoneType$"):
+        evaluate(model, lambda S, y: None, X, y)
+    with pytest.raises(TypeError, match=r"^model: expected a model with forward\(\) \(a Sequential, a layer\), got int without forward$"):
+        evaluate(5, losses.softmax_cross_entropy, X, y)
+    # a loss_fn used only to evaluate may leave dS out
+    assert evaluate(model, lambda S, y: (losses.softmax_cross_entropy(S, y)[0], None), X, y) == \
+        evaluate(model, losses.softmax_cross_entropy, X, y)
+
+
+def test_fit_refuses_a_bool_rng():
+    # issue 11: rng=True was taken as the seed 1
+    with pytest.raises(ValueError, match="^rng: expected a numpy.random.Generator or an int seed, got bool$"):
+        fit(**_fit_args(rng=True))
+    h1, h2 = fit(**_fit_args(rng=3)), fit(**_fit_args(rng=np.random.default_rng(3)))
+    assert h1.loss == h2.loss
+
+
+def test_early_stopping_accepts_numpy_integers_like_python_ones():
+    # min_delta=np.int64(0) was refused as "not a finite number >= 0" while 0 was accepted
+    assert train_min_delta(np.int64(0)) == 0.0 and train_min_delta(0) == 0.0
+    with pytest.raises(ValueError, match=r"^min_delta: expected a finite number >= 0, got True$"):
+        EarlyStopping(min_delta=True)
+
+
+def train_min_delta(value):
+    return EarlyStopping(patience=np.int64(2), min_delta=value).min_delta
