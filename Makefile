@@ -95,7 +95,7 @@ book: build-book
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 test-lib: $(STAMP)
-	$(BIN)/python -m pytest tests -q -m "not browser"
+	$(BIN)/python -m pytest tests -q -m "not browser" -n $(JOBS)
 
 # Each chapter converted to .ipynb (jupytext) and executed (`jupyter execute`) in its own
 # folder; re-made when the chapter or the library changes. These are also the executed
