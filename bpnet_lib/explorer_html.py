@@ -52,9 +52,10 @@ __all__ = [
 #: The line under every HTML explorer (HTML markup): how to run the live version.
 LIVE_HINT = (
     "The frames were drawn in advance, for the positions the controls offer. To drag the "
-    "sliders continuously, run this page as a notebook (<code>make lab</code>, or open the "
-    "<code>.md</code> file of the download button in Jupyter with jupytext): the cell after "
-    "this one is the live explorer."
+    "sliders continuously, run this page as a notebook in Jupyter: download its "
+    "<code>.ipynb</code> (the download button at the top of the page), or run "
+    "<code>make lab</code> in a clone of the book's repository. In the notebook, the cell "
+    "after the one that draws these frames is the live explorer."
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
