@@ -30,7 +30,8 @@ page, width and theme:
   display equation must fit: a scroll bar inside the equation does not count as fitting. At
   390 px an equation wider than the column must scroll inside its own box (``overflow-x:
   auto``), never be cut off or widen the page; the page itself never scrolls sideways (checked
-  at both widths); every image has loaded (``complete`` and ``naturalWidth > 0``);
+  at both widths); at 1280 px no code cell's code scrolls in its box (the chapters wrap code at
+  88 columns); every image has loaded (``complete`` and ``naturalWidth > 0``);
 - last (they change the page): solutions (sphinx-exercise) start hidden, and the first one's
   toggle, clicked, shows it; every HTML explorer (``.bpnet-explorer``, the contract in the
   project plan's EXPLORER_CONTRACT.md) has one ``img.bpnet-explorer-frame`` with alt text,
@@ -259,6 +260,7 @@ macro <span class="math notranslate nohighlight">\\(\\undefinedmacro x\\)</span>
 <p><a href="nowhere.html">a missing page</a>, <a href="small_cnn.html#no-such-anchor">a missing
 anchor</a>, <a href="/elsewhere/page.html">a link out of the prefix</a>.</p>
 <div style="width: 900px">a block wider than a phone</div>
+<div class="cell"><div class="cell_input"><div class="highlight"><pre>overlong = "{'q' * 110}"</pre></div></div></div>
 <div class="bpnet-explorer" data-explorer="good">
 <input type="range" class="bpnet-explorer-control" min="0" max="1" step="1" value="0" aria-label="colour">
 <img class="bpnet-explorer-frame" alt="a test frame" src="{frames[0]}">
@@ -304,6 +306,8 @@ BROKEN_EXPECTED = [
     ("display equation too wide", "w_{\\rm wide}", "1280 light"),
     ("display equation too wide", "w_{\\rm wide}", "1280 dark"),
     ("display equation too wide", "c_{\\rm cut}", "390 light"),
+    ("code cell too wide", "overlong", "1280 light"),
+    ("code cell too wide", "overlong", "1280 dark"),
     ("heading too wide", "Pneumono", "1280 light"),
     ("heading too wide", "Pneumono", "390 dark"),
     ("page scrolls sideways", "", "390 dark"),
@@ -416,6 +420,14 @@ JS_LAYOUT = """async (width) => {
     out.headings.push({content: Math.round(content), client: h.clientWidth,
       column: Math.round(contentWidth(h.parentElement)),
       text: h.textContent.replace(/[#¶]\\s*$/, '').replace(/\\s+/g, ' ').trim().slice(0, 80)});
+  }
+  // Code cells: the chapters wrap code at 88 columns so that it fits the code box.
+  out.code = [];
+  for (const pre of document.querySelectorAll('article div.cell div.cell_input pre')) {
+    if (!laidOut(pre) || pre.scrollWidth <= pre.clientWidth + 1) continue;
+    const longest = pre.textContent.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '');
+    out.code.push({content: pre.scrollWidth, client: pre.clientWidth, columns: longest.length,
+      line: longest.trim().slice(0, 60)});
   }
   const se = document.scrollingElement;
   out.pageWidth = se.scrollWidth;
@@ -847,6 +859,10 @@ class Crawl:
         for h in layout["headings"]:
             if h["content"] > h["column"] + 1 or h["content"] > h["client"] + 1:
                 record("heading too wide", f"{h['text']!r}: {h['content']} px in a {h['column']} px column")
+        if width >= 1280:
+            for c in layout["code"]:
+                record("code cell too wide", f"a line of {c['columns']} columns scrolls in its "
+                       f"code box ({c['content']} px in {c['client']} px): {c['line']!r}")
         if layout["pageWidth"] > width + 1:
             record("page scrolls sideways", f"the page is {layout['pageWidth']} px wide in a {width} px "
                    f"window; sticking out: {'; '.join(layout['wide']) or '(not found)'}")
