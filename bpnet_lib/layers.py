@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_ndim
+from ._validation import as_float_array, check_cache, check_flag, check_ndim, check_no_overflow
 from .activations import _check_alpha, elu, relu, sigmoid, tanh
 
 __all__ = [
@@ -153,7 +153,9 @@ def affine_forward(X, W, b):
         )
     dtype = np.result_type(X, W, b)  # float32 only if all three are
     X, W, b = X.astype(dtype, copy=False), W.astype(dtype, copy=False), b.astype(dtype, copy=False)
-    return X @ W + b, AffineCache(X, W)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        Y = X @ W + b
+    return check_no_overflow(Y, "X, W, b", "an output X W + b"), AffineCache(X, W)
 
 
 def affine_backward(dY, cache):
@@ -180,6 +182,7 @@ def affine_backward(dY, cache):
     dW : ndarray, shape (D, M)
     db : ndarray, shape (M,)
     """
+    check_cache(cache, AffineCache, "affine_forward")
     X, W = cache
     dY = _upstream(dY, (X.shape[0], W.shape[1]), X.dtype)
     return dY @ W.T, X.T @ dY, dY.sum(axis=0)
@@ -202,7 +205,7 @@ def relu_forward(X):
     cache : ActivationCache
         ``(Y,)``.
     """
-    Y = relu(X)
+    Y = relu(as_float_array(X, "X"))
     return Y, ActivationCache(Y)
 
 
@@ -225,6 +228,7 @@ def relu_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, ActivationCache, "relu_forward")
     (Y,) = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * (Y > 0)
@@ -243,7 +247,7 @@ def sigmoid_forward(X):
     cache : ActivationCache
         ``(Y,)``.
     """
-    Y = sigmoid(X)
+    Y = sigmoid(as_float_array(X, "X"))
     return Y, ActivationCache(Y)
 
 
@@ -262,6 +266,7 @@ def sigmoid_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, ActivationCache, "sigmoid_forward")
     (Y,) = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * Y * (1 - Y)
@@ -280,7 +285,7 @@ def tanh_forward(X):
     cache : ActivationCache
         ``(Y,)``.
     """
-    Y = tanh(X)
+    Y = tanh(as_float_array(X, "X"))
     return Y, ActivationCache(Y)
 
 
@@ -299,6 +304,7 @@ def tanh_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, ActivationCache, "tanh_forward")
     (Y,) = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * (1 - Y * Y)
@@ -319,7 +325,7 @@ def elu_forward(X, alpha=1.0):
     cache : EluCache
         ``(Y, alpha)``.
     """
-    Y = elu(X, alpha)
+    Y = elu(as_float_array(X, "X"), alpha)
     return Y, EluCache(Y, _check_alpha(alpha, Y.dtype))
 
 
@@ -343,6 +349,7 @@ def elu_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, EluCache, "elu_forward")
     Y, alpha = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * np.where(Y > 0, Y.dtype.type(1), Y + alpha)
@@ -385,6 +392,7 @@ def affine_relu_backward(dY, cache):
     dW : ndarray, shape (D, M)
     db : ndarray, shape (M,)
     """
+    check_cache(cache, AffineReluCache, "affine_relu_forward")
     dZ = relu_backward(dY, cache.relu)
     return affine_backward(dZ, cache.affine)
 
@@ -420,6 +428,7 @@ def dropout_forward(X, p_drop, rng, train=True):
         dtype, or ``None`` at test time.
     """
     X = as_float_array(X, "X")
+    train = check_flag(train, "train")
     if isinstance(p_drop, bool) or not isinstance(p_drop, (int, float, np.integer, np.floating)):
         raise ValueError(f"p_drop: expected a number in [0, 1), got {p_drop!r}")
     if not 0 <= p_drop < 1:
@@ -453,6 +462,7 @@ def dropout_backward(dY, cache):
     dX : ndarray, same shape as ``dY``
         A copy of ``dY`` at test time (a new array, never ``dY`` itself).
     """
+    check_cache(cache, DropoutCache, "dropout_forward")
     mask, _, shape, dtype = cache
     dY = _upstream(dY, shape, dtype)
     return dY.copy() if mask is None else dY * mask
@@ -548,6 +558,7 @@ def maxout_backward(dY, cache):
     dX : ndarray, shape (N, M*q)
         Zero except at one entry per group.
     """
+    check_cache(cache, MaxoutCache, "maxout_forward")
     argmax, shape, q, dtype = cache
     N, Mq = shape
     dY = _upstream(dY, (N, Mq // q), dtype)

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_ndim, pair
+from ._validation import as_float_array, check_cache, check_ndim, pair
 from .conv import _output_hw, _upstream, _window
 
 __all__ = [
@@ -195,6 +195,7 @@ def maxpool2d_backward(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, MaxPool2dCache, "maxpool2d_forward")
     argmax, shape, size, stride, dtype, row_argmax = cache
     (kh, kw), (sh, sw) = size, stride
     out_h, out_w = argmax.shape[2:]
@@ -277,6 +278,7 @@ def avgpool2d_backward(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, AvgPool2dCache, "avgpool2d_forward")
     shape, size, stride, dtype = cache
     out_h, out_w = _output_hw(shape, size, stride, (0, 0), "")
     dY = _upstream(dY, shape[:2] + (out_h, out_w)).astype(dtype, copy=False)
@@ -307,6 +309,7 @@ def maxpool2d_backward_naive(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, PoolNaiveCache, "maxpool2d_forward_naive")
     X, (kh, kw), (sh, sw) = cache
     N, C = X.shape[:2]
     out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
@@ -342,6 +345,7 @@ def avgpool2d_backward_naive(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, PoolNaiveCache, "avgpool2d_forward_naive")
     X, (kh, kw), (sh, sw) = cache
     N, C = X.shape[:2]
     out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
