@@ -17,7 +17,6 @@ __all__ = [
     "check_labels",
     "check_flag",
     "check_cache",
-    "check_no_overflow",
     "pair",
 ]
 
@@ -80,23 +79,6 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def check_no_overflow(arr: np.ndarray, names: str, what: str) -> np.ndarray:
-    """Return ``arr``, a result computed from finite inputs, or raise ``ValueError`` if it
-    overflowed (holds an infinity or a NaN such as ``inf - inf``): the inputs ``names`` are
-    finite but too large for ``arr.dtype``, and an ``inf`` would be a silent wrong answer.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(_add_reduce(arr, axis=None)):
-            return arr
-    bad = np.argwhere(~np.isfinite(arr))
-    if bad.size:
-        raise ValueError(
-            f"{names}: expected {what} representable in {arr.dtype}, got an overflow "
-            f"(first at index {tuple(int(i) for i in bad[0])})"
-        )
-    return arr
-
-
 def check_ndim(arr: np.ndarray, ndim: int, name: str, letters: str) -> None:
     """Raise ``ValueError`` unless ``arr.ndim == ndim``.
 
@@ -135,9 +117,8 @@ def check_labels(y, n_samples: int, n_classes: int, name: str = "y", rows_of: st
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n_samples:
         raise ValueError(
-            f"{name}: expected integer labels of shape ({n_samples},)"
-            + (f" (one per row of {rows_of})" if rows_of else "")
-            + f", got shape {y.shape}"
+            f"{name}: expected integer labels of shape ({n_samples},), got shape {y.shape}"
+            + (f" (one label per row of {rows_of})" if rows_of else "")
         )
     if not np.issubdtype(y.dtype, np.integer):
         if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):

@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_cache, check_ndim, check_no_overflow, pair
+from ._validation import as_float_array, check_cache, check_ndim, pair
 
 __all__ = [
     "Conv2dCache",
@@ -523,18 +523,16 @@ def conv2d_forward(X, W, b, stride=1, padding=0):
     W_mat, P = W.reshape(F, -1), out_h * out_w
     m = _images_per_block(N, C * kh * kw, P, X.itemsize)
     Y = np.empty((N, F, P), dtype=X.dtype)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
-        for n in range(0, N, m):
-            block = X[n:n + m]  # m images; the last block may hold fewer
-            r = len(block)
-            X_cols = _block_columns(block, kh, kw, stride, padding, out_h, out_w)  # (C kh kw, r n_h' n_w')
-            if P >= _PER_IMAGE_PIXELS:  # one product per image, straight into Y
-                np.matmul(W_mat, X_cols.reshape(-1, r, P).transpose(1, 0, 2), out=Y[n:n + m])
-                Y[n:n + m] += b[:, None]
-            else:  # one product for the block, then laid out image by image
-                Y_mat = np.matmul(W_mat, X_cols, out=_scratch("Y_mat", (F, r * P), X.dtype))
-                np.add(Y_mat.reshape(F, r, P).transpose(1, 0, 2), b[:, None], out=Y[n:n + m])
-    check_no_overflow(Y, "X, W, b", "an output")
+    for n in range(0, N, m):
+        block = X[n:n + m]  # m images; the last block may hold fewer
+        r = len(block)
+        X_cols = _block_columns(block, kh, kw, stride, padding, out_h, out_w)  # (C kh kw, r n_h' n_w')
+        if P >= _PER_IMAGE_PIXELS:  # one product per image, straight into Y
+            np.matmul(W_mat, X_cols.reshape(-1, r, P).transpose(1, 0, 2), out=Y[n:n + m])
+            Y[n:n + m] += b[:, None]
+        else:  # one product for the block, then laid out image by image
+            Y_mat = np.matmul(W_mat, X_cols, out=_scratch("Y_mat", (F, r * P), X.dtype))
+            np.add(Y_mat.reshape(F, r, P).transpose(1, 0, 2), b[:, None], out=Y[n:n + m])
     return Y.reshape(N, F, out_h, out_w), Conv2dCache(X, W, stride, padding)
 
 
@@ -542,7 +540,7 @@ def _upstream(dY, shape, source: str = ""):
     dY = as_float_array(dY, "dY")
     if dY.shape != tuple(shape):
         raise ValueError(
-            f"dY: expected the shape of the forward's output {tuple(shape)}{source}, got shape {dY.shape}"
+            f"dY: expected the shape of the forward's output {tuple(shape)}, got shape {dY.shape}{source}"
         )
     return dY
 

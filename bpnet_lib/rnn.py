@@ -91,8 +91,8 @@ def _check_state(h, N: int, M: int, name: str, x_name: str) -> np.ndarray:
     h = as_float_array(h, name)
     if h.shape != (N, M):
         raise ValueError(
-            f"{name}: expected shape ({N}, {M}) (N samples as in {x_name}, M hidden units as "
-            f"in Wx), got shape {h.shape}"
+            f"{name}: expected shape ({N}, {M}) (N samples, M hidden units), got shape {h.shape} "
+            f"(N from {x_name}, M from Wx)"
         )
     return h
 
