@@ -34,6 +34,9 @@ Aliasing: no function modifies its arguments, and every result is a new array. A
 not a copy: it holds the ``X`` and ``W`` passed in (when they already have the forward's
 dtype), so writing into either between the forward and the backward changes the gradients
 without an error.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations

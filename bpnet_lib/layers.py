@@ -21,6 +21,9 @@ dtype), and an activation's cache holds the very array the forward returned, whi
 the next affine layer's ``X``, so the cache costs no memory. Writing into ``X``, ``W`` or an
 activation's output ``Y`` between the forward and the backward therefore changes the
 gradient without an error: write ``Y = Y + 1``, not ``Y += 1``, or copy first.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations

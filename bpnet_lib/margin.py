@@ -28,6 +28,9 @@ L-Softmax cache holds the ``X`` and ``W`` passed in, and the cosine head's cache
 when features are not normalised (not copies, when they already have the head's dtype):
 writing into them between the forward and the backward changes the gradients without an
 error.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations

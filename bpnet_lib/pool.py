@@ -22,6 +22,9 @@ Aliasing: no function modifies its arguments, and every output and gradient is a
 The fast caches hold no array of the caller (the winners' offsets and the shapes), so
 editing ``X`` or ``Y`` afterwards changes nothing; the naive caches hold the ``X`` passed in
 (not a copy), and writing into it before the naive backward changes its result.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations
