@@ -15,6 +15,8 @@ __all__ = [
     "check_shape",
     "check_finite",
     "check_labels",
+    "check_flag",
+    "check_cache",
     "pair",
 ]
 
@@ -102,19 +104,21 @@ def check_shape(arr: np.ndarray, shape: tuple, name: str, letters: str = "") -> 
         raise ValueError(f"{name}: expected shape {want}{extra}, got shape {arr.shape}")
 
 
-def check_labels(y, n_samples: int, n_classes: int, name: str = "y") -> np.ndarray:
+def check_labels(y, n_samples: int, n_classes: int, name: str = "y", rows_of: str = "") -> np.ndarray:
     """Return integer class labels ``y`` of shape ``(N,)`` with values in ``0..K-1``.
 
     Raises
     ------
     ValueError
         If ``y`` is not 1-D of length ``n_samples``, is not integral, or has a
-        label outside ``[0, n_classes)``.
+        label outside ``[0, n_classes)``. ``rows_of`` names the array whose rows set
+        ``n_samples``, for the message.
     """
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n_samples:
         raise ValueError(
             f"{name}: expected integer labels of shape ({n_samples},), got shape {y.shape}"
+            + (f" (one label per row of {rows_of})" if rows_of else "")
         )
     if not np.issubdtype(y.dtype, np.integer):
         if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
@@ -148,3 +152,25 @@ def pair(value, name: str) -> tuple[int, int]:
     except (TypeError, ValueError):
         pass
     raise ValueError(f"{name}: expected an int or a pair of ints (h, w), got {value!r}")
+
+
+def check_flag(value, name: str) -> bool:
+    """Return ``value`` as a bool, or raise ``TypeError``: ``keepdims="no"`` would read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_cache(cache, cls: type, producer: str, name: str = "cache"):
+    """Return ``cache`` if it is a ``cls``, else raise ``TypeError`` naming the producer.
+
+    A backward function unpacks its cache by position; a cache from another forward (or a
+    plain tuple) would fail deep inside with an unpacking error, or worse run on the wrong
+    arrays, so each backward checks that it got what its own forward returned.
+    """
+    if not isinstance(cache, cls):
+        raise TypeError(
+            f"{name}: expected the {cls.__name__} returned by {producer}, "
+            f"got {type(cache).__name__}"
+        )
+    return cache

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_flag
 
 __all__ = [
     "sigmoid",
@@ -293,6 +293,7 @@ def logsumexp(z, axis=-1, keepdims=False):
     """
     z = as_float_array(z, "z")
     _check_axis_input(z, axis)
+    keepdims = check_flag(keepdims, "keepdims")
     z_max = np.max(z, axis=axis, keepdims=True)
     out = z_max + _log_sum_exp_shifted(z - z_max, axis)
     return out if keepdims else np.squeeze(out, axis=axis)

@@ -34,6 +34,9 @@ Aliasing: no function modifies its arguments, and every result is a new array. A
 not a copy: it holds the ``X`` and ``W`` passed in (when they already have the forward's
 dtype), so writing into either between the forward and the backward changes the gradients
 without an error.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_ndim, pair
+from ._validation import as_float_array, check_cache, check_ndim, pair
 
 __all__ = [
     "Conv2dCache",
@@ -143,17 +146,24 @@ def conv_output_size(n, k, stride=1, padding=0) -> int:
     n, k = int(n), int(k)
     out, text = _formula("height", n, k, stride, p)
     if out < 1:
-        raise ValueError(f"{text} must be positive")
+        raise ValueError(
+            f"k: expected a kernel that fits in the padded input (k <= n + 2p = {n + 2 * p}), "
+            f"got k = {k}: {text} must be positive"
+        )
     return out
 
 
-def _output_hw(x_shape, k, stride, padding, what: str) -> tuple[int, int]:
-    """(n_h', n_w') for an input of shape (N, C, n_h, n_w) and a window (kh, kw), or a ValueError."""
+def _output_hw(x_shape, k, stride, padding, what: str, x_what: str = "") -> tuple[int, int]:
+    """(n_h', n_w') for an input of shape (N, C, n_h, n_w) and a window (kh, kw), or a ValueError.
+
+    ``x_what`` names the input in the message (default: ``X of shape x_shape``).
+    """
+    x_what = x_what or f"X of shape {tuple(x_shape)}"
     out = []
     for axis, n, kk, s_, p in zip(("height", "width"), x_shape[2:], k, stride, padding):
         o, text = _formula(axis, n, kk, s_, p)
         if o < 1:
-            raise ValueError(f"{text} must be positive for X of shape {tuple(x_shape)} and {what}")
+            raise ValueError(f"{text} must be positive for {x_what} and {what}")
         out.append(o)
     return out[0], out[1]
 
@@ -366,7 +376,8 @@ def im2col(X, kh, kw, stride=1, padding=0):
     stride, padding = _hyper(stride, padding)
     out_h, out_w = _output_hw(X.shape, (kh, kw), stride, padding, f"a {kh} x {kw} window")
     out = np.empty((X.shape[1], kh, kw, X.shape[0], out_h, out_w), dtype=X.dtype)
-    return _im2col_into(X, kh, kw, stride, padding, out).reshape(-1, X.shape[0] * out_h * out_w)
+    rows = X.shape[1] * kh * kw  # named, not -1: an empty batch (N = 0) has no size to infer from
+    return _im2col_into(X, kh, kw, stride, padding, out).reshape(rows, X.shape[0] * out_h * out_w)
 
 
 def col2im(cols, input_shape, kh, kw, stride=1, padding=0):
@@ -528,10 +539,12 @@ def conv2d_forward(X, W, b, stride=1, padding=0):
     return Y.reshape(N, F, out_h, out_w), Conv2dCache(X, W, stride, padding)
 
 
-def _upstream(dY, shape):
+def _upstream(dY, shape, source: str = ""):
     dY = as_float_array(dY, "dY")
     if dY.shape != tuple(shape):
-        raise ValueError(f"dY: expected the shape of the forward's output {tuple(shape)}, got shape {dY.shape}")
+        raise ValueError(
+            f"dY: expected the shape of the forward's output {tuple(shape)}, got shape {dY.shape}{source}"
+        )
     return dY
 
 
@@ -563,6 +576,7 @@ def conv2d_backward(dY, cache):
     dW : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,)
     """
+    check_cache(cache, Conv2dCache, "conv2d_forward")
     X, W, stride, padding = cache
     (N, C, n_h, n_w), (F, _, kh, kw) = X.shape, W.shape
     out_h, out_w = _output_hw(X.shape, (kh, kw), stride, padding, "")
@@ -644,6 +658,7 @@ def conv2d_backward_naive(dY, cache):
     dW : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,)
     """
+    check_cache(cache, Conv2dNaiveCache, "conv2d_forward_naive")
     X, W, (sh, sw), (ph, pw) = cache
     (N, C, n_h, n_w), (F, _, kh, kw) = X.shape, W.shape
     out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (ph, pw), "")
@@ -700,8 +715,9 @@ def conv2d_backward_input_flipped(dY, W, input_shape, stride=1, padding=0):
     F, Ck, kh, kw = W.shape
     if Ck != C:
         raise ValueError(f"W: expected C = {C} input channels to match input_shape {input_shape}, got W of shape {W.shape}")
-    out_h, out_w = _output_hw(input_shape, (kh, kw), stride, (ph, pw), f"W of shape {W.shape}")
-    dY = _upstream(dY, (N, F, out_h, out_w))
+    out_h, out_w = _output_hw(input_shape, (kh, kw), stride, (ph, pw), f"W of shape {W.shape}",
+                              f"input_shape {input_shape}")
+    dY = _upstream(dY, (N, F, out_h, out_w), f" (W of shape {W.shape} on input_shape {input_shape})")
     dilated = dilate(dY, stride)  # (N, F, (n_h'-1)s_h+1, (n_w'-1)s_w+1)
     r_h = n_h + 2 * ph - kh - (out_h - 1) * stride[0]  # rows the floor left out
     r_w = n_w + 2 * pw - kw - (out_w - 1) * stride[1]
@@ -739,7 +755,8 @@ def conv2d_as_matrix(W, input_shape, stride=1, padding=0):
     F, Ck, kh, kw = W.shape
     if Ck != C:
         raise ValueError(f"W: expected C = {C} input channels to match input_shape {tuple(input_shape)}, got W of shape {W.shape}")
-    out_h, out_w = _output_hw((1, C, n_h, n_w), (kh, kw), (sh, sw), (ph, pw), f"W of shape {W.shape}")
+    out_h, out_w = _output_hw((1, C, n_h, n_w), (kh, kw), (sh, sw), (ph, pw), f"W of shape {W.shape}",
+                              f"input_shape {tuple(input_shape)}")
     M = np.zeros((F, out_h, out_w, C, n_h, n_w), dtype=W.dtype)
     for u in range(out_h):
         for v in range(out_w):

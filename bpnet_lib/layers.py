@@ -21,6 +21,9 @@ dtype), and an activation's cache holds the very array the forward returned, whi
 the next affine layer's ``X``, so the cache costs no memory. Writing into ``X``, ``W`` or an
 activation's output ``Y`` between the forward and the backward therefore changes the
 gradient without an error: write ``Y = Y + 1``, not ``Y += 1``, or copy first.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_ndim
+from ._validation import as_float_array, check_cache, check_flag, check_ndim
 from .activations import _check_alpha, elu, relu, sigmoid, tanh
 
 __all__ = [
@@ -180,6 +183,7 @@ def affine_backward(dY, cache):
     dW : ndarray, shape (D, M)
     db : ndarray, shape (M,)
     """
+    check_cache(cache, AffineCache, "affine_forward")
     X, W = cache
     dY = _upstream(dY, (X.shape[0], W.shape[1]), X.dtype)
     return dY @ W.T, X.T @ dY, dY.sum(axis=0)
@@ -202,7 +206,7 @@ def relu_forward(X):
     cache : ActivationCache
         ``(Y,)``.
     """
-    Y = relu(X)
+    Y = relu(as_float_array(X, "X"))
     return Y, ActivationCache(Y)
 
 
@@ -225,6 +229,7 @@ def relu_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, ActivationCache, "relu_forward")
     (Y,) = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * (Y > 0)
@@ -243,7 +248,7 @@ def sigmoid_forward(X):
     cache : ActivationCache
         ``(Y,)``.
     """
-    Y = sigmoid(X)
+    Y = sigmoid(as_float_array(X, "X"))
     return Y, ActivationCache(Y)
 
 
@@ -262,6 +267,7 @@ def sigmoid_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, ActivationCache, "sigmoid_forward")
     (Y,) = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * Y * (1 - Y)
@@ -280,7 +286,7 @@ def tanh_forward(X):
     cache : ActivationCache
         ``(Y,)``.
     """
-    Y = tanh(X)
+    Y = tanh(as_float_array(X, "X"))
     return Y, ActivationCache(Y)
 
 
@@ -299,6 +305,7 @@ def tanh_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, ActivationCache, "tanh_forward")
     (Y,) = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * (1 - Y * Y)
@@ -319,7 +326,7 @@ def elu_forward(X, alpha=1.0):
     cache : EluCache
         ``(Y, alpha)``.
     """
-    Y = elu(X, alpha)
+    Y = elu(as_float_array(X, "X"), alpha)
     return Y, EluCache(Y, _check_alpha(alpha, Y.dtype))
 
 
@@ -343,6 +350,7 @@ def elu_backward(dY, cache):
     -------
     dX : ndarray, same shape as ``dY``
     """
+    check_cache(cache, EluCache, "elu_forward")
     Y, alpha = cache
     dY = _upstream(dY, Y.shape, Y.dtype)
     return dY * np.where(Y > 0, Y.dtype.type(1), Y + alpha)
@@ -385,6 +393,7 @@ def affine_relu_backward(dY, cache):
     dW : ndarray, shape (D, M)
     db : ndarray, shape (M,)
     """
+    check_cache(cache, AffineReluCache, "affine_relu_forward")
     dZ = relu_backward(dY, cache.relu)
     return affine_backward(dZ, cache.affine)
 
@@ -420,6 +429,7 @@ def dropout_forward(X, p_drop, rng, train=True):
         dtype, or ``None`` at test time.
     """
     X = as_float_array(X, "X")
+    train = check_flag(train, "train")
     if isinstance(p_drop, bool) or not isinstance(p_drop, (int, float, np.integer, np.floating)):
         raise ValueError(f"p_drop: expected a number in [0, 1), got {p_drop!r}")
     if not 0 <= p_drop < 1:
@@ -453,6 +463,7 @@ def dropout_backward(dY, cache):
     dX : ndarray, same shape as ``dY``
         A copy of ``dY`` at test time (a new array, never ``dY`` itself).
     """
+    check_cache(cache, DropoutCache, "dropout_forward")
     mask, _, shape, dtype = cache
     dY = _upstream(dY, shape, dtype)
     return dY.copy() if mask is None else dY * mask
@@ -548,6 +559,7 @@ def maxout_backward(dY, cache):
     dX : ndarray, shape (N, M*q)
         Zero except at one entry per group.
     """
+    check_cache(cache, MaxoutCache, "maxout_forward")
     argmax, shape, q, dtype = cache
     N, Mq = shape
     dY = _upstream(dY, (N, Mq // q), dtype)

@@ -53,11 +53,14 @@ def _scores(S, ndim: int, name: str, letters: str) -> np.ndarray:
     return S
 
 
-def _binary_targets(y, n: int, values: tuple, shown: str, dtype, name="y") -> np.ndarray:
+def _binary_targets(y, n: int, values: tuple, shown: str, dtype, name="y", rows_of="s") -> np.ndarray:
     """Return targets ``y`` of shape ``(n,)`` with every entry in ``values``, as ``dtype``."""
     y = as_float_array(y, name)
     if y.shape != (n,):
-        raise ValueError(f"{name}: expected labels of shape ({n},), got shape {y.shape}")
+        raise ValueError(
+            f"{name}: expected labels of shape ({n},), got shape {y.shape} "
+            f"(one label per entry of {rows_of})"
+        )
     bad = ~np.isin(y, values)
     if bad.any():
         raise ValueError(f"{name}: expected labels in {shown}, got {y[bad][:5].tolist()}")
@@ -168,7 +171,7 @@ def softmax_cross_entropy(Z, y, reduction="mean"):
     logp = log_softmax(Z, axis=1)
     dZ = np.exp(logp)
     if np.ndim(y) == 1:
-        labels = check_labels(y, N, K, "y")
+        labels = check_labels(y, N, K, "y", rows_of="Z")
         rows = np.arange(N)
         total = -np.sum(logp[rows, labels])
         dZ[rows, labels] = np.expm1(logp[rows, labels])  # p - 1 without cancellation
@@ -212,7 +215,7 @@ def logistic_loss(s, y, reduction="mean"):
     """
     _check_reduction(reduction)
     s = _scores(s, 1, "s", "(N,)")
-    y = _binary_targets(y, s.shape[0], (0, 1), "{0, 1}", s.dtype)
+    y = _binary_targets(y, s.shape[0], (0, 1), "{0, 1}", s.dtype, rows_of="s")
     # max(s, 0) - y s is exact for y in {0, 1}; adding it last keeps log1p's digits
     per_sample = np.log1p(np.exp(-np.abs(s))) + (np.maximum(s, s.dtype.type(0)) - y * s)
     # sigma(s) - y written as (1 - 2y) sigma((1 - 2y) s): for y = 1 it is -sigma(-s),
@@ -245,7 +248,7 @@ def logistic_pm1_loss(s, y, reduction="mean"):
     """
     _check_reduction(reduction)
     s = _scores(s, 1, "s", "(N,)")
-    y = _binary_targets(y, s.shape[0], (-1, 1), "{-1, +1}", s.dtype)
+    y = _binary_targets(y, s.shape[0], (-1, 1), "{-1, +1}", s.dtype, rows_of="s")
     t = -y * s
     return _reduce(np.sum(_softplus(t)), -y * sigmoid(t), s.shape[0], reduction)
 
@@ -283,7 +286,7 @@ def multiclass_hinge_loss(S, y, margin=1.0, reduction="mean"):
     _check_reduction(reduction)
     S = _scores(S, 2, "S", "(N, K)")
     N, K = S.shape
-    y = check_labels(y, N, K, "y")
+    y = check_labels(y, N, K, "y", rows_of="S")
     if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)):
         raise ValueError(f"margin: expected a number >= 0, got {margin!r}")
     if not (np.isfinite(margin) and margin >= 0):

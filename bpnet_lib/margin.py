@@ -28,6 +28,9 @@ L-Softmax cache holds the ``X`` and ``W`` passed in, and the cosine head's cache
 when features are not normalised (not copies, when they already have the head's dtype):
 writing into them between the forward and the backward changes the gradients without an
 error.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_labels, check_ndim
+from ._validation import as_float_array, check_cache, check_flag, check_labels, check_ndim
 
 __all__ = [
     "chebyshev",
@@ -186,9 +189,17 @@ def margin_segment(c, m):
     ValueError
         If ``c`` is not real numbers or holds NaN or infinity (a NaN compares false
         with every breakpoint and would silently give piece 0).
+        If ``c`` holds a value outside [-1, 1] (beyond rounding), which is no cosine: a
+        value above 1 would silently give piece 0.
     """
     m = _check_m(m)
     c = as_float_array(c, "c")
+    slack = 64 * np.finfo(c.dtype).eps  # a computed cosine may overshoot by a few ulps
+    if c.size and (c.min() < -1 - slack or c.max() > 1 + slack):
+        raise ValueError(
+            f"c: expected cosines in [-1, 1], got values in "
+            f"[{float(c.min()):.6g}, {float(c.max()):.6g}]"
+        )
     j = np.zeros(c.shape, dtype=np.intp)
     for i in range(1, m):
         j += c <= np.cos(i * np.pi / m)
@@ -299,6 +310,7 @@ def cosine_logits_forward(X, W, scale=1.0, normalize_features=True):
     """
     X, W = _features_weights(X, W)
     kappa = _check_positive(scale, "scale")
+    normalize_features = check_flag(normalize_features, "normalize_features")
     w_norm = _norms(W, 0, "W", "column")
     W_hat = W / w_norm
     if normalize_features:
@@ -348,6 +360,7 @@ def cosine_logits_backward(dZ, cache):
     dX : ndarray, shape (N, D)
     dW : ndarray, shape (D, K)
     """
+    check_cache(cache, CosineCache, "cosine_logits_forward")
     X_hat, W_hat = cache.X_hat, cache.W_hat
     dZ = as_float_array(dZ, "dZ")
     if dZ.shape != (X_hat.shape[0], W_hat.shape[1]):
@@ -383,8 +396,7 @@ def centred_cosine_logits_forward(X, W):
     Z : ndarray, shape (N, K)
     cache : the cache of :func:`cosine_logits_forward` on the centred arrays
     """
-    X = as_float_array(X, "X")
-    W = as_float_array(W, "W")
+    X, W = _features_weights(X, W)
     return cosine_logits_forward(X - X.mean(axis=1, keepdims=True), W - W.mean(axis=0), scale=1.0)
 
 
@@ -397,6 +409,7 @@ def centred_cosine_logits_backward(dZ, cache):
     dX : ndarray, shape (N, D)
     dW : ndarray, shape (D, K)
     """
+    check_cache(cache, CosineCache, "centred_cosine_logits_forward")
     dXc, dWc = cosine_logits_backward(dZ, cache)
     return dXc - dXc.mean(axis=1, keepdims=True), dWc - dWc.mean(axis=0)
 
@@ -461,6 +474,7 @@ def lsoftmax_logits_forward(X, W, y, m, normalize_weights=False, omega=0.0):
     X, W = _features_weights(X, W)
     m = _check_m(m)
     omega = _check_nonneg(omega, "omega")
+    normalize_weights = check_flag(normalize_weights, "normalize_weights")
     N, K = X.shape[0], W.shape[1]
     y = check_labels(y, N, K, "y")
     # with m = 1 the target logit is the plain one, x.w (or x.w_hat), smooth at a zero vector;
@@ -514,6 +528,7 @@ def lsoftmax_logits_backward(dZ, cache):
     dX : ndarray, shape (N, D)
     dW : ndarray, shape (D, K)
     """
+    check_cache(cache, LSoftmaxCache, "lsoftmax_logits_forward")
     X, W, W_hat, y = cache.X, cache.W, cache.W_hat, cache.y
     N, K = X.shape[0], W.shape[1]
     dZ = as_float_array(dZ, "dZ")

@@ -22,6 +22,9 @@ Aliasing: no function modifies its arguments, and every output and gradient is a
 The fast caches hold no array of the caller (the winners' offsets and the shapes), so
 editing ``X`` or ``Y`` afterwards changes nothing; the naive caches hold the ``X`` passed in
 (not a copy), and writing into it before the naive backward changes its result.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_ndim, pair
+from ._validation import as_float_array, check_cache, check_ndim, pair
 from .conv import _output_hw, _upstream, _window
 
 __all__ = [
@@ -195,6 +198,7 @@ def maxpool2d_backward(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, MaxPool2dCache, "maxpool2d_forward")
     argmax, shape, size, stride, dtype, row_argmax = cache
     (kh, kw), (sh, sw) = size, stride
     out_h, out_w = argmax.shape[2:]
@@ -277,6 +281,7 @@ def avgpool2d_backward(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, AvgPool2dCache, "avgpool2d_forward")
     shape, size, stride, dtype = cache
     out_h, out_w = _output_hw(shape, size, stride, (0, 0), "")
     dY = _upstream(dY, shape[:2] + (out_h, out_w)).astype(dtype, copy=False)
@@ -307,6 +312,7 @@ def maxpool2d_backward_naive(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, PoolNaiveCache, "maxpool2d_forward_naive")
     X, (kh, kw), (sh, sw) = cache
     N, C = X.shape[:2]
     out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")
@@ -342,6 +348,7 @@ def avgpool2d_backward_naive(dY, cache):
     -------
     dX : ndarray, shape (N, C, n_h, n_w)
     """
+    check_cache(cache, PoolNaiveCache, "avgpool2d_forward_naive")
     X, (kh, kw), (sh, sw) = cache
     N, C = X.shape[:2]
     out_h, out_w = _output_hw(X.shape, (kh, kw), (sh, sw), (0, 0), "")

@@ -18,6 +18,9 @@ Aliasing: no function modifies its arguments, and every result is a new array. A
 not a copy: it holds the inputs passed in (when they already have the forward's dtype) and
 the very hidden states the forward returned, so writing into any of them between the
 forward and the backward changes the gradients without an error.
+
+Each backward checks its ``cache``: anything but the cache its own forward returned (a
+plain tuple, another function's cache) raises ``TypeError`` naming ``cache``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_ndim
+from ._validation import as_float_array, check_cache, check_ndim
 
 __all__ = [
     "RNNStepCache",
@@ -87,11 +90,12 @@ def _check_weights(Wx, Wh, b, D: int, x_name: str, x_shape: tuple):
     return Wx, Wh, b, M
 
 
-def _check_state(h, N: int, M: int, name: str) -> np.ndarray:
+def _check_state(h, N: int, M: int, name: str, x_name: str) -> np.ndarray:
     h = as_float_array(h, name)
     if h.shape != (N, M):
         raise ValueError(
-            f"{name}: expected shape ({N}, {M}) (N samples, M hidden units), got shape {h.shape}"
+            f"{name}: expected shape ({N}, {M}) (N samples, M hidden units), got shape {h.shape} "
+            f"(N from {x_name}, M from Wx)"
         )
     return h
 
@@ -144,7 +148,7 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     check_ndim(x, 2, "x", "(N, D)")
     N, D = x.shape
     Wx, Wh, b, M = _check_weights(Wx, Wh, b, D, "x", x.shape)
-    h_prev = _check_state(h_prev, N, M, "h_prev")
+    h_prev = _check_state(h_prev, N, M, "h_prev", "x")
     dtype = _common_dtype(x, h_prev, Wx, Wh, b)
     x, h_prev, Wx, Wh, b = (a.astype(dtype, copy=False) for a in (x, h_prev, Wx, Wh, b))
     h = np.tanh(x @ Wx + h_prev @ Wh + b)
@@ -179,6 +183,7 @@ def rnn_step_backward(dh, cache):
     dWh : ndarray, shape (M, M)
     db : ndarray, shape (M,)
     """
+    check_cache(cache, RNNStepCache, "rnn_step_forward")
     x, h_prev, Wx, Wh, h = cache
     dh = _upstream(dh, h.shape, "dh")
     dz = (dh * (1 - h * h)).astype(h.dtype, copy=False)
@@ -217,7 +222,7 @@ def rnn_forward(X, h0, Wx, Wh, b):
     check_ndim(X, 3, "X", "(N, T, D)")
     N, T, D = X.shape
     Wx, Wh, b, M = _check_weights(Wx, Wh, b, D, "X", X.shape)
-    h0 = _check_state(h0, N, M, "h0")
+    h0 = _check_state(h0, N, M, "h0", "X")
     dtype = _common_dtype(X, h0, Wx, Wh, b)
     X, h0, Wx, Wh, b = (a.astype(dtype, copy=False) for a in (X, h0, Wx, Wh, b))
     # The input projections of all steps in one matmul; only the recurrence is sequential.
@@ -292,6 +297,7 @@ def rnn_backward(dHs, cache, bptt_steps=None):
     dWh : ndarray, shape (M, M)
     db : ndarray, shape (M,)
     """
+    check_cache(cache, RNNCache, "rnn_forward")
     X, h0, Wx, Wh, Hs = cache
     N, T, M = Hs.shape
     dHs = _upstream(dHs, Hs.shape, "dHs")
@@ -338,6 +344,7 @@ def rnn_step_jacobians(cache):
     A : ndarray, shape (N, T, M, M)
         ``A[n, t - 1]`` is :math:`A_t` for sample ``n``.
     """
+    check_cache(cache, RNNCache, "rnn_forward")
     Hs, Wh = cache.Hs, cache.Wh
     return (1 - Hs * Hs)[..., :, None] * Wh.T
 
@@ -364,6 +371,7 @@ def jacobian_product_norms(cache):
     norms : ndarray, shape (T + 1, N)
         ``norms[d, n]`` is the norm at distance ``d`` for sample ``n``; float64.
     """
+    check_cache(cache, RNNCache, "rnn_forward")
     A = rnn_step_jacobians(cache)
     N, T, M, _ = A.shape
     product = np.broadcast_to(np.eye(M), (N, M, M)).copy()
