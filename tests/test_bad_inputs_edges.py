@@ -20,6 +20,7 @@ from bpnet_lib import bpnet as bp
 from bpnet_lib import data, gradcheck, init, losses, metric, symbolic, train
 from bpnet_lib import network as nn
 from bpnet_lib.optim import SGD
+from bad_input_helpers import as_float64_list, read_only, variants
 
 rng0 = np.random.default_rng(0)
 X43 = rng0.standard_normal((4, 3))
@@ -70,11 +71,6 @@ class _Params:
         return {"W": self.dW}
 
 
-def _read_only(a):
-    a = np.array(a, dtype=float)
-    a.setflags(write=False)
-    return a
-
 
 def _bpnet_loss(H, reduction="sum"):
     net = bp.BPNet([3, 4, 2], ["tanh", "softmax"], reduction=reduction, rng=0)
@@ -107,7 +103,7 @@ SWEEPS = [
      {k: v for k, v in FEATURES.items() if k not in SHAPES}),       # any shape is fine
     ("numerical_gradient x", lambda v: gradcheck.numerical_gradient(np.sum, v), "x",
      dict({k: v for k, v in FEATURES.items() if k not in SHAPES}, int=np.ones((2, 2), int),
-          list=[[1.0]], read_only=_read_only([1.0]))),
+          list=[[1.0]], read_only=read_only([1.0]))),
     ("numerical_gradient eps", lambda v: gradcheck.numerical_gradient(np.sum, np.ones(2), eps=v),
      "eps", dict(NONNEG, zero=0.0)),
     ("numerical_gradient f", lambda v: gradcheck.numerical_gradient(lambda x: v, np.ones(2)),
@@ -303,7 +299,7 @@ SWEEPS = [
      NONNEG),
     ("numerical_gradient_array x",
      lambda v: gradcheck.numerical_gradient_array(lambda x: x, v, np.ones(2)), "x",
-     {"int": np.ones(2, int), "list": [1.0, 2.0], "read-only": _read_only([1.0, 2.0]),
+     {"int": np.ones(2, int), "list": [1.0, 2.0], "read-only": read_only([1.0, 2.0]),
       "NaN": np.array([np.nan, 1.0]), "float32": np.ones(2, np.float32)}),
     ("check_gradients dout",
      lambda v: gradcheck.check_gradients(lambda W: 2 * W, [np.ones(2)], [np.ones(2)], dout=v),
@@ -349,7 +345,7 @@ SWEEPS = [
     ("SGD decay_filter", lambda v: SGD(_model(), lr=0.1, decay_filter=v), "decay_filter",
      {"5": 5, "'W'": "W"}),
     ("SGD.step params()", lambda v: SGD(_Params(v, np.ones(2)), lr=0.1).step(), "params()",
-     {"read-only": _read_only([1.0, 2.0]), "int": np.array([1, 2]), "list": [1.0, 2.0],
+     {"read-only": read_only([1.0, 2.0]), "int": np.array([1, 2]), "list": [1.0, 2.0],
       "complex": np.array([1j, 2])}),
     ("SGD.step grads()", lambda v: SGD(_Params(np.ones(2), v), lr=0.1).step(), "grads()",
      {"None": None, "NaN": np.array([np.nan, 1.0]), "inf": np.array([np.inf, 1.0]),
@@ -376,19 +372,6 @@ def test_bad_input_raises_naming_the_argument(fn, arg, value):
 # --- other dtypes and layouts: the float64 answer ------------------------------------------
 
 
-def _variants(A):
-    """(label, array, rtol): the same numbers as other dtypes and memory layouts."""
-    A = np.asarray(A, dtype=np.float64)
-    out = [("read-only", _read_only(A), 0.0),
-           ("non-contiguous", np.asfortranarray(A) if A.ndim > 1 else A[::-1][::-1], 0.0),
-           ("strided", np.repeat(A, 2, axis=-1)[..., ::2], 0.0),
-           ("float32", A.astype(np.float32), 1e-5)]
-    if np.all(A == np.round(A)):
-        out.append(("int", A.astype(np.int64), 0.0))
-        if np.all((A == 0) | (A == 1)):
-            out.append(("bool", A.astype(bool), 0.0))
-    return out
-
 
 INT_X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 2.0, 0.0], [1.0, 1.0, 1.0]])
 BOOL_X = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
@@ -410,19 +393,14 @@ DTYPE_CASES = [
 ]
 
 
-def _flat(out):
-    if isinstance(out, tuple):
-        return [np.asarray(o, dtype=np.float64) for o in out]
-    return [np.asarray(out, dtype=np.float64)]
-
 
 @pytest.mark.parametrize("base", [INT_X, BOOL_X], ids=["integral", "zero-one"])
 @pytest.mark.parametrize("name, fn", DTYPE_CASES, ids=[c[0] for c in DTYPE_CASES])
 def test_other_dtypes_and_layouts_give_the_float64_answer(name, fn, base):
     with np.errstate(all="raise"):
-        reference = _flat(fn(base.copy()))
-        for label, A, rtol in _variants(base):
-            got = _flat(fn(A))
+        reference = as_float64_list(fn(base.copy()))
+        for label, A, rtol in variants(base, float16_and_list=False):
+            got = as_float64_list(fn(A))
             for g, r in zip(got, reference):
                 assert np.all(np.isfinite(g)), f"{name} on {label}: not finite"
                 np.testing.assert_allclose(g, r, rtol=rtol, atol=rtol,

@@ -20,6 +20,7 @@ import pytest
 
 from bpnet_lib import activations as act
 from bpnet_lib import conv, layers, losses, margin, pool, rnn
+from bad_input_helpers import as_float64_list, read_only, variants
 
 MODULES = ("activations", "pool", "margin", "losses", "conv", "layers", "rnn")
 
@@ -83,11 +84,6 @@ AXIS = {"5": 5, "-3": -3, "1.5": 1.5, "'0'": "0", "True": True}
 FLAG = {"'no'": "no", "None": None, "1.0": 1.0}
 PAIR = dict(POSINT, **{"(2, 0)": (2, 0), "(2, -1)": (2, -1), "(2,)": (2,), "(2, 2.5)": (2, 2.5)})
 
-
-def _read_only(a):
-    a = np.array(a, dtype=float)
-    a.setflags(write=False)
-    return a
 
 
 # valid forward passes whose caches the backward sweeps use
@@ -489,21 +485,6 @@ def test_an_empty_batch_gives_an_empty_answer(name, call, shape):
 # --- other dtypes, layouts and extreme values: the float64 answer -------------------------
 
 
-def _variants(A):
-    """(label, array, rtol): the same numbers as other dtypes and memory layouts."""
-    A = np.asarray(A, dtype=np.float64)
-    out = [("read-only", _read_only(A), 0.0),
-           ("non-contiguous", np.asfortranarray(A) if A.ndim > 1 else A[::-1][::-1], 0.0),
-           ("strided", np.repeat(A, 2, axis=-1)[..., ::2], 0.0),
-           ("float32", A.astype(np.float32), 1e-5),
-           ("float16", A.astype(np.float16), 1e-3),
-           ("list", A.tolist(), 0.0)]
-    if np.all(A == np.round(A)):
-        out.append(("int", A.astype(np.int64), 0.0))
-        if np.all((A == 0) | (A == 1)):
-            out.append(("bool", A.astype(bool), 0.0))
-    return out
-
 
 def _zero_one(shape):
     return (np.arange(int(np.prod(shape))).reshape(shape) * 7 % 3 == 0).astype(float)
@@ -582,11 +563,6 @@ DTYPE_CASES = [
 ]
 
 
-def _flat(out):
-    if isinstance(out, tuple):
-        return [np.asarray(o, dtype=np.float64) for o in out]
-    return [np.asarray(out, dtype=np.float64)]
-
 
 @pytest.mark.parametrize("base", [_integral, _zero_one], ids=["integral", "zero-one"])
 @pytest.mark.parametrize("case", DTYPE_CASES, ids=[c[0] for c in DTYPE_CASES])
@@ -594,9 +570,9 @@ def test_other_dtypes_and_layouts_give_the_float64_answer(case, base):
     name, fn, shape, *prep = case
     A0 = prep[0](base(shape)) if prep else base(shape)
     with np.errstate(all="raise"):
-        reference = _flat(fn(A0.copy()))
-        for label, A, rtol in _variants(A0):
-            got = _flat(fn(A))
+        reference = as_float64_list(fn(A0.copy()))
+        for label, A, rtol in variants(A0):
+            got = as_float64_list(fn(A))
             assert len(got) == len(reference)
             for g, r in zip(got, reference):
                 assert np.all(np.isfinite(g)), f"{name} on {label}: not finite"
